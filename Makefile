@@ -1,0 +1,140 @@
+# ctmod: make | make check | make demo | make bench | make fuzz | make install
+# SAN=1 builds everything with ASan+UBSan into build-san/.
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKGS     := libkmod libelf libarchive zlib libcurl yaml-0.1 json-c libseccomp
+
+ifeq ($(SAN),1)
+B        := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B        := build
+SANFLAGS :=
+endif
+
+# a fresh machine: install what is missing first (scripts/deps)
+HAVE_PKGS := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes)
+ifneq ($(HAVE_PKGS),yes)
+ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
+$(info ctmod: build dependencies missing, running scripts/deps)
+DEPS_RESULT := $(shell ./scripts/deps >&2 && echo ok)
+ifneq ($(DEPS_RESULT),ok)
+$(error scripts/deps failed: install the packages it lists, then run make again)
+endif
+endif
+endif
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	    -DCTMOD_VERSION='"$(VERSION)"' $(SANFLAGS) \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+CTMOD    := $(B)/ctmod
+
+export CTMOD_BIN := $(abspath $(CTMOD))
+
+all: $(CTMOD)
+
+$(B)/%.o: %.c $(wildcard lib/*.h cmd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libctmod.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CTMOD): $(CMD_OBJ) $(B)/libctmod.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libctmod.a $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libctmod.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ilib -o $@ $< $(B)/libctmod.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# --- tests: each part appends "pass NAME" / "fail NAME" lines to $(RESULTS)
+RESULTS := $(abspath $(B)/test-results)
+export CTMOD_RESULTS := $(RESULTS)
+
+check: all $(UNIT_BIN)
+	@rm -f $(RESULTS)
+	-@$(MAKE) --no-print-directory check-unit-run
+	-@$(MAKE) --no-print-directory check-cli-run
+	-@$(MAKE) --no-print-directory check-vm-run
+	@tests/summary $(RESULTS)
+
+check-unit: all $(UNIT_BIN)
+	@rm -f $(RESULTS)
+	-@$(MAKE) --no-print-directory check-unit-run
+	@tests/summary $(RESULTS)
+
+check-cli: all
+	@rm -f $(RESULTS)
+	-@$(MAKE) --no-print-directory check-cli-run
+	@tests/summary $(RESULTS)
+
+check-vm: all
+	@rm -f $(RESULTS)
+	-@$(MAKE) --no-print-directory check-vm-run
+	@tests/summary $(RESULTS)
+
+check-unit-run: $(UNIT_BIN)
+	@tests/unit/run $(UNIT_BIN)
+
+check-cli-run:
+	@tests/cli/run
+
+check-vm-run:
+	@tests/vm/run
+
+demo: all
+	@./demo/run
+
+bench: all
+	@bench/run
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	       -Wall -Wextra -Wno-unused-parameter $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -Ilib -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+install: all
+	install -D -m 0755 $(CTMOD) $(DESTDIR)$(PREFIX)/bin/ctmod
+	@if [ "$(MODPROBE_LINK)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/modprobe; fi
+	@for m in man/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done; true
+	@[ -f completions/ctmod.bash ] && install -D -m 0644 completions/ctmod.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctmod || true
+	@[ -f completions/_ctmod ] && install -D -m 0644 completions/_ctmod $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctmod || true
+	@[ -f completions/ctmod.fish ] && install -D -m 0644 completions/ctmod.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ctmod.fish || true
+	@for u in contrib/systemd/*.service; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); done; true
+
+deps:
+	./scripts/deps
+
+format:
+	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all check check-unit check-cli check-vm check-unit-run check-cli-run check-vm-run \
+	demo bench fuzz fuzz-build install deps format clean
+.SECONDARY:

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "builtin.h"
+
+/* Placeholder until the command lands: says so plainly and fails. */
+static int run(struct cli *cli, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cli_usage(cli, "not implemented yet");
+}
+
+const struct ctmod_cmd cmd_load = {
+	.name = "load",
+	.run = run,
+	.summary = "(not implemented yet)",
+	.usage = "Usage: ctmod load\n",
+};
+
+int cmd_modprobe_main(struct cli *cli, int argc, char **argv)
+{
+	return run(cli, argc, argv);
+}

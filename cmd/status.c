@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "builtin.h"
+
+/* Placeholder until the command lands: says so plainly and fails. */
+static int run(struct cli *cli, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cli_usage(cli, "not implemented yet");
+}
+
+const struct ctmod_cmd cmd_status = {
+	.name = "status",
+	.run = run,
+	.summary = "(not implemented yet)",
+	.usage = "Usage: ctmod status\n",
+};

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ctx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libkmod.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "util.h"
+
+struct ctmod_ctx {
+	char *root; /* "" for the running system */
+	char *kver;
+	ctmod_log_fn log_fn;
+	void *log_data;
+	int log_level;
+	char *err;
+	char *hint;
+	enum ctmod_err_class err_class;
+	struct kmod_ctx *kmod;
+};
+
+int ctmod_ctx_new(struct ctmod_ctx **out, const char *root, const char *kver)
+{
+	struct ctmod_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	const char *r = root ? root : "";
+	size_t n = strlen(r);
+	while (n > 0 && r[n - 1] == '/')
+		n--;
+	ctx->root = strndup(r, n);
+	ctx->kver = kver && *kver ? strdup(kver) : NULL;
+	ctx->log_level = CTMOD_LOG_WARNING;
+	if (!ctx->root || (kver && *kver && !ctx->kver)) {
+		ctmod_ctx_free(ctx);
+		return -ENOMEM;
+	}
+	*out = ctx;
+	return 0;
+}
+
+void ctmod_ctx_free(struct ctmod_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->kmod)
+		kmod_unref(ctx->kmod);
+	free(ctx->root);
+	free(ctx->kver);
+	free(ctx->err);
+	free(ctx->hint);
+	free(ctx);
+}
+
+void ctmod_ctx_set_log(struct ctmod_ctx *ctx, ctmod_log_fn fn, void *data)
+{
+	ctx->log_fn = fn;
+	ctx->log_data = data;
+}
+
+void ctmod_ctx_set_log_level(struct ctmod_ctx *ctx, int level) { ctx->log_level = level; }
+int ctmod_ctx_log_level(const struct ctmod_ctx *ctx) { return ctx->log_level; }
+
+void ctmod_log(struct ctmod_ctx *ctx, int prio, const char *fmt, ...)
+{
+	if (!ctx->log_fn || prio > ctx->log_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	ctx->log_fn(ctx->log_data, prio, fmt, ap);
+	va_end(ap);
+}
+
+const char *ctmod_ctx_root(const struct ctmod_ctx *ctx) { return ctx->root; }
+bool ctmod_ctx_has_root(const struct ctmod_ctx *ctx) { return ctx->root[0] != '\0'; }
+
+const char *ctmod_running_kver(void)
+{
+	static struct utsname u;
+	if (!u.release[0] && uname(&u) < 0)
+		return "unknown";
+	return u.release;
+}
+
+const char *ctmod_arch(void)
+{
+	static struct utsname u;
+	if (!u.machine[0] && uname(&u) < 0)
+		return "unknown";
+	return u.machine;
+}
+
+char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
+{
+	struct strbuf sb;
+	va_list ap;
+	char *tail = NULL;
+
+	va_start(ap, fmt);
+	int r = vasprintf(&tail, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return NULL;
+	strbuf_init(&sb);
+	if (strbuf_puts(&sb, ctx->root) < 0 ||
+	    (tail[0] != '/' && strbuf_putc(&sb, '/') < 0) || strbuf_puts(&sb, tail) < 0) {
+		free(tail);
+		strbuf_release(&sb);
+		return NULL;
+	}
+	free(tail);
+	return strbuf_steal(&sb);
+}
+
+static int detect_kver(struct ctmod_ctx *ctx)
+{
+	if (!ctmod_ctx_has_root(ctx)) {
+		ctx->kver = strdup(ctmod_running_kver());
+		return ctx->kver ? 0 : -ENOMEM;
+	}
+
+	_cleanup_free_ char *dir = ctmod_path(ctx, "/lib/modules");
+	if (!dir)
+		return -ENOMEM;
+	DIR *d = opendir(dir);
+	if (!d) {
+		/* nothing installed under the root: the running kernel is the
+		 * only sensible guess (install may be about to create it) */
+		ctx->kver = strdup(ctmod_running_kver());
+		return ctx->kver ? 0 : -ENOMEM;
+	}
+	struct strv found;
+	strv_init(&found);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *p = NULL;
+		struct stat st;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			strv_push(&found, de->d_name);
+	}
+	closedir(d);
+	strv_sort(&found);
+
+	int r = 0;
+	if (found.n == 1) {
+		ctx->kver = strdup(found.v[0]);
+		r = ctx->kver ? 0 : -ENOMEM;
+	} else if (found.n == 0) {
+		ctx->kver = strdup(ctmod_running_kver());
+		r = ctx->kver ? 0 : -ENOMEM;
+	} else {
+		struct strbuf sb;
+		strbuf_init(&sb);
+		for (size_t i = 0; i < found.n; i++)
+			strbuf_printf(&sb, "%s%s", i ? ", " : "", found.v[i]);
+		r = ctmod_fail_input(ctx, -EINVAL, "name one with --kernel KVER",
+				     "%s/lib/modules holds several kernels (%s)", ctx->root,
+				     strbuf_str(&sb));
+		strbuf_release(&sb);
+	}
+	strv_release(&found);
+	return r;
+}
+
+int ctmod_ctx_kver(struct ctmod_ctx *ctx, const char **kver)
+{
+	if (!ctx->kver) {
+		int r = detect_kver(ctx);
+		if (r < 0)
+			return r;
+	}
+	*kver = ctx->kver;
+	return 0;
+}
+
+static void kmod_log_cb(void *data, int priority, const char *file, int line, const char *fn,
+			const char *format, va_list args)
+{
+	struct ctmod_ctx *ctx = data;
+	(void)file;
+	(void)line;
+	(void)fn;
+	if (!ctx->log_fn || priority > ctx->log_level)
+		return;
+	ctx->log_fn(ctx->log_data, priority, format, args);
+}
+
+struct kmod_ctx *ctmod_ctx_kmod(struct ctmod_ctx *ctx)
+{
+	if (ctx->kmod)
+		return ctx->kmod;
+
+	const char *kver;
+	if (ctmod_ctx_kver(ctx, &kver) < 0)
+		return NULL;
+	_cleanup_free_ char *dir = ctmod_path(ctx, "/lib/modules/%s", kver);
+	if (!dir)
+		return NULL;
+
+	/* kmod's own config search path, moved under the root */
+	static const char *const conf[] = {"/etc/modprobe.d", "/run/modprobe.d",
+					   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+					   "/lib/modprobe.d"};
+	char *paths[ARRAY_SIZE(conf) + 1] = {0};
+	for (size_t i = 0; i < ARRAY_SIZE(conf); i++) {
+		paths[i] = ctmod_path(ctx, "%s", conf[i]);
+		if (!paths[i])
+			goto out;
+	}
+	ctx->kmod = kmod_new(dir, (const char *const *)paths);
+	if (!ctx->kmod)
+		ctmod_fail(ctx, -ENOMEM, NULL, "cannot create a libkmod context for %s", dir);
+	else
+		kmod_set_log_fn(ctx->kmod, kmod_log_cb, ctx);
+out:
+	for (size_t i = 0; i < ARRAY_SIZE(conf); i++)
+		free(paths[i]);
+	return ctx->kmod;
+}
+
+static int vfail(struct ctmod_ctx *ctx, enum ctmod_err_class cls, int err, const char *hint,
+		 const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	free(ctx->err);
+	free(ctx->hint);
+	ctx->err = msg;
+	ctx->hint = hint ? strdup(hint) : NULL;
+	ctx->err_class = cls;
+	DBG(ctx, "error: %s", msg ? msg : "(no memory)");
+	return err < 0 ? err : -err;
+}
+
+int ctmod_fail(struct ctmod_ctx *ctx, int err, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vfail(ctx, CTMOD_ERR_FAILED, err, hint, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int ctmod_fail_input(struct ctmod_ctx *ctx, int err, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vfail(ctx, CTMOD_ERR_BAD_INPUT, err, hint, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *ctmod_ctx_error(const struct ctmod_ctx *ctx) { return ctx->err; }
+const char *ctmod_ctx_hint(const struct ctmod_ctx *ctx) { return ctx->hint; }
+enum ctmod_err_class ctmod_ctx_err_class(const struct ctmod_ctx *ctx) { return ctx->err_class; }
+
+void ctmod_ctx_clear_error(struct ctmod_ctx *ctx)
+{
+	free(ctx->err);
+	free(ctx->hint);
+	ctx->err = ctx->hint = NULL;
+	ctx->err_class = CTMOD_ERR_NONE;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The module database of one kernel under the root: modules.dep,
+ * modules.softdep, modules.alias, modules.symbols, modules.builtin,
+ * modprobe.d and the kernel command line, and dependency resolution exactly
+ * as modprobe does it.  Every command that loads or explains a module
+ * resolves it here.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctx.h"
+#include "util.h"
+
+struct ctmod_moddb;
+
+/* Open the database of the context's kernel.  Missing modules.dep is an
+ * error with the depmod hint; a malformed line is bad input (file:line). */
+int ctmod_moddb_open(struct ctmod_ctx *ctx, struct ctmod_moddb **out);
+void ctmod_moddb_free(struct ctmod_moddb *db);
+
+/* One step of a resolution, in load order. */
+struct ctmod_moddb_step {
+	char *name;	   /* normalized module name ('_') */
+	char *path;	   /* the .ko under the root (absolute), NULL if built-in */
+	char *options;	   /* modprobe.d options + cmdline mod.param=, "" if none */
+	char *install_cmd; /* modprobe.d `install` command, NULL if none */
+	char *remove_cmd;  /* modprobe.d `remove` command, NULL if none */
+	bool builtin;
+	bool blacklisted;  /* listed by a blacklist line / modprobe.blacklist= */
+	bool target;	   /* one of the names asked for (not a dependency) */
+};
+
+struct ctmod_moddb_plan {
+	struct ctmod_moddb_step *steps;
+	size_t n;
+};
+
+enum {
+	CTMOD_RESOLVE_NO_SOFTDEPS = 1 << 0,
+	CTMOD_RESOLVE_IGNORE_INSTALL = 1 << 1, /* -i: do not stop at install commands */
+};
+
+/*
+ * Resolve NAME (a module name, an alias such as fs-overlay or
+ * pci:v00008086d..., or symbol:NAME) into the modules to load, in load
+ * order: hard dependencies (right to left of modules.dep), softdep pre:,
+ * the module, softdep post:.  A name that is neither a module, an alias
+ * nor built-in fails with -ENOENT and a message naming the closest
+ * modules.  An alias matching several modules resolves them all.
+ */
+int ctmod_moddb_resolve(struct ctmod_moddb *db, const char *name, unsigned flags,
+			struct ctmod_moddb_plan *plan);
+void ctmod_moddb_plan_release(struct ctmod_moddb_plan *plan);
+
+/* The module names (normalized) an alias or name expands to. */
+int ctmod_moddb_lookup(struct ctmod_moddb *db, const char *name, struct strv *mods);
+/* Direct and indirect hard dependencies of a module, from modules.dep. */
+int ctmod_moddb_depends(struct ctmod_moddb *db, const char *module, struct strv *deps);
+/* Modules whose modules.dep line names MODULE (who would keep it in use). */
+int ctmod_moddb_users(struct ctmod_moddb *db, const char *module, struct strv *users);
+/* Modules that export SYMBOL, from modules.symbols (may be none). */
+int ctmod_moddb_symbol_owners(struct ctmod_moddb *db, const char *symbol, struct strv *owners);
+bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module);
+/* Every module of the kernel (normalized names), in modules.dep order. */
+int ctmod_moddb_all(struct ctmod_moddb *db, struct strv *mods);
