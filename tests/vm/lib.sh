@@ -27,6 +27,16 @@ VM_N=0
 # vm_fail WHY: record a harness-level failure for this test file
 vm_fail() { fail "vm: $*"; }
 
+# T_TMP goes away with the test: keep a failed boot's console next to the
+# results file (build/vm-logs/) so CI artifacts and humans can read it
+vm_keep_log() {
+	case $CTMOD_RESULTS in /dev/*) return 0 ;; esac
+	vm_logs=$(dirname "$CTMOD_RESULTS")/vm-logs
+	mkdir -p "$vm_logs" 2>/dev/null || return 0
+	vm_kept=$vm_logs/$(printf '%s' "$TEST_NAME" | tr '/' '-').$VM_N.log
+	cp "$VM_LOG" "$vm_kept" && echo "  (console log kept in $vm_kept)"
+}
+
 vm_run() {
 	VM_RC=
 	VM_N=$((VM_N + 1))
@@ -57,7 +67,7 @@ vm_run() {
 		vm_fail "no kernel image at $vm_kernel"
 		return 1
 	}
-	vm_initrd=$("$VM_DIR/mkinitramfs" "$vm_script" "$@" 2>"$T_TMP/vm-mkinitramfs.err") || {
+	vm_initrd=$(KVER=$KVER KROOT=$KROOT "$VM_DIR/mkinitramfs" "$vm_script" "$@" 2>"$T_TMP/vm-mkinitramfs.err") || {
 		vm_fail "building the initramfs failed: $(tail -n1 "$T_TMP/vm-mkinitramfs.err")"
 		cat "$T_TMP/vm-mkinitramfs.err" >&2
 		return 1
@@ -75,7 +85,7 @@ vm_run() {
 	}
 	if [ "${VM_SHOW:-0}" = 1 ]; then
 		vm_qemu | tr -d '\r' | tee "$VM_LOG" |
-			sed -n "/^CTMOD-VM-START-$vm_nonce\$/,/^CTMOD-VM-EXIT-$vm_nonce /{/^CTMOD-VM-/d;p}"
+			sed -n "/^CTMOD-VM-START-$vm_nonce\$/,/^CTMOD-VM-EXIT-$vm_nonce /{/^CTMOD-VM-/d;/^CTMOD-RESULT /d;p}"
 	else
 		vm_qemu | tr -d '\r' >"$VM_LOG"
 	fi
@@ -105,8 +115,10 @@ vm_run() {
 	if [ -z "$VM_RC" ]; then
 		if ! grep -q "^CTMOD-VM-START-$vm_nonce\$" "$VM_LOG"; then
 			vm_fail "guest never started the script (${vm_secs}s, log $VM_LOG)"
+		elif [ "$vm_secs" -ge "${VM_TIMEOUT:-300}" ]; then
+			vm_fail "guest script did not finish within ${VM_TIMEOUT:-300}s"
 		else
-			vm_fail "guest script did not finish within ${VM_TIMEOUT:-300}s or the guest crashed (${vm_secs}s)"
+			vm_fail "guest stopped before the script finished (kernel panic or crash, ${vm_secs}s)"
 		fi
 		vm_bad=1
 	elif [ "$VM_RC" != 0 ]; then
@@ -117,9 +129,12 @@ vm_run() {
 		vm_bad=1
 	fi
 	echo "  (vm boot: ${vm_secs}s, exit ${VM_RC:-none})"
-	if [ $vm_bad = 1 ] && [ "${VM_SHOW:-0}" != 1 ]; then
-		echo "  --- guest console (last 60 lines) ---"
-		tail -n 60 "$VM_LOG" | sed 's/^/  | /'
+	if [ $vm_bad = 1 ]; then
+		vm_keep_log
+		if [ "${VM_SHOW:-0}" != 1 ]; then
+			echo "  --- guest console (last 60 lines) ---"
+			tail -n 60 "$VM_LOG" | sed 's/^/  | /'
+		fi
 	fi
 	[ "$VM_RC" = 0 ]
 }
