@@ -34,7 +34,7 @@ vm_keep_log() {
 	vm_logs=$(dirname "$CTMOD_RESULTS")/vm-logs
 	mkdir -p "$vm_logs" 2>/dev/null || return 0
 	vm_kept=$vm_logs/$(printf '%s' "$TEST_NAME" | tr '/' '-').$VM_N.log
-	cp "$VM_LOG" "$vm_kept" && echo "  (console log kept in $vm_kept)"
+	cp "$1" "$vm_kept" && echo "  (console log kept in $vm_kept)"
 }
 
 vm_run() {
@@ -89,11 +89,19 @@ vm_run() {
 	else
 		vm_qemu | tr -d '\r' >"$VM_LOG"
 	fi
-	vm_secs=$(($(date +%s) - vm_t0))
-	VM_RC=$(sed -n "s/^CTMOD-VM-EXIT-$vm_nonce \([0-9]*\)\$/\1/p" "$VM_LOG" | tail -n1)
+	vm_collect "$VM_LOG" "$vm_nonce" $(($(date +%s) - vm_t0))
+}
 
-	# record the guest's results, then judge the boot itself
-	vm_results=$(sed -n 's/^CTMOD-RESULT \(pass\|fail\|skip\) \(.*\)$/\1 \2/p' "$VM_LOG")
+# vm_collect LOG NONCE SECONDS: record the results of one boot from its
+# console log; sets VM_RC; returns 0 when the script finished with status 0
+vm_collect() {
+	vm_nonce=$2 vm_secs=$3
+	VM_RC=$(sed -n "s/^CTMOD-VM-EXIT-$vm_nonce \([0-9]*\)\$/\1/p" "$1" | tail -n1)
+
+	# record the guest's results (only those the script printed), then
+	# judge the boot itself
+	vm_results=$(sed -n "/^CTMOD-VM-START-$vm_nonce\$/,/^CTMOD-VM-EXIT-$vm_nonce /p" "$1" |
+		sed -n 's/^CTMOD-RESULT \(pass\|fail\|skip\) \(.*\)$/\1 \2/p')
 	vm_bad=0
 	if [ -n "$vm_results" ]; then
 		vm_oldifs=$IFS
@@ -113,7 +121,7 @@ vm_run() {
 		IFS=$vm_oldifs
 	fi
 	if [ -z "$VM_RC" ]; then
-		if ! grep -q "^CTMOD-VM-START-$vm_nonce\$" "$VM_LOG"; then
+		if ! grep -q "^CTMOD-VM-START-$vm_nonce\$" "$1"; then
 			vm_fail "guest never started the script (${vm_secs}s, log $VM_LOG)"
 		elif [ "$vm_secs" -ge "${VM_TIMEOUT:-300}" ]; then
 			vm_fail "guest script did not finish within ${VM_TIMEOUT:-300}s"
@@ -130,10 +138,10 @@ vm_run() {
 	fi
 	echo "  (vm boot: ${vm_secs}s, exit ${VM_RC:-none})"
 	if [ $vm_bad = 1 ]; then
-		vm_keep_log
+		vm_keep_log "$1"
 		if [ "${VM_SHOW:-0}" != 1 ]; then
 			echo "  --- guest console (last 60 lines) ---"
-			tail -n 60 "$VM_LOG" | sed 's/^/  | /'
+			tail -n 60 "$1" | sed 's/^/  | /'
 		fi
 	fi
 	[ "$VM_RC" = 0 ]
