@@ -84,8 +84,8 @@ vm_run() {
 			</dev/null 2>&1
 	}
 	if [ "${VM_SHOW:-0}" = 1 ]; then
-		vm_qemu | tr -d '\r' | tee "$VM_LOG" |
-			sed -n "/^CTMOD-VM-START-$vm_nonce\$/,/^CTMOD-VM-EXIT-$vm_nonce /{/^CTMOD-VM-/d;/^CTMOD-RESULT /d;p}"
+		vm_qemu | sed -u 's/\r//g' | tee "$VM_LOG" |
+			sed -un "/^CTMOD-VM-START-$vm_nonce\$/,/^CTMOD-VM-EXIT-$vm_nonce /{/^CTMOD-VM-/d;/^CTMOD-RESULT /d;p}"
 	else
 		vm_qemu | tr -d '\r' >"$VM_LOG"
 	fi
