@@ -61,6 +61,36 @@ echo 'pass x' >"$T_TMP/s"
 inner vm_run "$T_TMP/s" ctmod-no-such-module
 check "an unknown module fails before booting" has "fail inner: vm: building the initramfs failed: .*ctmod-no-such-module.*"
 
+# the image itself: module closure with softdeps, tools, libraries, files
+need_kernel
+echo hello >"$T_TMP/extra"
+img=$(cd "$T_TMP" && VM_FILES="extra:/etc/extra" CTMOD_BIN=$CTMOD_BIN \
+	"$TOP/tests/vm/mkinitramfs" s btrfs 2>"$T_TMP/mk.err")
+check "mkinitramfs builds an image (relative paths)" test -s "$img"
+(cd "$T_TMP" && mkdir img && cd img && gzip -dc "$img" | cpio -id --quiet 2>/dev/null)
+R=$T_TMP/img
+M=$R/lib/modules/$KVER
+check "image: /init and /t.sh" test -x "$R/init" -a -f "$R/t.sh"
+check "image: the script as /vm/script" cmp -s "$T_TMP/s" "$R/vm/script"
+check "image: VM_FILES entry" grep -qx hello "$R/etc/extra"
+check "image: ctmod and its loader" test -x "$R/usr/bin/ctmod" -a -f "$R/lib64/ld-linux-x86-64.so.2"
+check "image: ctmod's libraries (ldd)" sh -c 'ldd "$1" | sed -n "s/.* => \(\/[^ ]*\) .*/\1/p" |
+	while read -r l; do test -f "$2$l" || exit 1; done' - "$CTMOD_BIN" "$R"
+check "image: kmod tools off PATH" test -x "$R/usr/lib/kmod/bin/modprobe" -a ! -e "$R/usr/bin/kmod"
+check "image: busybox applets in /bin" test -L "$R/bin/modprobe" -a -x "$R/bin/busybox"
+check "image: btrfs and its modules.dep closure" \
+	test -f "$M/kernel/fs/btrfs/btrfs.ko" -a -f "$M/kernel/lib/libcrc32c.ko" -a -f "$M/kernel/lib/raid6/raid6_pq.ko"
+check "image: softdeps, also through aliases (crypto-crc32c)" \
+	test -f "$M/kernel/crypto/crc32c_generic.ko" -a -f "$M/kernel/crypto/blake2b_generic.ko"
+check "image: nothing beyond the closure" [ "$(find "$M" -name '*.ko' | wc -l)" -lt 20 ]
+check "image: depmod indexes for the staged modules" grep -q "^kernel/fs/btrfs/btrfs.ko:" "$M/modules.dep"
+check "image: modules.builtin copied" test -s "$M/modules.builtin"
+img2=$(cd "$T_TMP" && VM_FILES="extra:/etc/extra" "$TOP/tests/vm/mkinitramfs" s btrfs 2>/dev/null)
+check "an unchanged image is reused from the cache" [ "$img" = "$img2" ]
+echo changed >"$T_TMP/extra"
+img3=$(cd "$T_TMP" && VM_FILES="extra:/etc/extra" "$TOP/tests/vm/mkinitramfs" s btrfs 2>/dev/null)
+check "a changed input makes a new image" [ -n "$img3" -a "$img3" != "$img" ]
+
 mkdir -p "$T_TMP/bin"
 for t in sh cat od tr date sed grep dirname basename mkdir mktemp rm; do ln -s "$(command -v $t)" "$T_TMP/bin/$t"; done
 inner env PATH="$T_TMP/bin" sh -c '. "$1/../lib.sh"; . "$1/lib.sh"; vm_run "$2"' - "$TOP/tests/vm" "$T_TMP/s"
