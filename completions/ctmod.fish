@@ -62,7 +62,7 @@ complete -c ctmod -n '__fish_seen_subcommand_from load' -s a -s r -s n -s i -s b
 complete -c ctmod -n '__fish_seen_subcommand_from load' -l first-time -l ignore-install -l use-blacklist
 complete -c ctmod -n '__fish_seen_subcommand_from load' -l method -x -a 'kmod ioctl modprobe'
 complete -c ctmod -n '__fish_seen_subcommand_from load deps diagnose' -a '(__ctmod_modules)'
-complete -c ctmod -n '__fish_seen_subcommand_from deps' -l show-depends -l tree -l reverse -l all
+complete -c ctmod -n '__fish_seen_subcommand_from deps' -l show-depends -l tree -l reverse -l all -l no-softdeps
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l list -s n
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l source -x -a 'cloud-config cmdline modules-load.d'
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l cloud-config -r -F
