@@ -76,7 +76,8 @@ vm_run() {
 		vm_fail "no kernel image at $vm_kernel"
 		return 1
 	}
-	vm_initrd=$(KVER=$KVER KROOT=$KROOT "$VM_DIR/mkinitramfs" "$vm_script" "$@" 2>"$T_TMP/vm-mkinitramfs.err") || {
+	vm_initrd=$(KVER=$KVER KROOT=$KROOT CTMOD_BIN=$CTMOD_BIN VM_FILES=${VM_FILES:-} \
+		"$VM_DIR/mkinitramfs" "$vm_script" "$@" 2>"$T_TMP/vm-mkinitramfs.err") || {
 		vm_fail "building the initramfs failed: $(tail -n1 "$T_TMP/vm-mkinitramfs.err")"
 		cat "$T_TMP/vm-mkinitramfs.err" >&2
 		return 1
