@@ -1301,6 +1301,30 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	return 0;
 }
 
+/*
+ * The kernel's log holds every failure since boot.  A module that failed
+ * and was loaded afterwards (the fix was run) is history, not a problem.
+ */
+static void settle_history(struct ctmod_ctx *ctx, struct ctmod_diagnosis *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct ctmod_finding *f = &d->f[i];
+		if (!f->module || f->severity != CTMOD_SEV_ERROR)
+			continue;
+		_cleanup_free_ char *st = read_small(ctx, "/sys/module/%s/initstate", f->module);
+		if (!st || strncmp(st, "live", 4) != 0)
+			continue;
+		char *w = NULL;
+		if (asprintf(&w, "%s (earlier; it is loaded now)", f->what) < 0)
+			continue;
+		free(f->what);
+		f->what = w;
+		f->severity = CTMOD_SEV_INFO;
+		strv_release(&f->fix);
+		strv_init(&f->fix);
+	}
+}
+
 int ctmod_diagnose(struct ctmod_ctx *ctx, const struct ctmod_diagnose_opts *opts,
                    struct ctmod_diagnosis *d)
 {
@@ -1312,6 +1336,10 @@ int ctmod_diagnose(struct ctmod_ctx *ctx, const struct ctmod_diagnose_opts *opts
 	const char *module = opts->module;
 	char name[64];
 	if (module && (strchr(module, '/') || strstr(module, ".ko"))) {
+		struct stat st;
+		if (stat(module, &st) < 0 || !S_ISREG(st.st_mode))
+			return ctmod_fail_input(ctx, -ENOENT, "give a module name or a .ko file",
+			                        "%s: no such module file", module);
 		module_name_of(module, name, sizeof(name));
 	} else if (module) {
 		if (!modname_valid(module))
@@ -1347,6 +1375,8 @@ int ctmod_diagnose(struct ctmod_ctx *ctx, const struct ctmod_diagnose_opts *opts
 	ctmod_kmsg_release(&log);
 	if (r < 0)
 		return r;
+	if (!opts->dmesg)
+		settle_history(ctx, d);
 	if (!opts->no_system)
 		r = ctmod_diagnose_system(
 		    ctx,

@@ -167,9 +167,10 @@ static bool match(const char *s, size_t n, const char *fmt, struct caps *c)
 	const char *rest = fmt + 2;
 	if (conv == 'M') {
 		size_t k = 0;
-		while (k < n && k < 64 && modname_char(s[k]))
+		/* MODULE_NAME_LEN is 64 - sizeof(unsigned long) */
+		while (k < n && k < 56 && modname_char(s[k]))
 			k++;
-		if (k == 0 || k >= 64)
+		if (k == 0 || k >= 56)
 			return false;
 		c->s[0] = s, c->n[0] = k;
 		return match(s + k, n - k, rest, c);
