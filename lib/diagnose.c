@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "diagnose.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <libkmod.h>
@@ -162,7 +163,11 @@ static char *list_words(const struct strv *sv, size_t max)
 	struct strbuf sb;
 	strbuf_init(&sb);
 	for (size_t i = 0; i < sv->n && i < max; i++)
-		strbuf_printf(&sb, "%s%s", i ? ", " : "", sv->v[i]);
+		strbuf_printf(&sb, "%s%s",
+		              i == 0                           ? ""
+		              : i + 1 == sv->n && sv->n <= max ? " and "
+		                                               : ", ",
+		              sv->v[i]);
 	if (sv->n > max)
 		strbuf_printf(&sb, " and %zu more", sv->n - max);
 	return strbuf_steal(&sb);
@@ -436,11 +441,35 @@ static void missing_symbols(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const
 			    covered_syms.n, covered_syms.n == 1 ? "" : "s", sl ? sl : "",
 			    fl ? fl : "", first.n == 1 ? "exports" : "export",
 			    first.n == 1 ? "it was" : "they were");
+			/* installed with depmod: its own load pulls them in */
+			bool known = false;
+			if (db) {
+				struct strv deps;
+				strv_init(&deps);
+				if (ctmod_moddb_depends(db, m->name, &deps) == 0) {
+					known = true;
+					for (size_t i = 0; i < first.n && known; i++)
+						known = strv_contains(&deps, first.v[i]);
+				}
+				strv_release(&deps);
+				ctmod_ctx_clear_error(ctx);
+			}
 			for (size_t i = 0; i < first.n; i++) {
 				strv_push(&f->load_first, first.v[i]);
-				fix(f, "ctmod load %s", first.v[i]);
+				if (!known)
+					fix(f, "ctmod load %s", first.v[i]);
 			}
 			fix(f, "ctmod load %s", m->name);
+			if (known) {
+				char *w = NULL;
+				if (asprintf(&w,
+				             "%s; it was loaded without its dependencies (insmod "
+				             "does not load them; ctmod load does)",
+				             f->why) >= 0) {
+					free(f->why);
+					f->why = w;
+				}
+			}
 			for (size_t i = 0; i < m->missing_lines.n; i++)
 				evidence(f, m->missing_lines.v[i]);
 		}
@@ -502,6 +531,34 @@ static void missing_symbols(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const
 	for (size_t i = 0; i < ns; i++)
 		strv_release(&info[i].mods);
 	free(info);
+}
+
+/* The parameters a module of KVER declares (modinfo "parm"), if installed. */
+static void module_params(struct ctmod_ctx *ctx, const char *name, struct strv *out)
+{
+	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
+	struct kmod_module *mod = NULL;
+	struct kmod_list *info = NULL, *l;
+	if (!k || kmod_module_new_from_name(k, name, &mod) < 0) {
+		ctmod_ctx_clear_error(ctx);
+		return;
+	}
+	if (kmod_module_get_path(mod) && kmod_module_get_info(mod, &info) >= 0) {
+		kmod_list_foreach(l, info)
+		{
+			if (strcmp(kmod_module_info_get_key(l), "parm") != 0)
+				continue;
+			const char *v = kmod_module_info_get_value(l);
+			size_t n = strcspn(v, ":");
+			char *pn = strndup(v, n);
+			if (pn && !strv_contains(out, pn))
+				strv_push_take(out, pn);
+			else
+				free(pn);
+		}
+		kmod_module_info_free_list(info);
+	}
+	kmod_module_unref(mod);
 }
 
 int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
@@ -660,8 +717,30 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 				if (asprintf(&f->what, "%s has no parameter '%s'", mn, e->symbol) <
 				    0)
 					f->what = NULL;
-				why(f, "the kernel ignored %s=...; the setting has no effect",
-				    e->symbol);
+				struct strv params;
+				strv_init(&params);
+				module_params(ctx, mn, &params);
+				const char *near = NULL;
+				size_t best = 3;
+				for (size_t k = 0; k < params.n; k++) {
+					size_t dist = edit_distance(e->symbol, params.v[k]);
+					if (dist < best)
+						best = dist, near = params.v[k];
+				}
+				_cleanup_free_ char *pl = list_words(&params, 8);
+				if (near)
+					why(f,
+					    "the kernel ignored %s=...; did you mean %s? (%s has: "
+					    "%s)",
+					    e->symbol, near, mn, pl);
+				else if (params.n)
+					why(f, "the kernel ignored %s=...; %s has: %s", e->symbol,
+					    mn, pl);
+				else
+					why(f,
+					    "the kernel ignored %s=...; the setting has no effect",
+					    e->symbol);
+				strv_release(&params);
 				fix(f, "modinfo -p %s", mn);
 				fix(f, "grep -rn '%s' /etc/modprobe.d /etc/modules-load.d",
 				    e->symbol);
@@ -1276,6 +1355,76 @@ static void check_modules(struct ctmod_ctx *ctx, const char *kver, const char *m
 	strv_release(&paths);
 }
 
+/*
+ * modprobe.d lines that keep MODULE from loading without any kernel
+ * message: "blacklist NAME" (skipped when loaded by alias, as udev does) and
+ * "install NAME /bin/true" (the usual way to disable a module).
+ */
+static void check_modprobe_d(struct ctmod_ctx *ctx, const char *module, struct ctmod_diagnosis *d)
+{
+	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
+	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+	                                   "/lib/modprobe.d"};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", dirs[i]);
+		DIR *dh = dir ? opendir(dir) : NULL;
+		if (!dh)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(dh))) {
+			size_t n = strlen(de->d_name);
+			if (n < 6 || strcmp(de->d_name + n - 5, ".conf") != 0)
+				continue;
+			_cleanup_free_ char *p = NULL;
+			if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+				continue;
+			_cleanup_fclose_ FILE *f = fopen(p, "re");
+			char line[1024];
+			unsigned lineno = 0;
+			while (f && fgets(line, sizeof(line), f)) {
+				lineno++;
+				char cmd[32], name[128];
+				int used = 0;
+				if (sscanf(line, " %31s %127s %n", cmd, name, &used) < 2 ||
+				    !modname_equal(name, module))
+					continue;
+				char *rest = rstrip(line + used);
+				struct ctmod_finding *fd = NULL;
+				if (strcmp(cmd, "blacklist") == 0) {
+					fd = add(d, CTMOD_SEV_WARNING, "modprobe-blacklist", module,
+					         "%s is blacklisted in %s:%u", module, p, lineno);
+					if (fd) {
+						why(fd,
+						    "modprobe skips blacklisted modules when they "
+						    "are asked for by alias (udev, request_module) "
+						    "or with -b; by name they still load");
+						fix(fd, "sed -i '%us/^/# /' %s", lineno, p);
+					}
+				} else if (strcmp(cmd, "install") == 0 &&
+				           (strstr(rest, "/bin/true") ||
+				            strstr(rest, "/bin/false"))) {
+					fd = add(d, CTMOD_SEV_ERROR, "modprobe-install-disabled",
+					         module,
+					         "modprobe never loads %s: %s:%u runs '%s' instead",
+					         module, p, lineno, rest);
+					if (fd) {
+						why(fd, "an install command replaces loading the "
+						        "module; "
+						        "'/bin/true' or '/bin/false' is how a "
+						        "module is "
+						        "disabled (often by hardening baselines)");
+						fix(fd, "sed -i '%us/^/# /' %s", lineno, p);
+						fix(fd, "ctmod load %s", module);
+					}
+				}
+				if (fd)
+					evidence(fd, p);
+			}
+		}
+		closedir(dh);
+	}
+}
+
 int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmod_diagnosis *d)
 {
 	const char *kver;
@@ -1298,6 +1447,8 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	check_kernel_switches(ctx, d);
 	check_tree(ctx, kver, d);
 	check_modules(ctx, kver, module, d);
+	if (module && !strchr(module, '/'))
+		check_modprobe_d(ctx, module, d);
 	return 0;
 }
 
