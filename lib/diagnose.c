@@ -181,19 +181,29 @@ struct owner_info {
 	bool gpl_only;    /* ... with EXPORT_SYMBOL_GPL */
 };
 
-/* The Module.symvers of KVER's headers, if installed. */
+/*
+ * The Module.symvers of KVER's headers, if installed.  lib/modules/KVER/build
+ * is an absolute link meant for the running system: follow it under the root.
+ */
 static char *symvers_path(struct ctmod_ctx *ctx, const char *kver)
 {
-	static const char *const where[] = {"/lib/modules/%s/build/Module.symvers",
-	                                    "/usr/src/linux-headers-%s/Module.symvers"};
-	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
-		char *p = ctmod_path(ctx, where[i], kver);
-		if (p && access(p, R_OK) == 0)
-			return p;
-		/* build is an absolute link meant for the running system:
-		 * follow it under the root instead */
-		free(p);
+	_cleanup_free_ char *build = ctmod_path(ctx, "/lib/modules/%s/build", kver);
+	char target[4096];
+	ssize_t n = build ? readlink(build, target, sizeof(target) - 1) : -1;
+	char *p = NULL;
+	if (n > 0 && target[0] == '/') {
+		target[n] = '\0';
+		p = ctmod_path(ctx, "%s/Module.symvers", target);
+	} else if (build) {
+		p = ctmod_path(ctx, "/lib/modules/%s/build/Module.symvers", kver);
 	}
+	if (p && access(p, R_OK) == 0)
+		return p;
+	free(p);
+	p = ctmod_path(ctx, "/usr/src/linux-headers-%s/Module.symvers", kver);
+	if (p && access(p, R_OK) == 0)
+		return p;
+	free(p);
 	return NULL;
 }
 
@@ -1290,6 +1300,62 @@ static void vermagic_check(struct ctmod_ctx *ctx, const char *kver, const char *
 	evidence(f, path);
 }
 
+/*
+ * A module's "depends" (written by modpost): each must be installed for
+ * KVER, else its load can only fail with unknown symbols.
+ */
+static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *name,
+                          const char *path, struct ctmod_diagnosis *d)
+{
+	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
+	struct kmod_module *mod = NULL;
+	struct kmod_list *info = NULL, *l;
+	if (!k || kmod_module_new_from_path(k, path, &mod) < 0)
+		return;
+	struct strv missing;
+	strv_init(&missing);
+	if (kmod_module_get_info(mod, &info) >= 0) {
+		kmod_list_foreach(l, info)
+		{
+			if (strcmp(kmod_module_info_get_key(l), "depends") != 0)
+				continue;
+			_cleanup_free_ char *deps = strdup(kmod_module_info_get_value(l));
+			char *save = NULL;
+			for (char *t = deps ? strtok_r(deps, ",", &save) : NULL; t;
+			     t = strtok_r(NULL, ",", &save)) {
+				struct kmod_module *dm = NULL;
+				bool have = kmod_module_new_from_name(k, t, &dm) >= 0 &&
+				            (kmod_module_get_path(dm) ||
+				             kmod_module_get_initstate(dm) >= 0);
+				if (dm)
+					kmod_module_unref(dm);
+				if (!have)
+					strv_push(&missing, t);
+			}
+		}
+		kmod_module_info_free_list(info);
+	}
+	kmod_module_unref(mod);
+	if (missing.n) {
+		_cleanup_free_ char *ml = list_words(&missing, 8);
+		struct ctmod_finding *f = add(d, CTMOD_SEV_ERROR, "dependency-not-installed", name,
+		                              "%s needs %s, which %s not installed for %s", name,
+		                              ml ? ml : "", missing.n == 1 ? "is" : "are", kver);
+		if (f) {
+			why(f,
+			    "%s lists %s in its depends= (modinfo): without %s its symbols "
+			    "cannot be resolved",
+			    path, ml ? ml : "", missing.n == 1 ? "it" : "them");
+			for (size_t i = 0; i < missing.n; i++)
+				fix(f, "ctmod install <the package of %s that holds %s>", kver,
+				    missing.v[i]);
+			evidence(f, path);
+		}
+	}
+	strv_release(&missing);
+	ctmod_ctx_clear_error(ctx);
+}
+
 struct oot_walk {
 	struct strv paths;
 };
@@ -1351,6 +1417,7 @@ static void check_modules(struct ctmod_ctx *ctx, const char *kver, const char *m
 		char name[64];
 		module_name_of(paths.v[i], name, sizeof(name));
 		vermagic_check(ctx, kver, kvm, name, paths.v[i], d);
+		depends_check(ctx, kver, name, paths.v[i], d);
 	}
 	strv_release(&paths);
 }
