@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <glob.h>
 #include <libkmod.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -211,12 +212,31 @@ static char *symvers_path(struct ctmod_ctx *ctx, const char *kver)
  * One pass over Module.symvers ("crc\tsymbol\tpath\tEXPORT_SYMBOL[_GPL]\tns")
  * for all the symbols asked about.
  */
+static void symvers_scan(const char *path, const struct strv *syms, struct owner_info *info);
+
+/*
+ * The headers' Module.symvers, and those of the modules `ctmod build` built
+ * for KVER (ROOT/var/lib/ctmod/NAME/VERSION/KVER/ARCH/build/), which may
+ * export what another out-of-tree module needs.
+ */
 static void symvers_owners(struct ctmod_ctx *ctx, const char *kver, const struct strv *syms,
                            struct owner_info *info)
 {
 	_cleanup_free_ char *path = symvers_path(ctx, kver);
-	if (!path)
-		return;
+	if (path)
+		symvers_scan(path, syms, info);
+	_cleanup_free_ char *pat =
+	    ctmod_path(ctx, "/var/lib/ctmod/*/*/%s/*/build/Module.symvers", kver);
+	glob_t g;
+	if (pat && glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && i < 256; i++)
+			symvers_scan(g.gl_pathv[i], syms, info);
+		globfree(&g);
+	}
+}
+
+static void symvers_scan(const char *path, const struct strv *syms, struct owner_info *info)
+{
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
 		return;
