@@ -42,11 +42,19 @@ build_v4l2loopback() {
 	cp "$src/v4l2loopback.ko" "$out.tmp" && mv "$out.tmp" "$out"
 }
 
-if ! build_v4l2loopback; then
-	fail "build v4l2loopback.ko against the headers of $KVER"
-	exit 0
+# `ctmod build` (scripts/build-v4l2loopback) when it is there; else by hand
+ko=
+if [ -x "$TOP/scripts/build-v4l2loopback" ]; then
+	ko=$("$TOP/scripts/build-v4l2loopback" 2>"$T_TMP/ctmod-build.err") || ko=
+	[ -n "$ko" ] || echo "  (ctmod build of v4l2loopback failed, building by hand: $(tail -n1 "$T_TMP/ctmod-build.err"))"
 fi
-ko=$cache/v4l2loopback/$KVER/v4l2loopback.ko
+if [ -z "$ko" ]; then
+	if ! build_v4l2loopback; then
+		fail "build v4l2loopback.ko against the headers of $KVER"
+		exit 0
+	fi
+	ko=$cache/v4l2loopback/$KVER/v4l2loopback.ko
+fi
 # the same module as built for another release of the kernel: only the
 # release in its version magic differs (as with modversions, the kernel
 # itself does not compare releases; ctmod diagnose does)
