@@ -105,7 +105,7 @@ _ctmod() {
 	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
 	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
 	autoload) opts="--list -n --source --cloud-config --cmdline -j" ;;
-	diagnose) opts="--dmesg" ;;
+	diagnose) opts="--dmesg --no-system" ;;
 	gate) opts="--allow --allow-file --allow-init-module --allow-params" ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
 	esac

@@ -69,6 +69,7 @@ complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l cloud-config -r -
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l cmdline -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -s j -x
 complete -c ctmod -n '__fish_seen_subcommand_from diagnose' -l dmesg -r -F
+complete -c ctmod -n '__fish_seen_subcommand_from diagnose' -l no-system -d 'only the log, not this system'
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow -x -a '(__ctmod_modules)'
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow-file -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow-init-module -l allow-params
