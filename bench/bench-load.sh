@@ -4,7 +4,7 @@
 # prints the times and the ratio ctmod/modprobe (goal <= 1.0).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-export CTMOD_BIN=${CTMOD_BIN:-$TOP/build/ctmod} CTMOD_RESULTS=/dev/null TEST_NAME=bench-load
+export CTMOD_TOP=$TOP CTMOD_BIN=${CTMOD_BIN:-$TOP/build/ctmod} CTMOD_RESULTS=/dev/null TEST_NAME=bench-load
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/vm/lib.sh"
 VM_SHOW=1 vm_run - btrfs <<'GUEST' | grep -E '^(bench|result)'
