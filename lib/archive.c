@@ -181,8 +181,6 @@ static int extract_entries(struct extract *x, struct archive *a)
 			return refuse(x, name,
 			              "it would be written through a symlink in the archive");
 
-		_cleanup_free_ char *full = NULL;
-		_cleanup_free_ char *hfull = NULL;
 		const char *hard = archive_entry_hardlink(e);
 		mode_t type = archive_entry_filetype(e);
 		if (hard) {
@@ -191,9 +189,7 @@ static int extract_entries(struct extract *x, struct archive *a)
 				return refuse(x, name, "hard link to a path outside the root");
 			if (through_link(x, hrel) || tfind(hrel, &x->links, cmp_str))
 				return refuse(x, name, "hard link through a symlink");
-			if (asprintf(&hfull, "%s/%s", x->dest, hrel) < 0)
-				return -ENOMEM;
-			archive_entry_set_hardlink(e, hfull);
+			archive_entry_set_hardlink(e, hrel);
 		} else if (type == AE_IFLNK) {
 			const char *target = archive_entry_symlink(e);
 			if (!ctmod_archive_link_inside(rel, target))
@@ -217,9 +213,7 @@ static int extract_entries(struct extract *x, struct archive *a)
 			}
 		}
 
-		if (asprintf(&full, "%s/%s", x->dest, rel) < 0)
-			return -ENOMEM;
-		archive_entry_set_pathname(e, full);
+		archive_entry_set_pathname(e, rel);
 		r = archive_write_header(x->disk, e);
 		if (r < ARCHIVE_WARN)
 			return write_failed(x, rel);
@@ -413,13 +407,27 @@ static int extract(struct ctmod_ctx *ctx, const char *path, const void *mem, siz
 		archive_read_support_format_tar(a);
 	}
 	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-	            ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+	            ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 	if (geteuid() == 0)
 		flags |= ARCHIVE_EXTRACT_OWNER;
 	archive_write_disk_set_options(disk, flags);
 
 	struct extract x = {.ctx = ctx, .label = label, .dest = dest, .disk = disk, .info = info};
 	int r;
+	/*
+	 * Entries are written relative to DEST, the working directory for the
+	 * while: libarchive's symlink check then walks only the entry's own
+	 * components, not the whole path of the staging directory.
+	 */
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dest) < 0) {
+		r = ctmod_fail(ctx, errno, NULL, "%s: %m", dest);
+		if (cwd >= 0)
+			close(cwd);
+		archive_write_free(disk);
+		archive_read_free(a);
+		return r;
+	}
 	if ((mem ? archive_read_open_memory(a, mem, len)
 	         : archive_read_open_filename(a, path, 1 << 17)) != ARCHIVE_OK)
 		r = corrupt(&x, a);
@@ -427,6 +435,9 @@ static int extract(struct ctmod_ctx *ctx, const char *path, const void *mem, siz
 		r = info->deb ? extract_deb(&x, a) : extract_entries(&x, a);
 	if (archive_write_close(disk) < ARCHIVE_WARN && r == 0)
 		r = write_failed(&x, dest);
+	if (fchdir(cwd) < 0 && r == 0)
+		r = ctmod_fail(ctx, errno, NULL, "cannot return to the working directory: %m");
+	close(cwd);
 	archive_write_free(disk);
 	archive_read_free(a);
 	tdestroy(x.links, free);
