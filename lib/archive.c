@@ -140,14 +140,19 @@ static int corrupt(struct extract *x, struct archive *a)
 	                        x->member ? x->member : "", why ? why : "unreadable");
 }
 
+static bool disk_trouble(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS;
+}
+
 static int write_failed(struct extract *x, const char *rel)
 {
 	int e = archive_errno(x->disk);
 	const char *why = archive_error_string(x->disk);
-	if (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == EACCES || e == EPERM)
-		return ctmod_fail(
-		    x->ctx, e, "free some space or fix the target; nothing was installed",
-		    "%s: cannot write %s: %s", x->label, rel, why ? why : strerror(e));
+	if (disk_trouble(e) || e == EACCES || e == EPERM)
+		return ctmod_fail(x->ctx, e,
+		                  "free some space or fix the target; nothing was installed",
+		                  "%s: cannot write %s: %s", x->label, rel, strerror(e));
 	/* anything else libarchive refuses (its secure-extraction checks) is the archive's doing */
 	return refuse(x, rel, why ? why : "refused by libarchive");
 }
@@ -227,13 +232,14 @@ static int extract_entries(struct extract *x, struct archive *a)
 					break;
 				if (r < ARCHIVE_WARN)
 					return corrupt(x, a);
-				if (archive_write_data_block(x->disk, buf, size, off) <
-				    ARCHIVE_WARN)
+				/* a failed write(2) is only ARCHIVE_WARN to libarchive */
+				if (archive_write_data_block(x->disk, buf, size, off) < ARCHIVE_OK)
 					return write_failed(x, rel);
 				x->info->bytes += size;
 			}
 		}
-		if (archive_write_finish_entry(x->disk) < ARCHIVE_WARN)
+		r = archive_write_finish_entry(x->disk);
+		if (r < ARCHIVE_WARN || (r == ARCHIVE_WARN && disk_trouble(archive_errno(x->disk))))
 			return write_failed(x, rel);
 		x->info->entries++;
 	}
