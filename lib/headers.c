@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "extract.h"
 
 extern char **environ;
 

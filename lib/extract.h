@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Safe extraction of tarballs (any compression libarchive reads) and Debian
- * packages (an ar archive holding control.tar.* and data.tar.*) into an
+ * packages (an ar extract.holding control.tar.* and data.tar.*) into an
  * empty staging directory, and the merge of a staged tree into a root.
  *
  * Nothing is ever written outside the staging directory: entry names are

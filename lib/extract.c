@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "archive.h"
+#include "extract.h"
 
 #include <archive.h>
 #include <archive_entry.h>
