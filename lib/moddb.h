@@ -23,14 +23,14 @@ void ctmod_moddb_free(struct ctmod_moddb *db);
 
 /* One step of a resolution, in load order. */
 struct ctmod_moddb_step {
-	char *name;        /* normalized module name ('_') */
-	char *path;        /* the .ko under the root (absolute), NULL if built-in */
-	char *options;     /* modprobe.d options + cmdline mod.param=, "" if none */
+	char *name;	   /* normalized module name ('_') */
+	char *path;	   /* the .ko under the root (absolute), NULL if built-in */
+	char *options;	   /* modprobe.d options + cmdline mod.param=, "" if none */
 	char *install_cmd; /* modprobe.d `install` command, NULL if none */
 	char *remove_cmd;  /* modprobe.d `remove` command, NULL if none */
 	bool builtin;
-	bool blacklisted; /* listed by a blacklist line / modprobe.blacklist= */
-	bool target;      /* one of the names asked for (not a dependency) */
+	bool blacklisted;  /* listed by a blacklist line / modprobe.blacklist= */
+	bool target;	   /* one of the names asked for (not a dependency) */
 };
 
 struct ctmod_moddb_plan {
@@ -52,7 +52,7 @@ enum {
  * modules.  An alias matching several modules resolves them all.
  */
 int ctmod_moddb_resolve(struct ctmod_moddb *db, const char *name, unsigned flags,
-                        struct ctmod_moddb_plan *plan);
+			struct ctmod_moddb_plan *plan);
 void ctmod_moddb_plan_release(struct ctmod_moddb_plan *plan);
 
 /* The module names (normalized) an alias or name expands to. */

@@ -9,10 +9,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
+static inline void freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 static inline void fclosep(FILE **f)
 {
@@ -44,8 +41,8 @@ struct strv {
 };
 void strv_init(struct strv *sv);
 void strv_release(struct strv *sv);
-int strv_push(struct strv *sv, const char *s); /* copies s */
-int strv_push_take(struct strv *sv, char *s);  /* takes s */
+int strv_push(struct strv *sv, const char *s);	/* copies s */
+int strv_push_take(struct strv *sv, char *s);	/* takes s */
 bool strv_contains(const struct strv *sv, const char *s);
 void strv_sort(struct strv *sv);
 
