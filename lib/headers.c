@@ -308,49 +308,42 @@ static int scan_staged(struct staged *st, const struct ctmod_archive_info *info,
 
 /* --- checks on the staged tree before anything moves */
 
-/* REL (maybe through symlinks) is there in the staged tree or in the root */
+/*
+ * REL is there in the staged tree or in the root, or is reached through a
+ * symlink of the staged tree that points at something the root already has.
+ */
 static bool provided(int treefd, int rootfd, const char *rel, int depth)
 {
 	if (exists_at(treefd, rel) || exists_at(rootfd, rel))
 		return true;
 	if (depth > 8)
 		return false;
-	/* a link in the staged tree to something the root already has: follow by hand */
-	_cleanup_free_ char *copy = strdup(rel);
-	if (!copy)
-		return false;
-	for (char *slash = copy + strlen(copy);; slash--) {
-		char saved = *slash;
-		*slash = '\0';
+	size_t len = strlen(rel);
+	for (size_t i = 1; i <= len; i++) {
+		if (rel[i] != '/' && rel[i] != '\0')
+			continue;
+		_cleanup_free_ char *prefix = strndup(rel, i);
+		if (!prefix)
+			return false;
+		int fd = ctmod_open_in_root(treefd, prefix, O_PATH | O_NOFOLLOW);
+		if (fd < 0)
+			return false;
 		char target[PATH_MAX];
-		ssize_t n = -1;
-		int pfd = ctmod_open_in_root(treefd, copy, O_PATH | O_NOFOLLOW);
-		if (pfd >= 0) {
-			n = readlinkat(pfd, "", target, sizeof(target) - 1);
-			close(pfd);
-		}
-		*slash = saved;
-		if (n > 0) {
-			target[n] = '\0';
-			*slash = '\0';
-			char *dir = strrchr(copy, '/');
-			_cleanup_free_ char *base =
-			    dir ? strndup(copy, (size_t)(dir - copy)) : strdup("");
-			*slash = saved;
-			_cleanup_free_ char *joined = base ? lexical_join(base, target) : NULL;
-			_cleanup_free_ char *full = NULL;
-			if (!joined || asprintf(&full, "%s%s", joined, slash) < 0)
-				return false;
-			return provided(treefd, rootfd, full, depth + 1);
-		}
-		if (slash == copy)
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		char *slash = strrchr(prefix, '/');
+		_cleanup_free_ char *dir =
+		    slash ? strndup(prefix, (size_t)(slash - prefix)) : strdup("");
+		_cleanup_free_ char *joined = dir ? lexical_join(dir, target) : NULL;
+		_cleanup_free_ char *full = NULL;
+		if (!joined || asprintf(&full, "%s%s", joined, rel + i) < 0)
 			return false;
-		while (slash > copy && *(slash - 1) != '/')
-			slash--;
-		if (slash == copy)
-			return false;
-		slash--;
+		return provided(treefd, rootfd, full, depth + 1);
 	}
+	return false;
 }
 
 static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const char *kver,
