@@ -70,6 +70,10 @@ static int container_argv(struct cli *cli, const char *spec, int argc, char **ar
 		/* the host's /usr/lib holds its compiler; only the root's kbuild goes in */
 		if (strcmp(binds[i], "/usr/lib") == 0)
 			continue;
+		snprintf(v, sizeof(v), "%s%s", r, binds[i]);
+		/* an engine would create a missing source as an empty root-owned dir */
+		if (strcmp(binds[i], "/etc/dkms") == 0 && access(v, F_OK) < 0)
+			continue;
 		snprintf(v, sizeof(v), "%s%s:%s", r, binds[i], binds[i]);
 		strv_push(out, "-v");
 		strv_push(out, v);
@@ -112,7 +116,8 @@ static int container_argv(struct cli *cli, const char *spec, int argc, char **ar
 			continue;
 		}
 		if (strncmp(argv[i], "--container=", 12) == 0 || strcmp(argv[i], "-n") == 0 ||
-		    strcmp(argv[i], "--dry-run") == 0)
+		    strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-v") == 0 ||
+		    strcmp(argv[i], "--verbose") == 0)
 			continue;
 		char sp[PATH_MAX], pre[PATH_MAX + 16];
 		snprintf(pre, sizeof(pre), "%s/usr/src/", r);
@@ -360,7 +365,7 @@ static int run(struct cli *cli, int argc, char **argv)
 			json_object_array_add(arr, e);
 		} else if (!cli->quiet || j->state == BUILD_FAILED || j->state == BUILD_BROKEN) {
 			printf("%s/%s, %s, %s: %s", j->name, j->version, j->kver, j->arch, word);
-			if (!o.uninstall)
+			if (j->state == BUILD_OK || j->state == BUILD_FAILED)
 				printf(" (%.1f s, %s)", j->seconds, j->log);
 			if (j->msg)
 				printf(": %s", j->msg);
