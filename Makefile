@@ -87,6 +87,12 @@ check-vm: all
 	-@$(MAKE) --no-print-directory check-vm-run
 	@tests/summary $(RESULTS)
 
+# ctmod's own code under valgrind: the CLI suite with every ctmod run wrapped
+check-valgrind: all
+	@rm -f $(RESULTS)
+	-@CTMOD_VALGRIND=1 $(MAKE) --no-print-directory check-cli-run
+	@tests/summary $(RESULTS)
+
 check-unit-run: $(UNIT_BIN)
 	@tests/unit/run $(UNIT_BIN)
 
@@ -135,6 +141,6 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check check-unit check-cli check-vm check-unit-run check-cli-run check-vm-run \
+.PHONY: all check check-unit check-cli check-vm check-valgrind check-unit-run check-cli-run check-vm-run \
 	demo bench fuzz fuzz-build install deps format clean
 .SECONDARY:

@@ -28,8 +28,21 @@ run() {
 	ERR=$(cat "$T_TMP/err")
 }
 
-# ctmod ARGS...: run the binary under test
-ctmod() { run "$CTMOD_BIN" "$@"; }
+# ctmod ARGS...: run the binary under test.  With CTMOD_VALGRIND=1 every run
+# goes through valgrind; an error or a definite leak in it is a failure.
+ctmod() {
+	if [ -n "${CTMOD_VALGRIND:-}" ]; then
+		run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			--log-file="$T_TMP/vg.log" "$CTMOD_BIN" "$@"
+		if [ "$RC" = 99 ] || [ -s "$T_TMP/vg.log" ]; then
+			fail "valgrind clean: ctmod $*"
+			head -30 "$T_TMP/vg.log"
+		fi
+		rm -f "$T_TMP/vg.log"
+	else
+		run "$CTMOD_BIN" "$@"
+	fi
+}
 
 show() {
 	echo "    status: $RC"

@@ -1,0 +1,123 @@
+# bash completion for ctmod                                -*- shell-script -*-
+# Module names come from ROOT/lib/modules/KVER/modules.dep, kernel releases
+# from ROOT/lib/modules, DKMS NAME/VERSION from ROOT/usr/src/*/dkms.conf.
+
+_ctmod_root() {
+	local i
+	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+		case ${COMP_WORDS[i]} in
+		-d | --root) echo "${COMP_WORDS[i + 1]%/}"; return ;;
+		--root=*) echo "${COMP_WORDS[i]#--root=}"; return ;;
+		esac
+	done
+}
+
+_ctmod_kernels() {
+	local root=$1 d
+	for d in "$root"/lib/modules/*/; do
+		[[ -d $d ]] && basename "$d"
+	done
+}
+
+_ctmod_kver() {
+	local root=$1 i
+	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+		case ${COMP_WORDS[i]} in
+		-S | --kernel) echo "${COMP_WORDS[i + 1]}"; return ;;
+		--kernel=*) echo "${COMP_WORDS[i]#--kernel=}"; return ;;
+		esac
+	done
+	local k
+	k=($(_ctmod_kernels "$root"))
+	if ((${#k[@]} == 1)); then echo "${k[0]}"; else uname -r; fi
+}
+
+_ctmod_modules() {
+	local root kver dep
+	root=$(_ctmod_root)
+	kver=$(_ctmod_kver "$root")
+	dep="$root/lib/modules/$kver/modules.dep"
+	[[ -r $dep ]] || return
+	sed -e 's/:.*//' -e 's|.*/||' -e 's/\.ko.*//' "$dep"
+}
+
+_ctmod_dkms() {
+	local root f d
+	root=$(_ctmod_root)
+	for f in "$root"/usr/src/*/dkms.conf; do
+		[[ -f $f ]] || continue
+		d=$(basename "$(dirname "$f")")
+		echo "${d%-*}/${d##*-}"
+	done
+}
+
+_ctmod() {
+	local cur prev words cword
+	_init_completion 2>/dev/null || {
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+	}
+	local commands="install build status load deps autoload diagnose gate help"
+	local global="-d --root -S --kernel -v --verbose -q --quiet --json --color -h --help --version"
+
+	case $prev in
+	-d | --root | --cloud-config | --cmdline | --allow-file | --image-layout)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	-S | --kernel)
+		COMPREPLY=($(compgen -W "$(_ctmod_kernels "$(_ctmod_root)") all" -- "$cur"))
+		return ;;
+	--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+	--method) COMPREPLY=($(compgen -W "kmod ioctl modprobe kmod,ioctl,modprobe" -- "$cur")); return ;;
+	--source) COMPREPLY=($(compgen -W "cloud-config cmdline modules-load.d" -- "$cur")); return ;;
+	--container) COMPREPLY=($(compgen -W "docker podman system-docker" -- "$cur")); return ;;
+	--dmesg) COMPREPLY=($(compgen -f -- "$cur") -); return ;;
+	--allow) COMPREPLY=($(compgen -W "$(_ctmod_modules)" -- "$cur")); return ;;
+	--sha256 | --from | -j) return ;;
+	esac
+
+	# find the command word, skipping global options and their values
+	local i cmd=
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-d | --root | -S | --kernel) ((i++)) ;;
+		-*) ;;
+		*) cmd=${words[i]}; break ;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$global" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	local opts=
+	case $cmd in
+	install) opts="--sha256 --from --extras" ;;
+	build) opts="--all --install --uninstall -j --container -n --image-layout" ;;
+	status) opts="" ;;
+	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
+	deps) opts="--show-depends --tree --reverse --all" ;;
+	autoload) opts="--list -n --source --cloud-config --cmdline -j" ;;
+	diagnose) opts="--dmesg" ;;
+	gate) opts="--allow --allow-file --allow-init-module --allow-params" ;;
+	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts -h --help" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	load | deps | diagnose) COMPREPLY=($(compgen -W "$(_ctmod_modules)" -- "$cur")) ;;
+	build) COMPREPLY=($(compgen -W "$(_ctmod_dkms)" -- "$cur") $(compgen -d -- "$cur")) ;;
+	install) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	gate) COMPREPLY=($(compgen -c -- "$cur")) ;;
+	esac
+}
+complete -F _ctmod ctmod
