@@ -247,6 +247,7 @@ static void job_free(struct build_job *j)
 	free(j->msg);
 	strv_release(&j->depends);
 	strv_release(&j->installed);
+	strv_release(&j->dep_binds);
 }
 
 void build_plan_free(struct build_plan *plan)
@@ -512,7 +513,7 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 		return ctmod_fail(ctx, -EIO, NULL, "cannot copy %s to %s", j->src, bdir);
 
 	if (!o->no_sandbox) {
-		if ((r = sandbox_enter(ctx, root, DKMS_TREE, dkms_build, bdir)) < 0)
+		if ((r = sandbox_enter(ctx, root, DKMS_TREE, dkms_build, bdir, j->dep_binds.v)) < 0)
 			return r;
 	} else {
 		/*
@@ -689,6 +690,18 @@ static bool deps_done(struct build_plan *plan, struct build_job *j, struct build
 				return false;
 			if (o->state != BUILD_OK)
 				*failed = o;
+		}
+	/* the dependencies' trees, where their dkms.conf files expect them */
+	strv_release(&j->dep_binds);
+	for (size_t d = 0; d < j->depends.n; d++)
+		for (size_t i = 0; i < plan->n; i++) {
+			struct build_job *o = &plan->jobs[i];
+			if (o == j || o->state != BUILD_OK || strcmp(o->kver, j->kver) != 0 ||
+			    strcmp(o->arch, j->arch) != 0 || strcmp(o->name, j->depends.v[d]) != 0)
+				continue;
+			strv_push_take(&j->dep_binds, xasprintf("%s/build", o->tree));
+			strv_push_take(&j->dep_binds,
+			               xasprintf(DKMS_TREE "/%s/%s/build", o->name, o->version));
 		}
 	return true;
 }

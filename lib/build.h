@@ -36,6 +36,7 @@ struct build_job {
 	char *msg; /* why it was skipped / failed, one line */
 	double seconds;
 	struct strv installed; /* files put under the root (absolute host paths) */
+	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
 	/* scheduler */
 	int pid;
 	bool token;

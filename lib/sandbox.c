@@ -47,7 +47,7 @@ static bool is_dir(const char *p)
 }
 
 int sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree,
-                  const char *dkms_build, const char *tree)
+                  const char *dkms_build, const char *tree, char *const *extra)
 {
 	int r;
 	if (unshare(CLONE_NEWNS) < 0)
@@ -96,6 +96,9 @@ int sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree
 			return ctmod_fail(ctx, -errno, NULL, "sandbox: tmpfs on %s: %m", dkms_tree);
 		if ((r = bind(ctx, tree, dkms_build)) < 0)
 			return r;
+		for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
+			if ((r = bind(ctx, extra[i], extra[i + 1])) < 0)
+				return r;
 	}
 	return 0;
 }

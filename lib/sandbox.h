@@ -23,7 +23,9 @@ bool sandbox_available(void);
  * /lib/modules, ROOT/usr/lib/linux-kbuild-V at /usr/lib/linux-kbuild-V
  * (when root is not "/"), and bind tree at dkms_build (a tmpfs is put over
  * the dkms_tree first so the path exists and nothing else shows there).
- * root: "" for /.  dkms_build may be NULL.
+ * root: "" for /.  dkms_build may be NULL.  extra: NULL or a NULL-terminated
+ * list of (source, mount point) pairs: the trees of the packages this one
+ * BUILD_DEPENDS on, at their DKMS paths.
  */
 int sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree,
-                  const char *dkms_build, const char *tree);
+                  const char *dkms_build, const char *tree, char *const *extra);

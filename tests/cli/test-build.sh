@@ -139,6 +139,30 @@ ctmod --root "$R" -S "$KVER" build --install bashy/2.0
 expect "dkms.conf with if/./pushd/BASH_SOURCE + /etc/dkms override" 0 "bashy/2.0, $KVER, .*: installed"
 check "DEST_MODULE_NAME from /etc/dkms/bashy.conf" test -f "$R/lib/modules/$KVER/updates/dkms/bashy_override.ko"
 
+# BUILD_DEPENDS: depuser links against deplib's symbols, through the path its
+# dkms.conf hard-codes; named first, it is still built second.
+mkdir -p "$R/usr/src/deplib-1.0" "$R/usr/src/depuser-1.0"
+printf 'PACKAGE_NAME=deplib\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=deplib\nDEST_MODULE_LOCATION[0]=/extra\n' \
+	>"$R/usr/src/deplib-1.0/dkms.conf"
+echo 'obj-m := deplib.o' >"$R/usr/src/deplib-1.0/Kbuild"
+printf '#include <linux/module.h>\nint deplib_fn(void) { return 1; }\nEXPORT_SYMBOL_GPL(deplib_fn);\nMODULE_LICENSE("GPL");\n' \
+	>"$R/usr/src/deplib-1.0/deplib.c"
+cat >"$R/usr/src/depuser-1.0/dkms.conf" <<'CONF'
+PACKAGE_NAME=depuser
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=depuser
+DEST_MODULE_LOCATION[0]=/extra
+BUILD_DEPENDS=deplib
+MAKE[0]="make -C $kernel_source_dir M=$dkms_tree/depuser/1.0/build KBUILD_EXTRA_SYMBOLS=$dkms_tree/deplib/1.0/build/Module.symvers"
+CONF
+echo 'obj-m := depuser.o' >"$R/usr/src/depuser-1.0/Kbuild"
+printf '#include <linux/module.h>\nint deplib_fn(void);\nstatic int __init u(void) { return deplib_fn() - 1; }\nmodule_init(u);\nMODULE_LICENSE("GPL");\n' \
+	>"$R/usr/src/depuser-1.0/depuser.c"
+ctmod --root "$R" -S "$KVER" build -j 2 depuser/1.0 deplib/1.0
+expect "BUILD_DEPENDS: built after its dependency, with its symbols" 0 "depuser/1.0, $KVER, .*: built"
+check "depuser.ko depends on deplib" sh -c "modinfo -F depends '$R/var/lib/ctmod/depuser/1.0/$KVER/$(uname -m)/module/depuser.ko' | grep -qx deplib"
+rm -rf "$R/usr/src/deplib-1.0" "$R/usr/src/depuser-1.0"
+
 # --- a broken dkms.conf: the file and bash's message, exit 2
 mkdir -p "$R/usr/src/broken-1.0"
 printf 'PACKAGE_NAME=broken\nif [ x = x ]; then\nPACKAGE_VERSION=1.0\n' >"$R/usr/src/broken-1.0/dkms.conf"
