@@ -392,10 +392,82 @@ static const char *compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 	return "";
 }
 
-/* copy, strip, compress, rename: one module into dir */
+/* Module signing, when ROOT/etc/dkms/framework.conf names a key and certificate */
+struct signer {
+	char *key, *cert, *tool, *hash;
+};
+
+static void signer_free(struct signer *sg)
+{
+	free(sg->key);
+	free(sg->cert);
+	free(sg->tool);
+	free(sg->hash);
+}
+
+/* framework.conf is bash, like dkms.conf: bash reads it */
+static int signer_load(struct ctmod_ctx *ctx, const char *ksrc, const char *config,
+                       struct signer *sg)
+{
+	memset(sg, 0, sizeof(*sg));
+	_cleanup_free_ char *fw = ctmod_path(ctx, "/etc/dkms/framework.conf");
+	if (!fw || !exists(fw))
+		return 0;
+	char tmpl[] = "/tmp/ctmod-sign.XXXXXX";
+	int fd = mkstemp(tmpl);
+	if (fd < 0)
+		return ctmod_fail(ctx, -errno, NULL, "mkstemp: %m");
+	unlink(tmpl);
+	char *argv[] = {"bash",
+	                "--norc",
+	                "--noprofile",
+	                "-c",
+	                ". \"$1\" >/dev/null 2>&1; printf '%s\\n%s\\n%s\\n' "
+	                "\"$mok_signing_key\" \"$mok_certificate\" \"$sign_file\" >&3",
+	                "bash",
+	                fw,
+	                NULL};
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd, 3);
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st = -1;
+	if (pid > 0)
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	char buf[3 * PATH_MAX] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	char *save = NULL, *key = strtok_r(buf, "\n", &save);
+	char *cert = key ? strtok_r(NULL, "\n", &save) : NULL;
+	char *tool = cert ? strtok_r(NULL, "\n", &save) : NULL;
+	if (!key || !cert || !*key || !*cert)
+		return 0; /* not configured: unsigned, as the kernel allows */
+	sg->key = ctmod_path(ctx, "%s", key);
+	sg->cert = ctmod_path(ctx, "%s", cert);
+	sg->tool = tool && *tool ? strdup(tool) : xasprintf("%s/scripts/sign-file", ksrc);
+	const char *h = config ? strstr(config, "\nCONFIG_MODULE_SIG_HASH=\"") : NULL;
+	sg->hash = h ? strndup(h + 25, strcspn(h + 25, "\"")) : strdup("sha512");
+	if (!sg->key || !sg->cert || !sg->tool || !sg->hash)
+		return -ENOMEM;
+	if (!exists(sg->key) || !exists(sg->cert))
+		return ctmod_fail(ctx, -ENOENT, "fix mok_signing_key/mok_certificate",
+		                  "%s: signing key %s or certificate %s missing", fw, sg->key,
+		                  sg->cert);
+	return 0;
+}
+
+/* copy, strip, sign, compress, rename: one module into dir */
 static int install_module(struct ctmod_ctx *ctx, const char *built, const char *dir,
-                          const char *dest_name, bool strip, const char *suffix, int logfd,
-                          char **installed)
+                          const char *dest_name, bool strip, const struct signer *sg,
+                          const char *suffix, int logfd, char **installed)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s/.%s.ko.ctmod-tmp", dir, dest_name);
 	_cleanup_free_ char *ztmp = xasprintf("%s/.%s.ko%s.ctmod-tmp", dir, dest_name, suffix);
@@ -411,6 +483,14 @@ static int install_module(struct ctmod_ctx *ctx, const char *built, const char *
 			unlink(tmp);
 			return ctmod_fail(ctx, -EIO, "install binutils",
 			                  "install: strip -g %s failed", built);
+		}
+	}
+	if (sg && sg->key) {
+		char *sf[] = {sg->tool, sg->hash, sg->key, sg->cert, tmp, NULL};
+		if (run_argv(sf, NULL, -1, logfd) != 0) {
+			unlink(tmp);
+			return ctmod_fail(ctx, -EIO, "check the key, certificate and sign-file",
+			                  "install: %s could not sign %s", sg->tool, built);
 		}
 	}
 	const char *src = tmp;
@@ -640,6 +720,13 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 		_cleanup_free_ char *udir =
 		    xasprintf("%s/lib/modules/%s/updates/dkms", root, j->kver);
 		const char *suffix = compress_suffix(ctx, j->kver);
+		struct signer sg;
+		if (signer_load(ctx, ksrc, config, &sg) < 0) {
+			child_result(j, BUILD_FAILED, ctmod_ctx_error(ctx), resfd);
+			signer_free(&sg);
+			dkms_conf_free(&c);
+			return 0;
+		}
 		if (!udir || mkdir_p(udir, 0755) < 0) {
 			child_result(j, BUILD_FAILED, "cannot create updates/dkms", resfd);
 			dkms_conf_free(&c);
@@ -649,14 +736,16 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 			_cleanup_free_ char *ko =
 			    xasprintf("%s/%s.ko", moddir, c.mods[i].dest_name);
 			char *inst = NULL;
-			if (install_module(ctx, ko, udir, c.mods[i].dest_name, c.mods[i].strip,
+			if (install_module(ctx, ko, udir, c.mods[i].dest_name, c.mods[i].strip, &sg,
 			                   suffix, logfd, &inst) < 0) {
 				child_result(j, BUILD_FAILED, ctmod_ctx_error(ctx), resfd);
+				signer_free(&sg);
 				dkms_conf_free(&c);
 				return 0;
 			}
 			strv_push_take(&j->installed, inst);
 		}
+		signer_free(&sg);
 		if (c.post_install) {
 			_cleanup_free_ char *cmd =
 			    xasprintf("cd \"$1\" && exec ./%s", c.post_install);

@@ -163,6 +163,17 @@ expect "BUILD_DEPENDS: built after its dependency, with its symbols" 0 "depuser/
 check "depuser.ko depends on deplib" sh -c "modinfo -F depends '$R/var/lib/ctmod/depuser/1.0/$KVER/$(uname -m)/module/depuser.ko' | grep -qx deplib"
 rm -rf "$R/usr/src/deplib-1.0" "$R/usr/src/depuser-1.0"
 
+# signing: a key and certificate configured in ROOT/etc/dkms/framework.conf
+mkdir -p "$R/etc/dkms"
+openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ctmod-test-signer -outform DER \
+	-keyout "$R/etc/dkms/test.key" -out "$R/etc/dkms/test.der" >/dev/null 2>&1
+printf 'mok_signing_key=/etc/dkms/test.key\nmok_certificate="/etc/dkms/test.der"\n' >"$R/etc/dkms/framework.conf"
+ctmod --root "$R" -S "$KVER" build --install acpi-call/1.2.2
+expect "--install with a configured key" 0 "acpi-call/1.2.2, $KVER, .*: installed"
+check "the installed module is signed by the configured certificate" \
+	sh -c "modinfo -F signer '$R/lib/modules/$KVER/updates/dkms/acpi_call.ko' | grep -qx ctmod-test-signer"
+rm -f "$R/etc/dkms/framework.conf"
+
 # --- a broken dkms.conf: the file and bash's message, exit 2
 mkdir -p "$R/usr/src/broken-1.0"
 printf 'PACKAGE_NAME=broken\nif [ x = x ]; then\nPACKAGE_VERSION=1.0\n' >"$R/usr/src/broken-1.0/dkms.conf"
