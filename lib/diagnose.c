@@ -1334,6 +1334,10 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 		return;
 	struct strv missing;
 	strv_init(&missing);
+	struct ctmod_moddb *db = NULL;
+	if (ctmod_moddb_open(ctx, &db) < 0)
+		db = NULL;
+	ctmod_ctx_clear_error(ctx);
 	if (kmod_module_get_info(mod, &info) >= 0) {
 		kmod_list_foreach(l, info)
 		{
@@ -1343,12 +1347,19 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 			char *save = NULL;
 			for (char *t = deps ? strtok_r(deps, ",", &save) : NULL; t;
 			     t = strtok_r(NULL, ",", &save)) {
+				/* installed, built in, or live (under the root) */
 				struct kmod_module *dm = NULL;
 				bool have = kmod_module_new_from_name(k, t, &dm) >= 0 &&
-				            (kmod_module_get_path(dm) ||
-				             kmod_module_get_initstate(dm) >= 0);
+				            kmod_module_get_path(dm);
 				if (dm)
 					kmod_module_unref(dm);
+				if (!have && db)
+					have = ctmod_moddb_is_builtin(db, t);
+				if (!have) {
+					_cleanup_free_ char *st =
+					    read_small(ctx, "/sys/module/%s/initstate", t);
+					have = st && strncmp(st, "live", 4) == 0;
+				}
 				if (!have)
 					strv_push(&missing, t);
 			}
@@ -1356,6 +1367,8 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 		kmod_module_info_free_list(info);
 	}
 	kmod_module_unref(mod);
+	if (db)
+		ctmod_moddb_free(db);
 	if (missing.n) {
 		_cleanup_free_ char *ml = list_words(&missing, 8);
 		struct ctmod_finding *f = add(d, CTMOD_SEV_ERROR, "dependency-not-installed", name,
