@@ -1544,6 +1544,18 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 			       "-v /usr/src:/usr/src IMAGE");
 		}
 	}
+	/* /proc is there but /proc/modules is not: CONFIG_MODULES=n */
+	if (exists(ctx, "/proc/self/status%s", "") && !exists(ctx, "/proc/modules%s", "")) {
+		struct ctmod_finding *f = add(d, CTMOD_SEV_ERROR, "no-module-support", NULL,
+		                              "the running kernel cannot load modules at all");
+		if (f) {
+			why(f, "/proc/modules does not exist: the kernel was built without "
+			       "module support (CONFIG_MODULES=n); everything must be built in");
+			fix(f, "boot a kernel with module support, or one with the needed drivers "
+			       "built in");
+			evidence(f, "/proc/modules");
+		}
+	}
 	check_kernel_switches(ctx, d);
 	check_tree(ctx, kver, d);
 	check_modules(ctx, kver, module, d);
