@@ -741,7 +741,8 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 			}
 			break;
 		case CTMOD_KMSG_UNKNOWN_PARAM:
-			f = once(d, CTMOD_SEV_WARNING, "unknown-parameter", mn, "");
+			f = once(d, e->err ? CTMOD_SEV_ERROR : CTMOD_SEV_WARNING,
+			         "unknown-parameter", mn, "");
 			if (f && !f->why) {
 				free(f->what);
 				if (asprintf(&f->what, "%s has no parameter '%s'", mn, e->symbol) <

@@ -375,6 +375,8 @@ int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event 
 			ev->err = ctmod_kmsg_reason_errno(ev->arg2);
 		else if (ev->kind == CTMOD_KMSG_TOOL_NOT_FOUND)
 			ev->err = -ENOENT;
+		else if (ev->kind == CTMOD_KMSG_UNKNOWN_PARAM && strchr(patterns[i].fmt, '`'))
+			ev->err = -ENOENT; /* before 4.5 an unknown parameter failed the load */
 		if (r < 0) {
 			ctmod_kmsg_event_release(ev);
 			return r;

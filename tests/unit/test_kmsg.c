@@ -259,6 +259,30 @@ static void test_prefixes(void **state)
 	}
 }
 
+/*
+ * Spellings of older kernels, which the 6.1 guest cannot print: the formats
+ * are those of kernel/params.c before 4.5 ("%s: Unknown parameter `%s'\n",
+ * and the load failed) and kernel/module.c before 2.6.31 ("%s: Unknown
+ * symbol %s\n").  Not captured from a guest.
+ */
+static void test_old_spellings(void **state)
+{
+	(void)state;
+	struct ctmod_kmsg_event ev;
+	const char *l1 = "[    3.100000] dummy: Unknown parameter `foo'";
+	assert_int_equal(ctmod_kmsg_parse_line(l1, strlen(l1), &ev), 1);
+	assert_int_equal(ev.kind, CTMOD_KMSG_UNKNOWN_PARAM);
+	assert_string_equal(ev.symbol, "foo");
+	assert_int_equal(ev.err, -ENOENT);
+	ctmod_kmsg_event_release(&ev);
+	const char *l2 = "btrfs: Unknown symbol crc32c";
+	assert_int_equal(ctmod_kmsg_parse_line(l2, strlen(l2), &ev), 1);
+	assert_int_equal(ev.kind, CTMOD_KMSG_UNKNOWN_SYMBOL);
+	assert_string_equal(ev.symbol, "crc32c");
+	assert_int_equal(ev.err, 0);
+	ctmod_kmsg_event_release(&ev);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -315,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_tool_lines),
 	    cmocka_unit_test(test_raw_kmsg),
 	    cmocka_unit_test(test_prefixes),
+	    cmocka_unit_test(test_old_spellings),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_read_kernel_under_root),
 	};
