@@ -1062,7 +1062,8 @@ static const char *container_kind(struct ctmod_ctx *ctx)
 	return NULL;
 }
 
-static void check_caps(struct ctmod_ctx *ctx, const char *container, struct ctmod_diagnosis *d)
+static void check_caps(struct ctmod_ctx *ctx, const char *container, const char *module,
+                       struct ctmod_diagnosis *d)
 {
 	_cleanup_free_ char *status = read_small(ctx, "/proc/self/status%s", "");
 	unsigned long long eff, bnd;
@@ -1094,7 +1095,7 @@ static void check_caps(struct ctmod_ctx *ctx, const char *container, struct ctmo
 		fix(f, "or grant only this capability: docker run --cap-add SYS_MODULE "
 		       "-v /lib/modules:/lib/modules IMAGE");
 	} else {
-		fix(f, "sudo ctmod load MODULE");
+		fix(f, "sudo ctmod load %s", module && !strchr(module, '/') ? module : "MODULE");
 	}
 	evidence(f, "/proc/self/status");
 }
@@ -1533,7 +1534,7 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	if (r < 0)
 		return r;
 	const char *container = container_kind(ctx);
-	check_caps(ctx, container, d);
+	check_caps(ctx, container, module, d);
 	if (container) {
 		struct ctmod_finding *f = add(d, CTMOD_SEV_INFO, "container", NULL,
 		                              "running in a container (%s)", container);
