@@ -282,6 +282,28 @@ static bool strip_prefix(const char **ps, size_t *pn, struct ctmod_kmsg_event *e
 			}
 		}
 	}
+	/* dmesg -x: "kern  :warn  : " (another facility is not the kernel's) */
+	{
+		size_t k = 0;
+		while (k < n && k < 8 && islower((unsigned char)s[k]))
+			k++;
+		size_t c1 = k;
+		while (c1 < n && c1 < 10 && s[c1] == ' ')
+			c1++;
+		if (k >= 3 && c1 < n && s[c1] == ':') {
+			size_t c2 = c1 + 1;
+			while (c2 < n && c2 < c1 + 10 &&
+			       (islower((unsigned char)s[c2]) || s[c2] == ' '))
+				c2++;
+			if (c2 < n && s[c2] == ':' && c2 > c1 + 1 && c2 + 1 < n &&
+			    s[c2 + 1] == ' ') {
+				if (k != 4 || memcmp(s, "kern", 4) != 0)
+					return false;
+				s += c2 + 2;
+				n -= c2 + 2;
+			}
+		}
+	}
 	/* syslog, journal: "... kernel: " near the start */
 	const char *kw = memmem(s, n < 128 ? n : 128, " kernel: ", 9);
 	if (kw) {

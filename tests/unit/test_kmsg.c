@@ -233,6 +233,7 @@ static void test_prefixes(void **state)
 	    "2026-11-23T03:21:00+0000 host kernel: v4l2loopback: Unknown symbol video_ioctl2 "
 	    "(err -2)\r",
 	    "[Mon Nov 23 03:21:00 2026] v4l2loopback: Unknown symbol video_ioctl2 (err -2)",
+	    "kern  :warn  : [    3.863311] v4l2loopback: Unknown symbol video_ioctl2 (err -2)",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		struct ctmod_kmsg_event ev;
@@ -252,6 +253,7 @@ static void test_prefixes(void **state)
 	    ": Unknown symbol x (err -2)",
 	    "insmod: can't insert '/m/': Operation not permitted",
 	    "Module  is blacklisted",
+	    "user  :warn  : [    3.863311] v4l2loopback: Unknown symbol video_ioctl2 (err -2)",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(not_ours); i++) {
 		struct ctmod_kmsg_event ev;
