@@ -135,6 +135,12 @@ static int helper_filter(void)
 	if (r == 0)
 		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
 		                     SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+	/* glibc's malloc reads /proc/sys/vm/overcommit_memory when it trims an
+	 * arena of a thread (the helper is forked from one): let opening fail */
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	/* memory, but never executable memory */
 	if (r == 0)
 		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

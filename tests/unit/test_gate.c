@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,9 +76,11 @@ static int fn_open(struct ctmod_ctx *ctx, int fd, char *out, size_t outsz, void 
 	(void)ctx;
 	(void)fd;
 	(void)arg;
-	/* a subverted helper trying to reach the file system */
-	int f = open("/etc/passwd", O_RDONLY);
-	snprintf(out, outsz, "opened %d", f);
+	/* a subverted helper: no files to open, and a socket is fatal */
+	if (open("/etc/passwd", O_RDONLY) >= 0)
+		return -EEXIST;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	snprintf(out, outsz, "socket %d", s);
 	return 0;
 }
 
@@ -204,10 +207,10 @@ static void test_module_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sandbox_answers),
-		cmocka_unit_test(test_sandbox_misbehaves),
-		cmocka_unit_test(test_sandbox_in_parallel),
-		cmocka_unit_test(test_module_name),
+	    cmocka_unit_test(test_sandbox_answers),
+	    cmocka_unit_test(test_sandbox_misbehaves),
+	    cmocka_unit_test(test_sandbox_in_parallel),
+	    cmocka_unit_test(test_module_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
