@@ -887,6 +887,11 @@ static bool have_cap(int cap)
 static int build_filter(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts,
                         scmp_filter_ctx *out)
 {
+	/* level 5: SCMP_ACT_NOTIFY and its ioctls, which need Linux 5.5+ */
+	if (seccomp_api_get() < 5)
+		return ctmod_fail(ctx, -ENOTSUP,
+				  "run on Linux 5.5 or later, natively (valgrind has no seccomp)",
+				  "seccomp user notification is not available here");
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	if (!f)
 		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");

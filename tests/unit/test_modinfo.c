@@ -294,6 +294,7 @@ static void test_large_output(void **state)
 	    ctmod_modinfo_decompress(ctx, c, clen, CTMOD_MODINFO_MAX_IMAGE, &out, &outlen), 0);
 	assert_int_equal(outlen, im.len);
 	assert_memory_equal(out, im.buf, im.len);
+	free(out);
 	assert_int_equal(ctmod_modinfo_decompress(ctx, c, clen, im.len, &out, &outlen), 0);
 	free(out);
 	assert_int_equal(ctmod_modinfo_decompress(ctx, c, clen, im.len - 1, &out, &outlen), -EFBIG);
