@@ -342,6 +342,16 @@ int ctmod_gate_allowed(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const stru
 	for (size_t i = 0; i < allow->n; i++) {
 		struct ctmod_moddb_plan plan = {0};
 		int r = ctmod_moddb_resolve(db, allow->v[i], 0, &plan);
+		if (r == -ENOENT) {
+			/* a typo in an allowlist is the user's input, not a failure */
+			char *msg =
+			    strdup(ctmod_ctx_error(ctx) ? ctmod_ctx_error(ctx) : "not found");
+			char *hint = ctmod_ctx_hint(ctx) ? strdup(ctmod_ctx_hint(ctx)) : NULL;
+			r = ctmod_fail_input(ctx, r, hint, "allowlist: %s",
+			                     msg ? msg : "module not found");
+			free(msg);
+			free(hint);
+		}
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < plan.n && r == 0; j++) {
@@ -890,8 +900,8 @@ static int build_filter(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opt
 	/* level 5: SCMP_ACT_NOTIFY and its ioctls, which need Linux 5.5+ */
 	if (seccomp_api_get() < 5)
 		return ctmod_fail(ctx, -ENOTSUP,
-				  "run on Linux 5.5 or later, natively (valgrind has no seccomp)",
-				  "seccomp user notification is not available here");
+		                  "run on Linux 5.5 or later, natively (valgrind has no seccomp)",
+		                  "seccomp user notification is not available here");
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	if (!f)
 		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
