@@ -134,7 +134,7 @@ static int helper_filter(void)
 	/* glibc's fstat() is newfstatat(fd, "", st, AT_EMPTY_PATH): no paths */
 	if (r == 0)
 		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
-		                     SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+		                     SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH, 0));
 	/* glibc's malloc reads /proc/sys/vm/overcommit_memory when it trims an
 	 * arena of a thread (the helper is forked from one): let opening fail */
 	if (r == 0)

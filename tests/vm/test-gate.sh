@@ -14,7 +14,7 @@ command -v objcopy >/dev/null || { fail "objcopy (binutils) is needed to build t
 printf 'license=GPL\0name=overlay\0vermagic=%s SMP preempt mod_unload modversions \0' "$KVER" \
 	>"$T_TMP/claims"
 objcopy --update-section .modinfo="$T_TMP/claims" "$M/lib/crc7.ko" "$T_TMP/fake-overlay.ko"
-VM_FILES="$T_TMP/fake-overlay.ko:/tmp/fake-overlay.ko" vm_run - nft_log overlay btrfs <<'GUEST'
+VM_FILES="$T_TMP/fake-overlay.ko:/data/fake-overlay.ko" vm_run - nft_log overlay btrfs <<'GUEST'
 . /t.sh
 M=/lib/modules/$(uname -r)/kernel
 live() { grep -q "^$1 " /proc/modules; }
@@ -45,6 +45,7 @@ check "btrfs stays unloaded" sh -c '! grep -q "^btrfs " /proc/modules'
 
 # an impostor claiming name=overlay: the trusted overlay is what loads
 check "rmmod overlay" "$KMOD/rmmod" overlay
+cp /data/fake-overlay.ko /tmp/fake-overlay.ko
 run ctmod --json gate --allow overlay -- sh -c "$KMOD/insmod /tmp/fake-overlay.ko"
 expect "insmod of the impostor succeeds" 0 '"module":"overlay","verdict":"loaded"'
 check "overlay is live again" live overlay
