@@ -145,6 +145,20 @@ fi
 ctmod $G --allow overlay -- sh -c "'$FINIT' -k 0 '$D/btrfs.ko' '$D/btrfs.ko' '$D/btrfs.ko'; '$FINIT' '$D/overlay.ko'"
 expect "callers killed mid-request do not stop the supervisor" 0 "overlay.ko: ENOSYS$"
 
+# a reader that takes too long is stopped; other callers are not held up
+{ cat "$D/crc7.ko"; head -c 200000000 /dev/zero; } | gzip -1 >"$B/slow.ko.gz"
+ctmod $G --allow crc7,overlay --timeout 0.1 -- sh -c "'$FINIT' -f 4 '$B/slow.ko.gz'; '$FINIT' '$D/overlay.ko'"
+expect "a reader over the time limit: EPERM" 0 "slow.ko.gz: EPERM" "timed out after 0.1 s"
+expect "and the next request is served" 0 "overlay.ko: ENOSYS$"
+ctmod $G --allow crc7,overlay -- sh -c "'$FINIT' -f 4 '$B/slow.ko.gz' & sleep 0.05; '$FINIT' '$D/overlay.ko'; wait"
+if [ "$(printf '%s\n' "$OUT" | head -n1)" = "$D/overlay.ko: ENOSYS" ] &&
+	printf '%s\n' "$OUT" | grep -q "slow.ko.gz: ENOSYS"; then
+	pass "a slow request does not hold up another caller's"
+else
+	fail "a slow request does not hold up another caller's"
+	show
+fi
+
 # parameters: ignored unless --allow-params (the load still fails: ENOSYS)
 ctmod $G --allow overlay -- "$FINIT" -n "$D/overlay.ko"
 expect "a NULL parameter pointer: EFAULT as from the kernel" 0 "overlay.ko: EFAULT"
