@@ -58,6 +58,14 @@ expect "not allowlisted: EPERM" 0 "btrfs.ko: EPERM" \
 [ "$(printf '%s\n' "$ERR" | grep -c '^ctmod: gate: pid ')" = 2 ] &&
 	pass "one log line per decision" || { fail "one log line per decision"; show; }
 
+printf '# modules for the test\nbtrfs  # a file system\n\noverlay,crc7\n' >"$T_TMP/allow"
+ctmod $G --allow-file "$T_TMP/allow" -- "$FINIT" "$D/overlay.ko" "$D/btrfs.ko" "$D/nf_tables.ko"
+expect "--allow-file: names with comments and blank lines" 0 "btrfs.ko: ENOSYS" \
+	"finit_module overlay: failed (ENOSYS)"
+expect "--allow-file: nothing else" 0 "nf_tables.ko: EPERM"
+ctmod $G --allow-file "$T_TMP/nonexistent" -- true
+expect "--allow-file that cannot be read: usage error" 2 "" "allow-file"
+
 # compressed modules with MODULE_INIT_COMPRESSED_FILE; without it they are no ELF
 ctmod $G --allow overlay -- "$FINIT" -f 4 "$D/overlay.ko.xz" "$D/overlay.ko.zst" "$D/overlay.ko.gz"
 expect "xz with MODULE_INIT_COMPRESSED_FILE" 0 "overlay.ko.xz: ENOSYS"

@@ -53,6 +53,16 @@ check "the live overlay is the trusted one: it has overlay's parameters" \
 	test -e /sys/module/overlay/parameters/redirect_dir
 check "it registered the overlay file system (crc7's code would not)" grep -qw overlay /proc/filesystems
 check "none of crc7's code is in the kernel" sh -c '! grep -q " crc7_be" /proc/kallsyms'
+
+# the caller's module parameters count only with --allow-params
+check "rmmod overlay again" "$KMOD/rmmod" overlay
+run ctmod gate --allow overlay -- sh -c "$KMOD/insmod /tmp/overlay.ko redirect_dir=Y"
+expect "parameters without --allow-params: loaded, parameters ignored" 0 "" "parameters ignored"
+check "redirect_dir keeps its default (N)" sh -c '[ "$(cat /sys/module/overlay/parameters/redirect_dir)" = N ]'
+check "rmmod overlay once more" "$KMOD/rmmod" overlay
+run ctmod gate --allow overlay --allow-params -- sh -c "$KMOD/insmod /tmp/overlay.ko redirect_dir=Y"
+expect "parameters with --allow-params: loaded with them" 0 "" 'with parameters "redirect_dir=Y"'
+check "redirect_dir is Y" sh -c '[ "$(cat /sys/module/overlay/parameters/redirect_dir)" = Y ]'
 exit 0
 GUEST
 exit 0
