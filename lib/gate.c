@@ -581,7 +581,8 @@ static int caller_image(pid_t pid, uint64_t addr, uint64_t len, int *out)
 struct gate {
 	struct ctmod_ctx *ctx;
 	char *root, *kver;
-	const struct ctmod_gate_opts *opts;
+	const struct ctmod_gate_opts *opts; /* the caller's: valid until closed */
+	bool allow_params;
 	double timeout;
 	struct strv allowed;
 	struct stat userns;
@@ -589,6 +590,7 @@ struct gate {
 	pthread_mutex_t lock; /* active, and the event callback */
 	pthread_cond_t idle;
 	unsigned active;
+	bool closed; /* ctmod_gate_run returned: no more events */
 };
 
 struct request {
@@ -653,13 +655,13 @@ static void load_host_module(struct request *rq, const char *params)
 	struct ctmod_load_opts lo = {
 	    /* the host's own files, by libkmod: no detours through helpers */
 	    .methods = CTMOD_LOAD_KMOD,
-	    .params = g->opts->allow_params && params && *params ? params : NULL,
+	    .params = g->allow_params && params && *params ? params : NULL,
 	};
 	struct load_watch w = {.target = rq->module};
 	r = ctmod_load(rq->ctx, db, rq->module, &lo, on_load, &w);
 	ctmod_moddb_free(db);
 	const char *ignored =
-	    params && *params && !g->opts->allow_params ? " (caller's parameters ignored)" : "";
+	    params && *params && !g->allow_params ? " (caller's parameters ignored)" : "";
 	if (r < 0)
 		decide(rq, CTMOD_GATE_FAILED, r,
 		       "allowlisted; loading the host's module failed: %s",
@@ -824,7 +826,7 @@ static void respond_and_log(struct request *rq)
 	    .seconds = now_seconds() - rq->t0,
 	};
 	pthread_mutex_lock(&g->lock);
-	if (g->opts->cb)
+	if (!g->closed && g->opts->cb)
 		g->opts->cb(g->opts->data, &ev);
 	pthread_mutex_unlock(&g->lock);
 }
@@ -1106,6 +1108,7 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
 	g->ctx = ctx;
 	g->opts = opts;
+	g->allow_params = opts->allow_params;
 	g->nfd = -1;
 	g->timeout = opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT;
 	strv_init(&g->allowed);
@@ -1145,7 +1148,11 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
 		sigaddset(&mask, forwarded[i]);
 	sigaddset(&mask, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	/* a log reader that goes away must not kill the supervisor: writes
+	 * get EPIPE instead (not in the signalfd set, so never forwarded) */
+	sigset_t blocked = mask;
+	sigaddset(&blocked, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &blocked, &old);
 
 	pid_t pid = -1;
 	r = start_command(ctx, g, argv, &old, &pid, res);
@@ -1205,9 +1212,16 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 	wait_idle(g, g->timeout + 60);
 	pthread_mutex_lock(&g->lock);
 	bool idle = g->active == 0;
+	g->closed = true;
 	pthread_mutex_unlock(&g->lock);
 	if (sfd >= 0)
 		close(sfd);
+	/* a SIGPIPE held back here must not fire once unblocked */
+	sigset_t pipe_only;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	while (sigtimedwait(&pipe_only, NULL, &(struct timespec){0, 0}) > 0)
+		;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (idle) {
 		close(g->nfd);

@@ -192,6 +192,11 @@ expect "--events keeps stdout for the command" 0 "btrfs.ko: EPERM"
 grep -q '"verdict":"denied"' "$T_TMP/ev.jsonl" && pass "--events file written" ||
 	fail "--events file written"
 
+# a reader of the events that goes away does not take the supervisor down
+rc=$( ("$CTMOD_BIN" --json $G --allow overlay -- sh -c "'$FINIT' '$D/btrfs.ko' >&2; sleep 0.3; '$FINIT' '$D/btrfs.ko' >&2; exit 5" 2>/dev/null; echo $? >"$T_TMP/rc") | head -c 1 >/dev/null; sleep 1; cat "$T_TMP/rc")
+[ "$rc" = 5 ] && pass "a closed events pipe does not kill the gate" ||
+	fail "a closed events pipe does not kill the gate (status $rc)"
+
 # signals reach the command
 "$CTMOD_BIN" $G -- sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' &
 gp=$!
