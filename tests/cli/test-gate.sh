@@ -30,7 +30,7 @@ M=$KROOT/lib/modules/$KVER/kernel
 G="--root $KROOT --kernel $KVER gate"
 
 FINIT=$T_TMP/finit
-cc -O2 -o "$FINIT" "$TOP/tests/gate/finit.c" || { fail "build tests/gate/finit.c"; exit 1; }
+cc -O2 -pthread -o "$FINIT" "$TOP/tests/gate/finit.c" || { fail "build tests/gate/finit.c"; exit 1; }
 
 # the modules the caller hands in: copies, so nothing points into the tree
 D=$T_TMP/ko
@@ -134,6 +134,14 @@ objcopy --update-section .modinfo="$T_TMP/claims" "$D/crc7.ko" "$B/fake-overlay.
 ctmod $G --allow overlay -- "$FINIT" "$B/fake-overlay.ko"
 expect "a module claiming an allowlisted name loads the host's module" 0 \
 	"fake-overlay.ko: ENOSYS" "finit_module overlay: failed (ENOSYS)"
+
+# a caller thread that is not the group leader: pidfd_open() refuses its
+# TID, the descriptor is reopened through /proc/TID/fd/N instead
+ctmod $G --allow overlay -- "$FINIT" -t "$D/overlay.ko" "$D/btrfs.ko" /dev/null
+expect "a call from a second thread (the /proc fallback) is served" 0 "overlay.ko: ENOSYS" \
+	"finit_module overlay: failed (ENOSYS)"
+expect "the fallback still reads the name: btrfs refused" 0 "btrfs.ko: EPERM"
+expect "the fallback opens no device: /dev/null is EINVAL" 0 "/dev/null: EINVAL"
 
 # callers: no CAP_SYS_MODULE, another user namespace, dying mid-request
 if setpriv --inh-caps=-sys_module --bounding-set=-sys_module true 2>/dev/null; then

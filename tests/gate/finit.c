@@ -7,10 +7,14 @@
  *   -n         pass a NULL parameter pointer
  *   -k MS      make the call in a child and SIGKILL it after MS ms (the
  *              caller dies mid-request); prints "FILE: killed"
+ *   -t         make the call from a second thread (not the thread-group
+ *              leader: pidfd_open() refuses its TID, the gate falls back
+ *              to /proc/TID/fd/N)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int flags, use_init, null_params, kill_ms = -1;
+static int flags, use_init, null_params, in_thread, kill_ms = -1;
 static const char *params = "";
 
 static long load(const char *path)
@@ -46,15 +50,40 @@ static long load(const char *path)
 	return r < 0 ? -e : 0;
 }
 
+struct call {
+	const char *path;
+	long r;
+};
+
+static void *thread_load(void *p)
+{
+	struct call *c = p;
+	c->r = load(c->path);
+	return NULL;
+}
+
+static long load_maybe_in_thread(const char *path)
+{
+	if (!in_thread)
+		return load(path);
+	struct call c = {path, 0};
+	pthread_t t;
+	if (pthread_create(&t, NULL, thread_load, &c) != 0)
+		return -EAGAIN;
+	pthread_join(t, NULL);
+	return c.r;
+}
+
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:p:nik:")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:nitk:")) != -1) {
 		switch (c) {
 		case 'f': flags = (int)strtol(optarg, NULL, 0); break;
 		case 'p': params = optarg; break;
 		case 'n': null_params = 1; break;
 		case 'i': use_init = 1; break;
+		case 't': in_thread = 1; break;
 		case 'k': kill_ms = atoi(optarg); break;
 		default: return 2;
 		}
@@ -71,7 +100,7 @@ int main(int argc, char **argv)
 			waitpid(pid, &st, 0);
 			printf("%s: %s\n", argv[i], WIFSIGNALED(st) ? "killed" : "finished");
 		} else {
-			long r = load(argv[i]);
+			long r = load_maybe_in_thread(argv[i]);
 			printf("%s: %s\n", argv[i], r == 0 ? "OK" : strerrorname_np((int)-r));
 		}
 		fflush(stdout);
