@@ -741,6 +741,11 @@ static void serve(struct request *rq)
 	}
 	if (!still_there(rq))
 		goto out;
+	if (r == -EINVAL && finit) {
+		decide(rq, CTMOD_GATE_DENIED, EINVAL, "fd %d is not a regular file",
+		       (int)d->args[0]);
+		goto out;
+	}
 	if (r < 0) {
 		decide(rq, CTMOD_GATE_DENIED,
 		       r == -EBADF || r == -EINVAL || r == -EFAULT ? -r : EPERM,
