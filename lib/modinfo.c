@@ -8,6 +8,7 @@
 #include <libelf.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -316,7 +317,21 @@ int ctmod_modinfo_read_fd(struct ctmod_ctx *ctx, int fd, unsigned flags, struct 
 	*out = NULL;
 	char *raw = NULL;
 	size_t len = 0;
-	int r = slurp_fd(ctx, fd, CTMOD_MODINFO_MAX_IMAGE, &raw, &len);
+	bool mapped = false;
+	struct stat st;
+	/* a regular file is mapped, not copied: only the headers and .modinfo
+	 * of a 20 MB module are ever touched (a file truncated under us raises
+	 * SIGBUS, which is why untrusted files are read in a sandbox) */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size <= CTMOD_MODINFO_MAX_IMAGE) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p != MAP_FAILED) {
+			raw = p;
+			len = (size_t)st.st_size;
+			mapped = true;
+		}
+	}
+	int r = mapped ? 0 : slurp_fd(ctx, fd, CTMOD_MODINFO_MAX_IMAGE, &raw, &len);
 	if (r < 0)
 		return r;
 	if ((flags & CTMOD_MODINFO_COMPRESSED) ||
@@ -324,14 +339,21 @@ int ctmod_modinfo_read_fd(struct ctmod_ctx *ctx, int fd, unsigned flags, struct 
 		void *img;
 		size_t imglen;
 		r = ctmod_modinfo_decompress(ctx, raw, len, CTMOD_MODINFO_MAX_IMAGE, &img, &imglen);
-		free(raw);
+		if (mapped)
+			munmap(raw, len);
+		else
+			free(raw);
 		if (r < 0)
 			return r;
 		raw = img;
 		len = imglen;
+		mapped = false;
 	}
 	r = ctmod_modinfo_parse(ctx, raw, len, out);
-	free(raw);
+	if (mapped)
+		munmap(raw, len);
+	else
+		free(raw);
 	return r;
 }
 
