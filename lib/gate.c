@@ -578,6 +578,19 @@ static int caller_image(pid_t pid, uint64_t addr, uint64_t len, int *out)
 
 /* ---- serving one request ------------------------------------------------ */
 
+/*
+ * A context with its module database, reused by one request at a time:
+ * opening the database of ~4,000 modules costs more than the rest of a
+ * request.  Requests in parallel take different slots, so none waits for
+ * another; a slot whose modules.dep changed (depmod ran) is reopened.
+ */
+struct slot {
+	struct ctmod_ctx *ctx;
+	struct ctmod_moddb *db;
+	struct timespec dep_mtime;
+	struct slot *next;
+};
+
 struct gate {
 	struct ctmod_ctx *ctx;
 	char *root, *kver;
@@ -591,13 +604,15 @@ struct gate {
 	pthread_cond_t idle;
 	unsigned active;
 	bool closed; /* ctmod_gate_run returned: no more events */
+	struct slot *free_slots;
 };
 
 struct request {
 	struct gate *g;
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
-	struct ctmod_ctx *ctx; /* this request's own */
+	struct slot *slot;
+	struct ctmod_ctx *ctx; /* this request's own (the slot's) */
 	const char *syscall;
 	struct caller caller;
 	char module[64];
@@ -642,11 +657,78 @@ static void on_load(void *data, const struct ctmod_load_event *ev)
 	}
 }
 
+static struct timespec dep_mtime(struct gate *g, struct ctmod_ctx *ctx)
+{
+	struct timespec t = {0, 0};
+	char *p = ctmod_path(ctx, "/lib/modules/%s/modules.dep", g->kver);
+	struct stat st;
+	if (p && stat(p, &st) == 0)
+		t = st.st_mtim;
+	free(p);
+	return t;
+}
+
+static int slot_db(struct gate *g, struct slot *sl, struct ctmod_moddb **db)
+{
+	struct timespec t = dep_mtime(g, sl->ctx);
+	if (sl->db && (t.tv_sec != sl->dep_mtime.tv_sec || t.tv_nsec != sl->dep_mtime.tv_nsec)) {
+		ctmod_moddb_free(sl->db);
+		sl->db = NULL;
+	}
+	if (!sl->db) {
+		int r = ctmod_moddb_open(sl->ctx, &sl->db);
+		if (r < 0) {
+			sl->db = NULL;
+			return r;
+		}
+		sl->dep_mtime = t;
+	}
+	*db = sl->db;
+	return 0;
+}
+
+static struct slot *slot_get(struct gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	struct slot *sl = g->free_slots;
+	if (sl)
+		g->free_slots = sl->next;
+	pthread_mutex_unlock(&g->lock);
+	if (sl)
+		return sl;
+	sl = calloc(1, sizeof(*sl));
+	if (sl && ctmod_ctx_new(&sl->ctx, g->root, g->kver) < 0) {
+		free(sl);
+		sl = NULL;
+	}
+	return sl;
+}
+
+static void slot_put(struct gate *g, struct slot *sl)
+{
+	ctmod_ctx_clear_error(sl->ctx);
+	pthread_mutex_lock(&g->lock);
+	sl->next = g->free_slots;
+	g->free_slots = sl;
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void slots_free(struct gate *g)
+{
+	while (g->free_slots) {
+		struct slot *sl = g->free_slots;
+		g->free_slots = sl->next;
+		ctmod_moddb_free(sl->db);
+		ctmod_ctx_free(sl->ctx);
+		free(sl);
+	}
+}
+
 static void load_host_module(struct request *rq, const char *params)
 {
 	struct gate *g = rq->g;
 	struct ctmod_moddb *db;
-	int r = ctmod_moddb_open(rq->ctx, &db);
+	int r = slot_db(g, rq->slot, &db);
 	if (r < 0) {
 		decide(rq, CTMOD_GATE_FAILED, r, "host module database: %s",
 		       ctmod_ctx_error(rq->ctx) ? ctmod_ctx_error(rq->ctx) : strerror(-r));
@@ -659,7 +741,6 @@ static void load_host_module(struct request *rq, const char *params)
 	};
 	struct load_watch w = {.target = rq->module};
 	r = ctmod_load(rq->ctx, db, rq->module, &lo, on_load, &w);
-	ctmod_moddb_free(db);
 	const char *ignored =
 	    params && *params && !g->allow_params ? " (caller's parameters ignored)" : "";
 	if (r < 0)
@@ -838,7 +919,8 @@ static void respond_and_log(struct request *rq)
 
 static void request_free(struct request *rq)
 {
-	ctmod_ctx_free(rq->ctx);
+	if (rq->slot)
+		slot_put(rq->g, rq->slot);
 	seccomp_notify_free(rq->req, rq->resp);
 	free(rq);
 }
@@ -847,10 +929,11 @@ static void *worker(void *arg)
 {
 	struct request *rq = arg;
 	struct gate *g = rq->g;
-	if (ctmod_ctx_new(&rq->ctx, g->root, g->kver) < 0) {
-		rq->ctx = NULL;
+	rq->slot = slot_get(g);
+	if (!rq->slot) {
 		decide(rq, CTMOD_GATE_DENIED, ENOMEM, "out of memory");
 	} else {
+		rq->ctx = rq->slot->ctx;
 		serve(rq);
 	}
 	respond_and_log(rq);
@@ -1088,6 +1171,7 @@ static void wait_idle(struct gate *g, double limit)
 
 static void gate_free(struct gate *g)
 {
+	slots_free(g);
 	strv_release(&g->allowed);
 	free(g->root);
 	free(g->kver);
