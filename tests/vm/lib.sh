@@ -18,6 +18,15 @@
 # Outputs: VM_LOG (the console log, \r stripped), VM_RC (the script's exit
 #          status; empty when it never finished).  vm_run returns 0 when the
 #          script finished with status 0.
+#
+# The guest (tests/vm/mkinitramfs builds it): a writable initramfs root with
+# proc, sysfs, devtmpfs and tmpfs /tmp, /run mounted; busybox applets in /bin
+# (PATH=/bin:/sbin:/usr/bin:/usr/sbin, so plain modprobe/insmod are
+# busybox's); ctmod at /usr/bin/ctmod; kmod's tools in $KMOD
+# (/usr/lib/kmod/bin, off PATH); the MODULEs with their modules.dep closure
+# and softdeps under /lib/modules/$(uname -r) with fresh depmod indexes.
+# There is no /sbin/modprobe: a test of kernel-requested loading writes its
+# helper's path to /proc/sys/kernel/modprobe first.
 
 VM_DIR=$TOP/tests/vm
 VM_LOG=$T_TMP/vm-console.log
@@ -67,7 +76,8 @@ vm_run() {
 		vm_fail "no kernel image at $vm_kernel"
 		return 1
 	}
-	vm_initrd=$(KVER=$KVER KROOT=$KROOT "$VM_DIR/mkinitramfs" "$vm_script" "$@" 2>"$T_TMP/vm-mkinitramfs.err") || {
+	vm_initrd=$(KVER=$KVER KROOT=$KROOT CTMOD_BIN=$CTMOD_BIN VM_FILES=${VM_FILES:-} \
+		"$VM_DIR/mkinitramfs" "$vm_script" "$@" 2>"$T_TMP/vm-mkinitramfs.err") || {
 		vm_fail "building the initramfs failed: $(tail -n1 "$T_TMP/vm-mkinitramfs.err")"
 		cat "$T_TMP/vm-mkinitramfs.err" >&2
 		return 1
