@@ -106,7 +106,7 @@ _ctmod() {
 	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
 	autoload) opts="--list -n --source --cloud-config --cmdline -j" ;;
 	diagnose) opts="--dmesg --no-system" ;;
-	gate) opts="--allow --allow-file --allow-init-module --allow-params" ;;
+	gate) opts="--allow --allow-file --allow-init-module --allow-params --timeout --events" ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then

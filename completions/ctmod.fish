@@ -73,4 +73,6 @@ complete -c ctmod -n '__fish_seen_subcommand_from diagnose' -l no-system -d 'onl
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow -x -a '(__ctmod_modules)'
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow-file -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow-init-module -l allow-params
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l timeout -x
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l events -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from help' -a "$cmds"
