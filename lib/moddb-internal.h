@@ -51,6 +51,18 @@ struct aliastab {
 	struct hmap exact; /* pattern without wildcards -> first entry */
 };
 
+/* a text index kept as read, scanned per lookup */
+struct rawfile {
+	char *buf, *path;
+	size_t len;
+	bool loaded;
+};
+
+struct alias_match {
+	char modname[64];
+	size_t prio, seq;
+};
+
 struct confpair {
 	char *name;
 	char *value;
@@ -97,8 +109,9 @@ struct ctmod_moddb {
 	struct mod *mods;
 	size_t nmods, capmods, nlines;
 	struct hmap modidx;
-	struct aliastab aliases, symbols, builtin_alias;
-	bool aliases_loaded, symbols_loaded, modinfo_loaded;
+	struct rawfile aliases, symbols;
+	struct aliastab builtin_alias;
+	bool modinfo_loaded;
 	struct hmap builtin;
 	struct strv builtin_names;
 	struct confpairs conf_alias, options, install, remove;
@@ -117,7 +130,9 @@ int alias_normalize(const char *in, char *out, size_t outsz);
 int path_to_modname(const char *path, char *out, size_t outsz);
 /* parsers: buf is modified in place; a malformed line fails with file:line */
 int moddb_parse_dep(struct ctmod_moddb *db, const char *file, char *buf);
-int moddb_parse_alias(struct ctmod_moddb *db, struct aliastab *t, const char *file, char *buf);
+/* the matches of NAME (normalized) in a modules.alias-format file, in libkmod's order */
+int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name,
+		     struct alias_match **out, size_t *n);
 int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf);
 int moddb_parse_builtin_modinfo(struct ctmod_moddb *db, const char *buf, size_t len);
 int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf);

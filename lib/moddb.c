@@ -336,32 +336,6 @@ static int alias_add(struct ctmod_moddb *db, struct aliastab *t, const char *pat
 	return 0;
 }
 
-/* "alias PATTERN MODULE" lines, as depmod writes modules.alias and .symbols */
-int moddb_parse_alias(struct ctmod_moddb *db, struct aliastab *t, const char *file, char *buf)
-{
-	size_t lineno = 0;
-	char *save = NULL;
-	for (char *line = buf; line; line = save) {
-		char *nl = strchr(line, '\n');
-		save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
-		lineno++;
-		char *sp = NULL;
-		char *kw = strtok_r(line, " \t\r", &sp);
-		if (!kw || kw[0] == '#')
-			continue;
-		char *pat = strtok_r(NULL, " \t\r", &sp);
-		char *mod = strtok_r(NULL, " \t\r", &sp);
-		if (strcmp(kw, "alias") != 0 || !pat || !mod || strtok_r(NULL, " \t\r", &sp))
-			return dep_fail(db, file, lineno,
-			                "malformed line: expected 'alias PATTERN MODULE'");
-		if (alias_add(db, t, pat, mod) < 0)
-			return ctmod_fail(db->ctx, -ENOMEM, NULL, "out of memory");
-	}
-	return 0;
-}
-
 /* ---- modules.builtin, modules.builtin.modinfo ---- */
 
 int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf)
@@ -729,30 +703,12 @@ static int read_opt(struct ctmod_moddb *db, const char *name, char **buf, size_t
 	return 0;
 }
 
-static int load_aliases(struct ctmod_moddb *db)
+static int load_raw(struct ctmod_moddb *db, const char *name, struct rawfile *f)
 {
-	if (db->aliases_loaded)
+	if (f->loaded)
 		return 0;
-	db->aliases_loaded = true;
-	_cleanup_free_ char *buf = NULL, *path = NULL;
-	size_t len;
-	int r = read_opt(db, "modules.alias", &buf, &len, &path);
-	if (r < 0 || !buf)
-		return r;
-	return moddb_parse_alias(db, &db->aliases, path, buf);
-}
-
-static int load_symbols(struct ctmod_moddb *db)
-{
-	if (db->symbols_loaded)
-		return 0;
-	db->symbols_loaded = true;
-	_cleanup_free_ char *buf = NULL, *path = NULL;
-	size_t len;
-	int r = read_opt(db, "modules.symbols", &buf, &len, &path);
-	if (r < 0 || !buf)
-		return r;
-	return moddb_parse_alias(db, &db->symbols, path, buf);
+	f->loaded = true;
+	return read_opt(db, name, &f->buf, &f->len, &f->path);
 }
 
 static int load_builtin_modinfo(struct ctmod_moddb *db)
@@ -901,8 +857,10 @@ void ctmod_moddb_free(struct ctmod_moddb *db)
 	}
 	free(db->mods);
 	hmap_release(&db->modidx);
-	aliastab_release(&db->aliases);
-	aliastab_release(&db->symbols);
+	free(db->aliases.buf);
+	free(db->aliases.path);
+	free(db->symbols.buf);
+	free(db->symbols.path);
 	aliastab_release(&db->builtin_alias);
 	hmap_release(&db->builtin);
 	strv_release(&db->builtin_names);
@@ -1040,6 +998,121 @@ static int alias_search(struct aliastab *t, const char *name, struct alias ***ou
 	return 0;
 }
 
+static int cmp_match_prio(const void *a, const void *b)
+{
+	const struct alias_match *x = a, *y = b;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	/* libkmod puts a later value of equal priority first */
+	return x->seq < y->seq ? 1 : (x->seq > y->seq ? -1 : 0);
+}
+
+/*
+ * modules.alias and modules.symbols are scanned for one name at a time
+ * instead of being loaded into a table: a single lookup then costs one pass
+ * over the text, and the results are memoized per name anyway.  Every line
+ * is checked, so a malformed one is reported wherever it is.
+ */
+int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name,
+		     struct alias_match **out, size_t *n)
+{
+	size_t cap = 0, lineno = 0;
+	*out = NULL;
+	*n = 0;
+	const char *p = f->buf, *end = f->buf ? f->buf + f->len : NULL;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *line = p;
+		p = nl ? nl + 1 : end;
+		lineno++;
+		while (line < le && (*line == ' ' || *line == '\t' || *line == '\r'))
+			line++;
+		if (line == le || *line == '#')
+			continue;
+		/* "alias PATTERN MODULE": the keyword is checked on every line,
+		 * the rest only where the pattern can match */
+		if (le - line < 6 || memcmp(line, "alias", 5) != 0 || (line[5] != ' ' && line[5] != '\t'))
+			return dep_fail(db, f->path, lineno,
+					"malformed line: expected 'alias PATTERN MODULE'");
+		const char *pat = line + 6;
+		while (pat < le && (*pat == ' ' || *pat == '\t'))
+			pat++;
+		size_t i = 0;
+		bool wild = false;
+		for (; pat + i < le && pat[i] != ' ' && pat[i] != '\t'; i++) {
+			char c = pat[i];
+			if (c == '*' || c == '?' || c == '[' || c == '\\') {
+				wild = true;
+				break;
+			}
+			if ((c == '-' ? '_' : c) != name[i])
+				break;
+		}
+		if (!wild && pat + i < le && pat[i] != ' ' && pat[i] != '\t')
+			continue; /* a literal character differs */
+		if (!wild && name[i] != '\0')
+			continue; /* the pattern is a strict prefix of the name */
+		const char *pe = pat;
+		while (pe < le && *pe != ' ' && *pe != '\t')
+			pe++;
+		const char *mod = pe;
+		while (mod < le && (*mod == ' ' || *mod == '\t'))
+			mod++;
+		const char *me = mod;
+		while (me < le && *me != ' ' && *me != '\t' && *me != '\r')
+			me++;
+		const char *rest = me;
+		while (rest < le && (*rest == ' ' || *rest == '\t' || *rest == '\r'))
+			rest++;
+		size_t pl = (size_t)(pe - pat), ml = (size_t)(me - mod);
+		if (!pl || !ml || ml >= 64 || pl >= PATH_MAX || rest != le)
+			return dep_fail(db, f->path, lineno,
+					"malformed line: expected 'alias PATTERN MODULE'");
+		if (wild) {
+			char buf[PATH_MAX], norm[PATH_MAX];
+			memcpy(buf, pat, pl);
+			buf[pl] = '\0';
+			if (alias_normalize(buf, norm, sizeof(norm)) < 0 || fnmatch(norm, name, 0) != 0)
+				continue;
+		}
+		const char *tok[3] = {line, pat, mod};
+		size_t tl[3] = {5, pl, ml};
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct alias_match *v = realloc(*out, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			*out = v;
+		}
+		struct alias_match *m = &(*out)[(*n)++];
+		memcpy(m->modname, tok[2], tl[2]);
+		m->modname[tl[2]] = '\0';
+		underscores(m->modname);
+		struct hent *e = hmap_find(&db->modidx, m->modname);
+		m->prio = e && db->mods[e->val].has_line ? db->mods[e->val].order
+							 : SIZE_MAX / 2 + lineno;
+		m->seq = lineno;
+	}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_match_prio);
+	return 0;
+}
+
+static int lookup_rawfile(struct ctmod_moddb *db, struct rawfile *f, const char *name,
+			  struct objlist *l)
+{
+	struct alias_match *m;
+	size_t n;
+	int r = moddb_alias_scan(db, f, name, &m, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct obj *o = obj_get(db, m[i].modname, name);
+		r = !o ? -ENOMEM : objlist_push(l, o);
+	}
+	free(m);
+	return r;
+}
+
 static int lookup_aliastab(struct ctmod_moddb *db, struct aliastab *t, const char *name,
                            bool builtin, struct objlist *l)
 {
@@ -1090,9 +1163,9 @@ static int lookup_uncached(struct ctmod_moddb *db, const char *name, struct objl
 		}
 	}
 	if (!strncmp(name, "symbol:", 7)) {
-		if ((r = load_symbols(db)) < 0)
+		if ((r = load_raw(db, "modules.symbols", &db->symbols)) < 0)
 			return r;
-		if ((r = lookup_aliastab(db, &db->symbols, name, false, l)) < 0 || l->n)
+		if ((r = lookup_rawfile(db, &db->symbols, name, l)) < 0 || l->n)
 			return r;
 	}
 	for (int pass = 0; pass < 2; pass++) {
@@ -1110,9 +1183,9 @@ static int lookup_uncached(struct ctmod_moddb *db, const char *name, struct objl
 			return objlist_push(l, o);
 		}
 	}
-	if ((r = load_aliases(db)) < 0)
+	if ((r = load_raw(db, "modules.alias", &db->aliases)) < 0)
 		return r;
-	if ((r = lookup_aliastab(db, &db->aliases, name, false, l)) < 0 || l->n)
+	if ((r = lookup_rawfile(db, &db->aliases, name, l)) < 0 || l->n)
 		return r;
 	if (moddb_is_builtin_name(db, name)) {
 		struct obj *o = obj_get(db, name, NULL);
@@ -1680,19 +1753,19 @@ int ctmod_moddb_users(struct ctmod_moddb *db, const char *module, struct strv *u
 
 int ctmod_moddb_symbol_owners(struct ctmod_moddb *db, const char *symbol, struct strv *owners)
 {
-	int r = load_symbols(db);
+	int r = load_raw(db, "modules.symbols", &db->symbols);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *key = NULL;
 	if (asprintf(&key, "%s%s", strncmp(symbol, "symbol:", 7) ? "symbol:" : "", symbol) < 0)
 		return -ENOMEM;
-	struct alias **m;
+	struct alias_match *m;
 	size_t n;
-	if ((r = alias_search(&db->symbols, key, &m, &n)) < 0)
+	if ((r = moddb_alias_scan(db, &db->symbols, key, &m, &n)) < 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
-		if (!strv_contains(owners, m[i]->modname))
-			r = strv_push(owners, m[i]->modname);
+		if (!strv_contains(owners, m[i].modname))
+			r = strv_push(owners, m[i].modname);
 	free(m);
 	return r;
 }
