@@ -13,6 +13,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 void ctmod_archive_info_release(struct ctmod_archive_info *info)
 {
@@ -465,14 +470,129 @@ int ctmod_archive_extract_mem(struct ctmod_ctx *ctx, const void *buf, size_t len
 
 /* --- merging a staged tree into the root */
 
+/*
+ * RESOLVE_IN_ROOT by hand, for kernels before 5.6 and for valgrind and
+ * seccomp profiles that do not know openat2: walk the path one component at
+ * a time, substitute each symlink's target (absolute ones from the top), and
+ * let ".." stop at the top.  Every prefix handed to the kernel holds only
+ * real directories, so no symlink is followed by the kernel.
+ */
+static int open_in_root_walk(int rootfd, const char *rel, int flags)
+{
+	struct strv done, todo; /* components resolved; components left, reversed */
+	strv_init(&done);
+	strv_init(&todo);
+	struct strbuf path;
+	strbuf_init(&path);
+	int r = 0, links = 0;
+	_cleanup_free_ char *copy = strdup(rel);
+	if (!copy)
+		return -ENOMEM;
+	for (char *sp_c = NULL, *c = strtok_r(copy, "/", &sp_c); c; c = strtok_r(NULL, "/", &sp_c))
+		if (strv_push(&todo, c) < 0)
+			r = -ENOMEM;
+	/* todo is consumed from the front: keep it reversed so popping is cheap */
+	for (size_t a = 0, b = todo.n; r == 0 && b > a + 1; a++, b--) {
+		char *t = todo.v[a];
+		todo.v[a] = todo.v[b - 1];
+		todo.v[b - 1] = t;
+	}
+	while (r == 0 && todo.n > 0) {
+		char *c = todo.v[--todo.n];
+		todo.v[todo.n] = NULL;
+		if (!strcmp(c, ".")) {
+			free(c);
+			continue;
+		}
+		if (!strcmp(c, "..")) {
+			if (done.n > 0) {
+				free(done.v[--done.n]);
+				done.v[done.n] = NULL;
+			}
+			free(c);
+			continue;
+		}
+		strbuf_release(&path);
+		for (size_t k = 0; k < done.n; k++)
+			strbuf_printf(&path, "%s/", done.v[k]);
+		strbuf_puts(&path, c);
+		struct stat st;
+		bool last = todo.n == 0;
+		if (fstatat(rootfd, strbuf_str(&path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			free(c);
+			r = -errno;
+			break;
+		}
+		if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+			char target[PATH_MAX];
+			ssize_t n =
+			    readlinkat(rootfd, strbuf_str(&path), target, sizeof(target) - 1);
+			free(c);
+			if (n < 0 || ++links > 40) {
+				r = n < 0 ? -errno : -ELOOP;
+				break;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				while (done.n > 0) {
+					free(done.v[--done.n]);
+					done.v[done.n] = NULL;
+				}
+			/* the target's components go in front of what is left */
+			struct strv parts;
+			strv_init(&parts);
+			for (char *sp_t = NULL, *t = strtok_r(target, "/", &sp_t); t;
+			     t = strtok_r(NULL, "/", &sp_t))
+				strv_push(&parts, t);
+			for (size_t k = parts.n; k-- > 0;) {
+				if (strv_push_take(&todo, parts.v[k]) < 0)
+					r = -ENOMEM;
+				parts.v[k] = NULL;
+			}
+			strv_release(&parts);
+			continue;
+		}
+		if (!last && !S_ISDIR(st.st_mode)) {
+			free(c);
+			r = -ENOTDIR;
+			break;
+		}
+		if (strv_push_take(&done, c) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0) {
+		strbuf_release(&path);
+		for (size_t k = 0; k < done.n; k++)
+			strbuf_printf(&path, "%s%s", k ? "/" : "", done.v[k]);
+		int fd = openat(rootfd, path.len ? strbuf_str(&path) : ".",
+		                flags | O_CLOEXEC | O_NOFOLLOW);
+		r = fd < 0 ? -errno : fd;
+	}
+	strbuf_release(&path);
+	strv_release(&done);
+	strv_release(&todo);
+	return r;
+}
+
 int ctmod_open_in_root(int rootfd, const char *rel, int flags)
 {
-	struct open_how how = {
-	    .flags = (unsigned long long)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	/* valgrind does not know openat2 (and says so on every call) */
+	static bool no_openat2;
+	if (!no_openat2 && RUNNING_ON_VALGRIND)
+		no_openat2 = true;
+	if (!no_openat2) {
+		struct open_how how = {
+		    .flags = (unsigned long long)(flags | O_CLOEXEC),
+		    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+		long fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		no_openat2 = true;
+	}
+	return open_in_root_walk(rootfd, rel, flags);
 }
 
 static int list_dir(int fd, struct strv *names)

@@ -63,7 +63,8 @@ int ctmod_install_conf_template(struct ctmod_ctx *ctx, char **out)
 		return 0;
 	if (r < 0)
 		return ctmod_fail(ctx, r, NULL, "%s: %s", path, strerror(-r));
-	for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+	for (char *sp_line = NULL, *line = strtok_r(data, "\n", &sp_line); line;
+	     line = strtok_r(NULL, "\n", &sp_line)) {
 		line += strspn(line, " \t");
 		if (strncmp(line, "headers-url", 11) != 0)
 			continue;
@@ -184,7 +185,8 @@ static char *lexical_join(const char *dir, const char *target)
 		return NULL;
 	char *out = calloc(1, strlen(s) + 1);
 	size_t o = 0;
-	for (char *tok = strtok(s, "/"); out && tok; tok = strtok(NULL, "/")) {
+	for (char *sp_tok = NULL, *tok = strtok_r(s, "/", &sp_tok); out && tok;
+	     tok = strtok_r(NULL, "/", &sp_tok)) {
 		if (!strcmp(tok, "."))
 			continue;
 		if (!strcmp(tok, "..")) {
@@ -374,7 +376,8 @@ static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const ch
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = '\0';
-		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		for (char *sp_line = NULL, *line = strtok_r(buf, "\n", &sp_line); line;
+		     line = strtok_r(NULL, "\n", &sp_line)) {
 			if (strncmp(line, "include /", 9) != 0)
 				continue;
 			char *path = rstrip(line + 9);

@@ -57,7 +57,8 @@ class H(http.server.BaseHTTPRequestHandler):
             except (TypeError, ValueError):
                 pass
         cut = mode == "trunc" or (mode == "flaky" and path not in seen)
-        seen.add(path)
+        if mode == "flaky":
+            seen.add(path)
         start = 0
         rng = self.headers.get("Range")
         if rng and rng.startswith("bytes=") and not cut:
