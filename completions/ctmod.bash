@@ -103,10 +103,10 @@ _ctmod() {
 	build) opts="--all --install --uninstall -j --container -n --image-layout" ;;
 	status) opts="" ;;
 	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
-	deps) opts="--show-depends --tree --reverse --all" ;;
+	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
 	autoload) opts="--list -n --source --cloud-config --cmdline -j" ;;
-	diagnose) opts="--dmesg" ;;
-	gate) opts="--allow --allow-file --allow-init-module --allow-params" ;;
+	diagnose) opts="--dmesg --no-system" ;;
+	gate) opts="--allow --allow-file --allow-init-module --allow-params --timeout --events" ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then

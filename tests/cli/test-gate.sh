@@ -1,0 +1,218 @@
+#!/bin/sh
+# ctmod gate on the host: the interception happens before the kernel looks
+# at the module, so it is tested here although this kernel has no module
+# support — the host's own load then fails with ENOSYS, and that errno must
+# come back to the caller.  Real loads are tested in tests/vm/test-gate.sh.
+. "$(dirname "$0")/../lib.sh"
+
+ctmod gate
+expect "no command: usage error" 2 "" "no command given"
+ctmod gate --timeout x -- true
+expect "bad --timeout: usage error" 2 "" "--timeout takes seconds"
+ctmod gate --allow 'a/b' -- true
+expect "--allow with a slash: usage error" 2 "" "invalid module name"
+
+if [ -n "${CTMOD_VALGRIND:-}" ]; then
+	# valgrind does not implement seccomp(2) (it warns about syscall 317)
+	skip "valgrind cannot run a seccomp supervisor: the gate's requests are tested natively"
+	exit 0
+fi
+if ! grep -qw user_notif /proc/sys/kernel/seccomp/actions_avail 2>/dev/null; then
+	skip "seccomp user notification not available on this kernel"
+	exit 0
+fi
+if ! command -v cc >/dev/null; then
+	skip "no C compiler for the test caller"
+	exit 0
+fi
+need_kernel || { fail "test kernel (scripts/test-kernel)"; exit 1; }
+M=$KROOT/lib/modules/$KVER/kernel
+G="--root $KROOT --kernel $KVER gate"
+
+FINIT=$T_TMP/finit
+cc -O2 -pthread -o "$FINIT" "$TOP/tests/gate/finit.c" || { fail "build tests/gate/finit.c"; exit 1; }
+
+# the modules the caller hands in: copies, so nothing points into the tree
+D=$T_TMP/ko
+mkdir -p "$D"
+cp "$M/fs/overlayfs/overlay.ko" "$M/fs/btrfs/btrfs.ko" "$M/net/netfilter/nf_tables.ko" \
+	"$M/lib/crc7.ko" "$D/"
+xz -k "$D/overlay.ko" && zstd -q -k "$D/overlay.ko" && gzip -k "$D/overlay.ko"
+
+# the exit status of the command comes back
+ctmod $G -- sh -c 'exit 7'
+expect "exits with the command's status" 7
+ctmod $G -- sh -c 'kill -TERM $$'
+expect "a command killed by SIGTERM gives 143" 143
+ctmod $G -- /nonexistent/cmd
+expect "a command that cannot run gives 127" 127 "" "cannot run /nonexistent/cmd"
+ctmod $G --allow no_such_module_xyz -- true
+expect "an unknown allowlisted name is refused before starting" 2 "" "no_such_module_xyz"
+
+# allowlisted vs not, the verdicts on both sides
+ctmod $G --allow overlay -- "$FINIT" "$D/overlay.ko" "$D/btrfs.ko"
+expect "allowlisted: the host's load runs and its ENOSYS reaches the caller" 0 \
+	"overlay.ko: ENOSYS" "finit_module overlay: failed (ENOSYS): allowlisted"
+expect "not allowlisted: EPERM" 0 "btrfs.ko: EPERM" \
+	"pid [0-9]* (finit) finit_module btrfs: denied (EPERM): not allowlisted"
+[ "$(printf '%s\n' "$ERR" | grep -c '^ctmod: gate: pid ')" = 2 ] &&
+	pass "one log line per decision" || { fail "one log line per decision"; show; }
+
+printf '# modules for the test\nbtrfs  # a file system\n\noverlay,crc7\n' >"$T_TMP/allow"
+ctmod $G --allow-file "$T_TMP/allow" -- "$FINIT" "$D/overlay.ko" "$D/btrfs.ko" "$D/nf_tables.ko"
+expect "--allow-file: names with comments and blank lines" 0 "btrfs.ko: ENOSYS" \
+	"finit_module overlay: failed (ENOSYS)"
+expect "--allow-file: nothing else" 0 "nf_tables.ko: EPERM"
+ctmod $G --allow-file "$T_TMP/nonexistent" -- true
+expect "--allow-file that cannot be read: usage error" 2 "" "allow-file"
+
+# compressed modules with MODULE_INIT_COMPRESSED_FILE; without it they are no ELF
+ctmod $G --allow overlay -- "$FINIT" -f 4 "$D/overlay.ko.xz" "$D/overlay.ko.zst" "$D/overlay.ko.gz"
+expect "xz with MODULE_INIT_COMPRESSED_FILE" 0 "overlay.ko.xz: ENOSYS"
+expect "zstd with MODULE_INIT_COMPRESSED_FILE" 0 "overlay.ko.zst: ENOSYS"
+expect "gzip with MODULE_INIT_COMPRESSED_FILE" 0 "overlay.ko.gz: ENOSYS"
+ctmod $G --allow overlay -- "$FINIT" "$D/overlay.ko.xz"
+expect "compressed without the flag: ENOEXEC" 0 "overlay.ko.xz: ENOEXEC"
+
+# flags the gate refuses, and unknown ones
+ctmod $G --allow overlay -- "$FINIT" -f 2 "$D/overlay.ko"
+expect "MODULE_INIT_IGNORE_VERMAGIC: EPERM" 0 "overlay.ko: EPERM" "refusing MODULE_INIT_IGNORE"
+ctmod $G --allow overlay -- "$FINIT" -f 1 "$D/overlay.ko"
+expect "MODULE_INIT_IGNORE_MODVERSIONS: EPERM" 0 "overlay.ko: EPERM"
+ctmod $G --allow overlay -- "$FINIT" -f 0x10 "$D/overlay.ko"
+expect "unknown flags: EINVAL" 0 "overlay.ko: EINVAL"
+
+# init_module: refused by the filter unless --allow-init-module
+ctmod $G --allow overlay -- "$FINIT" -i "$D/overlay.ko"
+expect "init_module refused by default" 0 "overlay.ko: EPERM"
+ctmod $G --allow overlay --allow-init-module -- "$FINIT" -i "$D/overlay.ko" "$D/btrfs.ko"
+expect "init_module served with --allow-init-module" 0 "overlay.ko: ENOSYS" \
+	"init_module overlay: failed (ENOSYS)"
+expect "init_module of a module not allowlisted" 0 "btrfs.ko: EPERM" "init_module btrfs: denied"
+
+# dependencies of an allowlisted module are allowed: modprobe loads them first
+ctmod $G --allow nft_log -- "$FINIT" "$D/nf_tables.ko" "$D/btrfs.ko"
+expect "a dependency of an allowlisted module is allowed" 0 "nf_tables.ko: ENOSYS" \
+	"finit_module nf_tables: failed (ENOSYS): allowlisted"
+expect "still nothing else" 0 "btrfs.ko: EPERM"
+
+# malformed modules: each refused, and the next request is still served
+B=$T_TMP/bad
+mkdir -p "$B"
+head -c 3000 "$D/crc7.ko" >"$B/truncated.ko"
+printf '\177ELF\002\001\001' >"$B/header-only.ko"
+objcopy --remove-section .modinfo "$D/crc7.ko" "$B/no-modinfo.ko"
+printf 'license=GPL\0name=../../evil\0' >"$T_TMP/slash"
+objcopy --update-section .modinfo="$T_TMP/slash" "$D/crc7.ko" "$B/slash.ko"
+head -c 2000000 /dev/zero >"$T_TMP/huge"
+objcopy --update-section .modinfo="$T_TMP/huge" "$D/crc7.ko" "$B/huge-section.ko"
+printf 'description=see name=overlay\0name=crc7\0' >"$T_TMP/unanchored"
+objcopy --update-section .modinfo="$T_TMP/unanchored" "$D/crc7.ko" "$B/unanchored.ko"
+printf 'license=GPL\0\0' >"$T_TMP/noname"
+objcopy --update-section .modinfo="$T_TMP/noname" "$D/crc7.ko" "$B/no-name.ko"
+ctmod $G --allow overlay -- "$FINIT" "$B/truncated.ko" "$B/header-only.ko" "$B/no-modinfo.ko" \
+	"$B/slash.ko" "$B/huge-section.ko" "$B/unanchored.ko" "$B/no-name.ko" /dev/null \
+	"$D/overlay.ko"
+for f in truncated header-only no-modinfo slash huge-section no-name; do
+	if printf '%s\n' "$OUT" | grep -Eq "/$f.ko: (EPERM|ENOEXEC)$"; then
+		pass "malformed ($f): refused"
+	else
+		fail "malformed ($f): refused"
+		show
+	fi
+done
+expect "name= inside a value does not count" 0 "unanchored.ko: EPERM" \
+	"finit_module crc7: denied (EPERM): not allowlisted"
+expect "a module name with '/' is rejected" 0 "" "invalid module name '../../evil'"
+expect "a huge .modinfo is rejected" 0 "" "more than"
+expect "not a regular file: EINVAL" 0 "/dev/null: EINVAL"
+expect "after all that the supervisor still serves" 0 "overlay.ko: ENOSYS$"
+
+# the caller's bytes never count, only the name: crc7's code claiming overlay
+printf 'license=GPL\0name=overlay\0' >"$T_TMP/claims"
+objcopy --update-section .modinfo="$T_TMP/claims" "$D/crc7.ko" "$B/fake-overlay.ko"
+ctmod $G --allow overlay -- "$FINIT" "$B/fake-overlay.ko"
+expect "a module claiming an allowlisted name loads the host's module" 0 \
+	"fake-overlay.ko: ENOSYS" "finit_module overlay: failed (ENOSYS)"
+
+# a caller thread that is not the group leader: pidfd_open() refuses its
+# TID, the descriptor is reopened through /proc/TID/fd/N instead
+ctmod $G --allow overlay -- "$FINIT" -t "$D/overlay.ko" "$D/btrfs.ko" /dev/null
+expect "a call from a second thread (the /proc fallback) is served" 0 "overlay.ko: ENOSYS" \
+	"finit_module overlay: failed (ENOSYS)"
+expect "the fallback still reads the name: btrfs refused" 0 "btrfs.ko: EPERM"
+expect "the fallback opens no device: /dev/null is EINVAL" 0 "/dev/null: EINVAL"
+
+# callers: no CAP_SYS_MODULE, another user namespace, dying mid-request
+if setpriv --inh-caps=-sys_module --bounding-set=-sys_module true 2>/dev/null; then
+	ctmod $G --allow overlay -- setpriv --inh-caps=-sys_module --bounding-set=-sys_module \
+		"$FINIT" "$D/overlay.ko"
+	expect "a caller without CAP_SYS_MODULE: EPERM" 0 "overlay.ko: EPERM" "lacks CAP_SYS_MODULE"
+else
+	skip "setpriv cannot drop capabilities here"
+fi
+if unshare -U -r true 2>/dev/null; then
+	ctmod $G --allow overlay -- unshare -U -r "$FINIT" "$D/overlay.ko"
+	expect "a caller in another user namespace: EPERM" 0 "overlay.ko: EPERM" \
+		"another user namespace"
+else
+	skip "no user namespaces here"
+fi
+ctmod $G --allow overlay -- sh -c "'$FINIT' -k 0 '$D/btrfs.ko' '$D/btrfs.ko' '$D/btrfs.ko'; '$FINIT' '$D/overlay.ko'"
+expect "callers killed mid-request do not stop the supervisor" 0 "overlay.ko: ENOSYS$"
+
+# a reader that takes too long is stopped; other callers are not held up
+{ cat "$D/crc7.ko"; head -c 200000000 /dev/zero; } | gzip -1 >"$B/slow.ko.gz"
+ctmod $G --allow crc7,overlay --timeout 0.1 -- sh -c "'$FINIT' -f 4 '$B/slow.ko.gz'; '$FINIT' '$D/overlay.ko'"
+expect "a reader over the time limit: EPERM" 0 "slow.ko.gz: EPERM" "timed out after 0.1 s"
+expect "and the next request is served" 0 "overlay.ko: ENOSYS$"
+ctmod $G --allow crc7,overlay -- sh -c "'$FINIT' -f 4 '$B/slow.ko.gz' & sleep 0.05; '$FINIT' '$D/overlay.ko'; wait"
+if [ "$(printf '%s\n' "$OUT" | head -n1)" = "$D/overlay.ko: ENOSYS" ] &&
+	printf '%s\n' "$OUT" | grep -q "slow.ko.gz: ENOSYS"; then
+	pass "a slow request does not hold up another caller's"
+else
+	fail "a slow request does not hold up another caller's"
+	show
+fi
+
+# parameters: ignored unless --allow-params (the load still fails: ENOSYS)
+ctmod $G --allow overlay -- "$FINIT" -n "$D/overlay.ko"
+expect "a NULL parameter pointer: EFAULT as from the kernel" 0 "overlay.ko: EFAULT"
+
+# --json: one event a line on stdout, the command's own output beside it
+ctmod --json $G --allow overlay -- "$FINIT" "$D/overlay.ko" "$D/btrfs.ko"
+printf '%s\n' "$OUT" | grep '^{' >"$T_TMP/events"
+if [ "$(wc -l <"$T_TMP/events")" = 2 ] &&
+	python3 - "$T_TMP/events" <<'EOF'; then
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert ev[0]["module"] == "overlay" and ev[0]["verdict"] == "failed" and ev[0]["error"] == "ENOSYS", ev[0]
+assert ev[1]["module"] == "btrfs" and ev[1]["verdict"] == "denied" and ev[1]["errno"] == 1, ev[1]
+assert all(e["comm"] == "finit" and e["syscall"] == "finit_module" and e["pid"] > 0 for e in ev)
+EOF
+	pass "--json: one event a line with pid, comm, module, verdict, errno"
+else
+	fail "--json: one event a line with pid, comm, module, verdict, errno"
+	show
+fi
+ctmod --json $G --allow overlay --events "$T_TMP/ev.jsonl" -- "$FINIT" "$D/btrfs.ko"
+expect "--events keeps stdout for the command" 0 "btrfs.ko: EPERM"
+grep -q '"verdict":"denied"' "$T_TMP/ev.jsonl" && pass "--events file written" ||
+	fail "--events file written"
+
+# a reader of the events that goes away does not take the supervisor down
+rc=$( ("$CTMOD_BIN" --json $G --allow overlay -- sh -c "'$FINIT' '$D/btrfs.ko' >&2; sleep 0.3; '$FINIT' '$D/btrfs.ko' >&2; exit 5" 2>/dev/null; echo $? >"$T_TMP/rc") | head -c 1 >/dev/null; sleep 1; cat "$T_TMP/rc")
+[ "$rc" = 5 ] && pass "a closed events pipe does not kill the gate" ||
+	fail "a closed events pipe does not kill the gate (status $rc)"
+
+# signals reach the command
+"$CTMOD_BIN" $G -- sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' &
+gp=$!
+sleep 0.5
+kill -TERM "$gp"
+wait "$gp"
+RC=$?
+[ "$RC" = 9 ] && pass "SIGTERM is forwarded to the command" ||
+	fail "SIGTERM is forwarded to the command (status $RC)"
+
+exit 0
