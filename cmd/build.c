@@ -31,7 +31,7 @@ static const char usage[] =
     "      --clean           run the package's CLEAN once the modules are kept\n"
     "      --container ENGINE[:IMAGE]\n"
     "                        run the build in docker, podman or system-docker\n"
-    "                        (--privileged, /usr/src and /lib/modules bound)\n"
+    "                        (privileged, /usr/src and /lib/modules bound)\n"
     "  -n, --dry-run         show what would be built (with -v: the engine command)\n"
     "  -v, --verbose         say more\n"
     "      --json            the summary as JSON\n"

@@ -100,8 +100,8 @@ _ctmod() {
 	local opts=
 	case $cmd in
 	install) opts="--sha256 --from --extras" ;;
-	build) opts="--all --install --uninstall -j --container -n --image-layout" ;;
-	status) opts="" ;;
+	build) opts="--all --kernel --arch --install --uninstall --jobs --clean --container --dry-run --verbose --json" ;;
+	status) opts="--json" ;;
 	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
 	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
 	autoload) opts="--list -n --source --cloud-config --cmdline -j" ;;

@@ -56,7 +56,8 @@ complete -c ctmod -n '__fish_seen_subcommand_from build' -l all -l install -l un
 complete -c ctmod -n '__fish_seen_subcommand_from build' -s j -x
 complete -c ctmod -n '__fish_seen_subcommand_from build' -s n
 complete -c ctmod -n '__fish_seen_subcommand_from build' -l container -x -a 'docker podman system-docker'
-complete -c ctmod -n '__fish_seen_subcommand_from build' -l image-layout -r
+complete -c ctmod -n '__fish_seen_subcommand_from build' -s k -l kernel -x
+complete -c ctmod -n '__fish_seen_subcommand_from build' -l arch -x -l clean -l json
 complete -c ctmod -n '__fish_seen_subcommand_from build' -a '(__ctmod_dkms)'
 complete -c ctmod -n '__fish_seen_subcommand_from load' -s a -s r -s n -s i -s b
 complete -c ctmod -n '__fish_seen_subcommand_from load' -l first-time -l ignore-install -l use-blacklist

@@ -856,7 +856,6 @@ static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *ro
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		setpgid(0, 0);
 		int r = child_build(ctx, o, root, j, pfd[1]);
 		if (r < 0) {
 			char m[1024];

@@ -99,7 +99,6 @@ ctmod --root "$R" build --kernel all -j 2 vpoll/0.1
 expect "--kernel all builds for both kernels" 0 "vpoll/0.1, $K2, "
 printf '%s\n' "$OUT" | grep -q "vpoll/0.1, $KVER, .*: built" || fail "--kernel all: $KVER built"
 check "per-kernel trees" test -f "$R/var/lib/ctmod/vpoll/0.1/$K2/$(uname -m)/module/vpoll.ko"
-# the two makes overlapped (their logs' compile steps interleave in time)
 rm -rf "${R:?}/lib/modules/$K2" "$R/var/lib/ctmod/vpoll/0.1/$K2"
 
 # --- BUILD_EXCLUSIVE: skipped cleanly
