@@ -120,6 +120,22 @@ static struct ctmod_finding *add(struct ctmod_diagnosis *d, enum ctmod_severity 
 	return f;
 }
 
+static int what(struct ctmod_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int what(struct ctmod_finding *f, const char *fmt, ...)
+{
+	char *w;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&w, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM; /* the old text stays */
+	free(f->what);
+	f->what = w;
+	return 0;
+}
+
 static int why(struct ctmod_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int why(struct ctmod_finding *f, const char *fmt, ...)
 {
@@ -648,10 +664,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_DISAGREES_VERSION:
 			f = once(d, CTMOD_SEV_ERROR, "symbol-version-mismatch", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s was built against other kernel headers",
-				             mn) < 0)
-					f->what = NULL;
+				what(f, "%s was built against other kernel headers", mn);
 				why(f,
 				    "the CRC of %s recorded in %s (__versions) differs from the "
 				    "running "
@@ -664,10 +677,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_NO_SYMBOL_VERSION:
 			f = once(d, CTMOD_SEV_ERROR, "no-symbol-version", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s has no version for symbol %s", mn,
-				             e->symbol) < 0)
-					f->what = NULL;
+				what(f, "%s has no version for symbol %s", mn, e->symbol);
 				why(f,
 				    "%s was built without the kernel's Module.symvers (or its "
 				    "__versions table is damaged): the kernel cannot check the "
@@ -681,10 +691,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 			if (f && !f->why) {
 				char rel[128] = "";
 				sscanf(e->arg, "%127s", rel);
-				free(f->what);
-				if (asprintf(&f->what, "%s was built for kernel %s, not this one",
-				             mn, rel) < 0)
-					f->what = NULL;
+				what(f, "%s was built for kernel %s, not this one", mn, rel);
 				why(f, "its version magic is '%s'; the running kernel's is '%s'",
 				    e->arg, e->arg2 ? e->arg2 : "");
 				fix(f, "ctmod build --install %s", mn);
@@ -694,11 +701,8 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_NAMESPACE:
 			f = once(d, CTMOD_SEV_ERROR, "namespace-not-imported", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what,
-				             "%s uses symbols of namespace %s without importing it",
-				             mn, e->arg) < 0)
-					f->what = NULL;
+				what(f, "%s uses symbols of namespace %s without importing it", mn,
+				     e->arg);
 				why(f,
 				    "%s is exported in namespace %s and the module lacks "
 				    "MODULE_IMPORT_NS(%s): the kernel refuses the symbol (err -22)",
@@ -710,11 +714,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_BLACKLISTED:
 			f = once(d, CTMOD_SEV_ERROR, "blacklisted", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what,
-				             "%s is blacklisted on the kernel command line",
-				             mn) < 0)
-					f->what = NULL;
+				what(f, "%s is blacklisted on the kernel command line", mn);
 				why(f,
 				    "module_blacklist=%s (or a list naming it) was passed at boot; "
 				    "the kernel refuses to load it until the next boot without it",
@@ -728,10 +728,8 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_DUPLICATE_SYMBOL:
 			f = once(d, CTMOD_SEV_ERROR, "duplicate-symbol", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s exports %s, which %s already exports",
-				             mn, e->symbol, e->arg) < 0)
-					f->what = NULL;
+				what(f, "%s exports %s, which %s already exports", mn, e->symbol,
+				     e->arg);
 				why(f,
 				    "two modules may not export the same symbol: %s is probably "
 				    "another copy or version of %s",
@@ -744,10 +742,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 			f = once(d, e->err ? CTMOD_SEV_ERROR : CTMOD_SEV_WARNING,
 			         "unknown-parameter", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s has no parameter '%s'", mn, e->symbol) <
-				    0)
-					f->what = NULL;
+				what(f, "%s has no parameter '%s'", mn, e->symbol);
 				struct strv params;
 				strv_init(&params);
 				module_params(ctx, mn, &params);
@@ -780,9 +775,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_TAINT_OOT:
 			f = once(d, CTMOD_SEV_INFO, "out-of-tree", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s is an out-of-tree module", mn) < 0)
-					f->what = NULL;
+				what(f, "%s is an out-of-tree module", mn);
 				why(f, "it was not built with the kernel; the kernel is marked "
 				       "tainted "
 				       "(O), which is expected for DKMS modules");
@@ -791,10 +784,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_SIG_MISSING:
 			f = once(d, CTMOD_SEV_INFO, "unsigned", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s is not signed with a trusted key", mn) <
-				    0)
-					f->what = NULL;
+				what(f, "%s is not signed with a trusted key", mn);
 				why(f, "signatures are checked but not enforced: it loads, and the "
 				       "kernel is marked tainted (E)");
 			}
@@ -802,11 +792,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_TAINT_LICENSE:
 			f = once(d, CTMOD_SEV_INFO, "license-taint", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what,
-				             "%s has license '%s', which taints the kernel", mn,
-				             e->arg) < 0)
-					f->what = NULL;
+				what(f, "%s has license '%s', which taints the kernel", mn, e->arg);
 				why(f, "a license that is not GPL-compatible marks the kernel "
 				       "tainted (P) and hides GPL-only symbols from the module");
 			}
@@ -814,9 +800,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		case CTMOD_KMSG_TAINT_STAGING:
 			f = once(d, CTMOD_SEV_INFO, "staging", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s is a staging driver", mn) < 0)
-					f->what = NULL;
+				what(f, "%s is a staging driver", mn);
 				why(f,
 				    "drivers/staging modules are of unknown quality; the kernel is "
 				    "marked tainted (C)");
@@ -903,20 +887,14 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 			else
 				f = once(d, CTMOD_SEV_ERROR, "load-failed", mn, "");
 			if (f && !f->why) {
-				free(f->what);
 				if (e->kind == CTMOD_KMSG_TOOL_NOT_FOUND) {
-					if (asprintf(&f->what, "%s is not installed for %s", mn,
-					             kver) < 0)
-						f->what = NULL;
+					what(f, "%s is not installed for %s", mn, kver);
 					why(f, "%s found no %s in /lib/modules/%s (modules.dep)",
 					    e->arg, mn, kver);
 					fix(f, "ctmod deps %s", mn);
 					fix(f, "ctmod build --install %s", mn);
 				} else {
-					if (asprintf(&f->what,
-					             "%s could not be loaded: unknown symbols",
-					             mn) < 0)
-						f->what = NULL;
+					what(f, "%s could not be loaded: unknown symbols", mn);
 					why(f,
 					    "%s said \"%s\": a module it needs is not loaded (or a "
 					    "parameter is wrong); the kernel log names the symbols",
@@ -928,9 +906,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		} else if (e->err == -EPERM || e->err == -EACCES) {
 			f = once(d, CTMOD_SEV_ERROR, "not-permitted", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "loading %s was not permitted", mn) < 0)
-					f->what = NULL;
+				what(f, "loading %s was not permitted", mn);
 				why(f,
 				    "%s got \"%s\": the process lacks CAP_SYS_MODULE (a container "
 				    "without --privileged, not root), module loading is disabled "
@@ -944,9 +920,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		} else if (e->err == -EEXIST) {
 			f = once(d, CTMOD_SEV_INFO, "already-loaded", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s is already loaded", mn) < 0)
-					f->what = NULL;
+				what(f, "%s is already loaded", mn);
 				why(f,
 				    "%s said \"%s\"; nothing to do (ctmod load counts this as "
 				    "success)",
@@ -955,9 +929,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		} else if (e->err == -ENOEXEC) {
 			f = once(d, CTMOD_SEV_ERROR, "invalid-format", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "the kernel refused %s as invalid", mn) < 0)
-					f->what = NULL;
+				what(f, "the kernel refused %s as invalid", mn);
 				why(f,
 				    "\"%s\": built for another kernel (version magic), another "
 				    "architecture, or a damaged or duplicate module",
@@ -968,10 +940,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		} else if (e->err == -EKEYREJECTED) {
 			f = once(d, CTMOD_SEV_ERROR, "signature-rejected", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "the kernel rejected %s's signature", mn) <
-				    0)
-					f->what = NULL;
+				what(f, "the kernel rejected %s's signature", mn);
 				why(f,
 				    "\"%s\": it is unsigned while signatures are enforced, or its "
 				    "signature is damaged or made with an untrusted key",
@@ -983,9 +952,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 		} else {
 			f = once(d, CTMOD_SEV_ERROR, "load-failed", mn, "");
 			if (f && !f->why) {
-				free(f->what);
-				if (asprintf(&f->what, "%s could not be loaded", mn) < 0)
-					f->what = NULL;
+				what(f, "%s could not be loaded", mn);
 				why(f, "%s said \"%s\"", e->arg, e->arg2 ? e->arg2 : "");
 				fix(f, "dmesg | ctmod diagnose %s --dmesg -", mn);
 			}

@@ -97,16 +97,12 @@ check "--json load_first is exactly [videodev]" has '"load_first":\["videodev"\]
 mkdir -p /lib/modules/\$K/updates
 cp /vm/v4l2loopback.ko /lib/modules/\$K/updates/
 \$KMOD/depmod \$K
-if ctmod load --help 2>&1 | grep -q "not implemented"; then
-	skip "ctmod load v4l2loopback loads both (ctmod load not merged yet)"
-else
-	run ctmod load v4l2loopback
-	expect "after depmod, ctmod load v4l2loopback succeeds" 0
-	check "videodev and v4l2loopback are loaded" sh -c 'grep -q "^videodev " /proc/modules && grep -q "^v4l2loopback " /proc/modules'
-	run ctmod diagnose v4l2loopback
-	expect "diagnose after the fix: the old failure is history (exit 0)" 0 "loaded now"
-	\$KMOD/rmmod v4l2loopback
-fi
+run ctmod load v4l2loopback
+expect "after depmod, ctmod load v4l2loopback succeeds" 0
+check "videodev and v4l2loopback are loaded" sh -c 'grep -q "^videodev " /proc/modules && grep -q "^v4l2loopback " /proc/modules'
+run ctmod diagnose v4l2loopback
+expect "diagnose after the fix: the old failure is history (exit 0)" 0 "loaded now"
+\$KMOD/rmmod v4l2loopback
 
 cp /vm/v4l2loopback-other.ko /lib/modules/\$K/updates/v4l2loopback.ko
 \$KMOD/depmod \$K
