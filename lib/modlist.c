@@ -75,7 +75,7 @@ static int add_origin(struct ctmod_modlist_entry *e, const struct ctmod_modlist_
 	return 0;
 }
 
-static int join_params(char **params, const char *more)
+int ctmod_modlist_join_params(char **params, const char *more)
 {
 	if (!more || !*more || strcmp(*params, more) == 0)
 		return 0;
@@ -124,7 +124,7 @@ int ctmod_modlist_add(struct ctmod_modlist *list, const char *name, const char *
 		struct ctmod_modlist_entry *e = &list->v[i];
 		if (!modname_equal(e->name, name))
 			continue;
-		if (add_origin(e, origin) < 0 || join_params(&e->params, params) < 0)
+		if (add_origin(e, origin) < 0 || ctmod_modlist_join_params(&e->params, params) < 0)
 			return -ENOMEM;
 		return 0;
 	}

@@ -60,6 +60,11 @@ void ctmod_modlist_release(struct ctmod_modlist *list);
  */
 int ctmod_modlist_add(struct ctmod_modlist *list, const char *name, const char *params,
                       const struct ctmod_modlist_origin *origin);
+/*
+ * Append MORE to the malloc'd parameter string *PARAMS ("a=1" + "b=2" ->
+ * "a=1 b=2"); nothing when MORE is empty or the same.  0 or -ENOMEM.
+ */
+int ctmod_modlist_join_params(char **params, const char *more);
 /* Record a problem "FILE:LINE: reason" (LINE left out when 0). */
 int ctmod_modlist_problem(struct ctmod_modlist *list, const char *file, unsigned line,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
