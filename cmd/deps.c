@@ -1,17 +1,348 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* ctmod deps: what loading a module takes, as modprobe would resolve it. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/moddb.h"
 #include "builtin.h"
 
-/* Placeholder until the command lands: says so plainly and fails. */
+#define USAGE                                                                                      \
+	"Usage: ctmod deps [OPTIONS] MODULE [PARAM=VALUE...] [MODULE...]\n"                        \
+	"       ctmod deps --all [--show-depends]\n"                                               \
+	"\n"                                                                                       \
+	"The modules to load for MODULE (a name, an alias such as fs-overlay or\n"                 \
+	"pci:v00008086d..., or symbol:NAME), in load order: its modules.dep\n"                     \
+	"dependencies right to left, softdeps, the module.  Read from\n"                           \
+	"ROOT/lib/modules/KVER, ROOT/{etc,run,usr/local/lib,usr/lib,lib}/modprobe.d\n"             \
+	"and ROOT/proc/cmdline.\n"                                                                 \
+	"\n"                                                                                       \
+	"  -D, --show-depends   print exactly what modprobe --show-depends prints\n"               \
+	"  -t, --tree           draw the dependency tree\n"                                        \
+	"  -r, --reverse        list the modules that depend on MODULE\n"                          \
+	"  -a, --all            resolve every module of the kernel\n"                              \
+	"  -i, --ignore-install do not stop at modprobe.d install commands\n"                      \
+	"      --no-softdeps    leave softdeps out\n"                                              \
+	"\n"                                                                                       \
+	"Exit status: 0 resolved, 1 a module was not found, 2 bad usage or a\n"                    \
+	"malformed modules.dep.\n"
+
+enum mode { M_LIST, M_SHOW, M_TREE, M_REVERSE };
+
+struct opts {
+	enum mode mode;
+	bool all;
+	unsigned flags;
+};
+
+static const char *step_kind(const struct ctmod_moddb_step *s)
+{
+	return s->install_cmd ? "install" : s->path ? "insmod" : "builtin";
+}
+
+static struct json_object *plan_json(const char *name, const struct ctmod_moddb_plan *plan)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "module", json_object_new_string(name));
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct ctmod_moddb_step *s = &plan->steps[i];
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "name", json_object_new_string(s->name));
+		json_object_object_add(j, "action", json_object_new_string(step_kind(s)));
+		json_object_object_add(j, "path", s->path ? json_object_new_string(s->path) : NULL);
+		json_object_object_add(j, "options", json_object_new_string(s->options));
+		json_object_object_add(
+		    j, "install", s->install_cmd ? json_object_new_string(s->install_cmd) : NULL);
+		json_object_object_add(j, "builtin", json_object_new_boolean(s->builtin));
+		json_object_object_add(j, "blacklisted", json_object_new_boolean(s->blacklisted));
+		json_object_object_add(j, "target", json_object_new_boolean(s->target));
+		json_object_array_add(arr, j);
+	}
+	json_object_object_add(o, "steps", arr);
+	return o;
+}
+
+static void plan_print(const struct ctmod_moddb_plan *plan, enum mode mode, struct strbuf *out)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct ctmod_moddb_step *s = &plan->steps[i];
+		if (mode == M_SHOW)
+			ctmod_moddb_show_depends(s, out);
+		else if (s->install_cmd)
+			strbuf_printf(out, "%s install %s\n", s->name, s->install_cmd);
+		else if (s->path)
+			strbuf_printf(out, "%s %s\n", s->name, s->path);
+		else
+			strbuf_printf(out, "%s builtin\n", s->name);
+	}
+}
+
+/* ---- --tree ---- */
+
+struct tree {
+	struct ctmod_moddb *db;
+	struct strv stack; /* the path from the root, to stop at cycles */
+	struct strbuf out;
+	bool json;
+};
+
+static struct json_object *tree_node(struct tree *t, const char *name, const char *prefix,
+                                     bool last, int depth, const char *note)
+{
+	struct json_object *j = t->json ? json_object_new_object() : NULL;
+	bool builtin = !ctmod_moddb_path(t->db, name) && ctmod_moddb_is_builtin(t->db, name);
+	bool cycle = strv_contains(&t->stack, name);
+	if (j) {
+		json_object_object_add(j, "name", json_object_new_string(name));
+		if (note)
+			json_object_object_add(j, "via", json_object_new_string(note));
+		if (builtin)
+			json_object_object_add(j, "builtin", json_object_new_boolean(true));
+		if (cycle)
+			json_object_object_add(j, "cycle", json_object_new_boolean(true));
+	} else {
+		strbuf_printf(&t->out, "%s%s%s%s%s%s%s\n", prefix,
+		              depth ? (last ? "`-- " : "|-- ") : "", name, note ? " (" : "",
+		              note ? note : "", note ? ")" : "",
+		              cycle     ? " [cycle]"
+		              : builtin ? " [builtin]"
+		                        : "");
+	}
+	if (cycle || depth > 64)
+		return j;
+
+	struct strv deps;
+	strv_init(&deps);
+	if (ctmod_moddb_path(t->db, name))
+		ctmod_moddb_direct_depends(t->db, name, &deps);
+	strv_push(&t->stack, name);
+	_cleanup_free_ char *sub = NULL;
+	if (asprintf(&sub, "%s%s", prefix, depth ? (last ? "    " : "|   ") : "") < 0)
+		sub = NULL;
+	struct json_object *kids = j ? json_object_new_array() : NULL;
+	for (size_t i = 0; sub && i < deps.n; i++) {
+		struct json_object *k =
+		    tree_node(t, deps.v[i], sub, i + 1 == deps.n, depth + 1, NULL);
+		if (kids)
+			json_object_array_add(kids, k);
+	}
+	if (j)
+		json_object_object_add(j, "depends", kids);
+	free(t->stack.v[--t->stack.n]);
+	t->stack.v[t->stack.n] = NULL;
+	strv_release(&deps);
+	return j;
+}
+
+static int do_tree(struct cli *cli, struct ctmod_moddb *db, const char *name,
+                   struct json_object *arr)
+{
+	struct strv mods;
+	strv_init(&mods);
+	int r = ctmod_moddb_lookup(db, name, &mods);
+	if (r < 0) {
+		strv_release(&mods);
+		return r;
+	}
+	if (!mods.n) {
+		/* the resolver words the "not found" error with suggestions */
+		struct ctmod_moddb_plan plan;
+		r = ctmod_moddb_resolve(db, name, 0, &plan);
+		ctmod_moddb_plan_release(&plan);
+		strv_release(&mods);
+		return r < 0 ? r : -ENOENT;
+	}
+	struct tree t = {.db = db, .json = cli->json};
+	strv_init(&t.stack);
+	strbuf_init(&t.out);
+	for (size_t i = 0; i < mods.n; i++) {
+		struct json_object *j =
+		    tree_node(&t, mods.v[i], "", true, 0, strcmp(mods.v[i], name) ? name : NULL);
+		if (arr)
+			json_object_array_add(arr, j);
+	}
+	fputs(strbuf_str(&t.out), stdout);
+	strbuf_release(&t.out);
+	strv_release(&t.stack);
+	strv_release(&mods);
+	return 0;
+}
+
+static int do_reverse(struct cli *cli, struct ctmod_moddb *db, const char *name,
+                      struct json_object *arr)
+{
+	struct strv users;
+	strv_init(&users);
+	int r = ctmod_moddb_users(db, name, &users);
+	if (r < 0) {
+		strv_release(&users);
+		return r;
+	}
+	if (arr) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *u = json_object_new_array();
+		json_object_object_add(o, "module", json_object_new_string(name));
+		for (size_t i = 0; i < users.n; i++)
+			json_object_array_add(u, json_object_new_string(users.v[i]));
+		json_object_object_add(o, "users", u);
+		json_object_array_add(arr, o);
+	} else {
+		for (size_t i = 0; i < users.n; i++)
+			printf("%s\n", users.v[i]);
+	}
+	(void)cli;
+	strv_release(&users);
+	return 0;
+}
+
+static int do_resolve(struct cli *cli, struct ctmod_moddb *db, const struct opts *o,
+                      const char *name, const char *extra, struct json_object *arr,
+                      struct strbuf *out)
+{
+	struct ctmod_moddb_plan plan;
+	int r = ctmod_moddb_resolve_opts(db, name, o->flags, extra, &plan);
+	if (r < 0)
+		return r;
+	if (arr)
+		json_object_array_add(arr, plan_json(name, &plan));
+	else if (o->all && o->mode == M_LIST) {
+		strbuf_printf(out, "%s:", name);
+		for (size_t i = 0; i < plan.n; i++)
+			strbuf_printf(out, " %s", plan.steps[i].name);
+		strbuf_putc(out, '\n');
+	} else
+		plan_print(&plan, o->mode, out);
+	(void)cli;
+	ctmod_moddb_plan_release(&plan);
+	return 0;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage(cli, "not implemented yet");
+	enum { OPT_NO_SOFTDEPS = 256 };
+	static const struct option lopts[] = {
+	    {"show-depends", no_argument, NULL, 'D'},
+	    {"tree", no_argument, NULL, 't'},
+	    {"reverse", no_argument, NULL, 'r'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"ignore-install", no_argument, NULL, 'i'},
+	    {"no-softdeps", no_argument, NULL, OPT_NO_SOFTDEPS},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct opts o = {.mode = M_LIST};
+	int c;
+	while ((c = getopt_long(argc, argv, "+DtraihS:", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			o.mode = M_SHOW;
+			break;
+		case 't':
+			o.mode = M_TREE;
+			break;
+		case 'r':
+			o.mode = M_REVERSE;
+			break;
+		case 'a':
+			o.all = true;
+			break;
+		case 'i':
+			o.flags |= CTMOD_RESOLVE_IGNORE_INSTALL;
+			break;
+		case OPT_NO_SOFTDEPS:
+			o.flags |= CTMOD_RESOLVE_NO_SOFTDEPS;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!o.all && optind >= argc)
+		return cli_usage(cli, "name a module, or use --all");
+	if (o.all && optind < argc)
+		return cli_usage(cli, "--all takes no module names");
+	if (o.all && (o.mode == M_TREE || o.mode == M_REVERSE))
+		return cli_usage(cli, "--all goes with --show-depends or nothing");
+	if (optind < argc && strchr(argv[optind], '='))
+		return cli_usage(cli, "'%s' looks like a parameter: name the module first",
+		                 argv[optind]);
+
+	struct ctmod_moddb *db;
+	int r = ctmod_moddb_open(cli->ctx, &db);
+	if (r < 0)
+		return cli_error(cli, r);
+
+	struct json_object *doc = NULL, *arr = NULL;
+	if (cli->json) {
+		doc = json_object_new_object();
+		const char *kver = NULL;
+		ctmod_ctx_kver(cli->ctx, &kver);
+		json_object_object_add(doc, "kernel", json_object_new_string(kver ? kver : ""));
+		json_object_object_add(doc, "dir", json_object_new_string(ctmod_moddb_dir(db)));
+		arr = json_object_new_array();
+		json_object_object_add(doc,
+		                       o.mode == M_REVERSE ? "reverse"
+		                       : o.mode == M_TREE  ? "trees"
+		                                           : "modules",
+		                       arr);
+	}
+
+	struct strbuf out;
+	strbuf_init(&out);
+	int rc = EXIT_OK;
+	struct strv names;
+	strv_init(&names);
+	if (o.all) {
+		r = ctmod_moddb_all(db, &names);
+		for (size_t i = 0; r == 0 && i < names.n; i++)
+			r = do_resolve(cli, db, &o, names.v[i], NULL, arr, &out);
+		if (r < 0)
+			rc = cli_error(cli, r);
+	} else {
+		for (int i = optind; i < argc; i++) {
+			const char *name = argv[i];
+			/* PARAM=VALUE words after a module are its options */
+			struct strbuf extra;
+			strbuf_init(&extra);
+			while (i + 1 < argc && strchr(argv[i + 1], '=')) {
+				if (extra.len)
+					strbuf_putc(&extra, ' ');
+				strbuf_puts(&extra, argv[++i]);
+			}
+			if (o.mode == M_TREE)
+				r = do_tree(cli, db, name, arr);
+			else if (o.mode == M_REVERSE)
+				r = do_reverse(cli, db, name, arr);
+			else
+				r = do_resolve(cli, db, &o, name,
+				               extra.len ? strbuf_str(&extra) : NULL, arr, &out);
+			strbuf_release(&extra);
+			if (r < 0) {
+				/* report each failing name, keep going like modprobe -a */
+				int e = cli_error(cli, r);
+				if (e > rc)
+					rc = e;
+				ctmod_ctx_clear_error(cli->ctx);
+			}
+		}
+	}
+	fputs(strbuf_str(&out), stdout);
+	strbuf_release(&out);
+	strv_release(&names);
+	if (doc)
+		cli_json_print(doc);
+	ctmod_moddb_free(db);
+	return rc;
 }
 
 const struct ctmod_cmd cmd_deps = {
-	.name = "deps",
-	.run = run,
-	.summary = "(not implemented yet)",
-	.usage = "Usage: ctmod deps\n",
+    .name = "deps",
+    .run = run,
+    .summary = "dependency resolution as modprobe does it (--show-depends, --tree, --all)",
+    .usage = USAGE,
 };

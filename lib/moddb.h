@@ -23,14 +23,14 @@ void ctmod_moddb_free(struct ctmod_moddb *db);
 
 /* One step of a resolution, in load order. */
 struct ctmod_moddb_step {
-	char *name;	   /* normalized module name ('_') */
-	char *path;	   /* the .ko under the root (absolute), NULL if built-in */
-	char *options;	   /* modprobe.d options + cmdline mod.param=, "" if none */
+	char *name;        /* normalized module name ('_') */
+	char *path;        /* the .ko under the root (absolute), NULL if built-in */
+	char *options;     /* modprobe.d options + cmdline mod.param=, "" if none */
 	char *install_cmd; /* modprobe.d `install` command, NULL if none */
 	char *remove_cmd;  /* modprobe.d `remove` command, NULL if none */
 	bool builtin;
-	bool blacklisted;  /* listed by a blacklist line / modprobe.blacklist= */
-	bool target;	   /* one of the names asked for (not a dependency) */
+	bool blacklisted; /* listed by a blacklist line / modprobe.blacklist= */
+	bool target;      /* one of the names asked for (not a dependency) */
 };
 
 struct ctmod_moddb_plan {
@@ -52,7 +52,7 @@ enum {
  * modules.  An alias matching several modules resolves them all.
  */
 int ctmod_moddb_resolve(struct ctmod_moddb *db, const char *name, unsigned flags,
-			struct ctmod_moddb_plan *plan);
+                        struct ctmod_moddb_plan *plan);
 void ctmod_moddb_plan_release(struct ctmod_moddb_plan *plan);
 
 /* The module names (normalized) an alias or name expands to. */
@@ -66,3 +66,18 @@ int ctmod_moddb_symbol_owners(struct ctmod_moddb *db, const char *symbol, struct
 bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module);
 /* Every module of the kernel (normalized names), in modules.dep order. */
 int ctmod_moddb_all(struct ctmod_moddb *db, struct strv *mods);
+
+/* As ctmod_moddb_resolve, with options for the named module itself (the
+ * `modprobe MODULE param=value` arguments), appended after modprobe.d's. */
+int ctmod_moddb_resolve_opts(struct ctmod_moddb *db, const char *name, unsigned flags,
+                             const char *extra_options, struct ctmod_moddb_plan *plan);
+/* The line `modprobe --show-depends` prints for a step ("insmod PATH OPTS",
+ * "install CMD OPTS", "builtin NAME"), appended to out. */
+int ctmod_moddb_show_depends(const struct ctmod_moddb_step *step, struct strbuf *out);
+/* Direct hard dependencies (modules.dep holds the closure; this is its
+ * transitive reduction), in load order. */
+int ctmod_moddb_direct_depends(struct ctmod_moddb *db, const char *module, struct strv *deps);
+/* ROOT/lib/modules/KVER */
+const char *ctmod_moddb_dir(const struct ctmod_moddb *db);
+/* Absolute path of a module's file, NULL if not in modules.dep. */
+const char *ctmod_moddb_path(struct ctmod_moddb *db, const char *module);
