@@ -1,22 +1,314 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ctmod load: load (or with -r unload) modules with their dependencies and
+ * softdeps.  The same file answers when the binary is invoked as
+ * `modprobe`, so ctmod can serve as the kernel's modprobe helper in images
+ * that have no kmod.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/loader.h"
+#include "../lib/moddb.h"
+#include "../lib/util.h"
 #include "builtin.h"
 
-/* Placeholder until the command lands: says so plainly and fails. */
-static int run(struct cli *cli, int argc, char **argv)
+static const char usage[] =
+	"Usage: ctmod load [OPTIONS] MODULE [PARAM=VALUE...]\n"
+	"       ctmod load -a [OPTIONS] MODULE...\n"
+	"       ctmod load -r [OPTIONS] MODULE...\n"
+	"\n"
+	"Load MODULE (a name or an alias) with its dependencies and softdeps, in\n"
+	"the order modprobe uses, with the options of modprobe.d merged with\n"
+	"those given here.  An already loaded or built-in module is success.\n"
+	"\n"
+	"  -a, --all            every argument is a module\n"
+	"  -r, --remove         unload the modules and their dependencies no longer used\n"
+	"  -n, --dry-run        print what would be done, load nothing\n"
+	"      --first-time     fail if the module is already loaded or built in\n"
+	"  -i, --ignore-install ignore install and remove commands of modprobe.d\n"
+	"  -b, --use-blacklist  apply blacklist lines to aliases\n"
+	"      --method LIST    ways to try, in order: kmod,ioctl,modprobe (default all):\n"
+	"                       kmod = libkmod (finit_module); ioctl = make the kernel run\n"
+	"                       its modprobe helper (works without /lib/modules in a\n"
+	"                       container); modprobe = run the system's modprobe\n"
+	"\n"
+	"Exit status: 0 loaded (or already there), 1 a module failed, 2 bad usage.\n";
+
+struct load_report {
+	struct cli *cli;
+	struct json_object *mods; /* --json */
+	bool dry_run;
+};
+
+static const char *state_name(enum ctmod_load_state s)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage(cli, "not implemented yet");
+	switch (s) {
+	case CTMOD_LOADED:
+		return "loaded";
+	case CTMOD_ALREADY_LOADED:
+		return "already loaded";
+	case CTMOD_BUILTIN:
+		return "built-in";
+	case CTMOD_WOULD_LOAD:
+		return "would load";
+	case CTMOD_LOAD_FAILED:
+		return "failed";
+	case CTMOD_UNLOADED:
+		return "unloaded";
+	case CTMOD_WOULD_UNLOAD:
+		return "would unload";
+	}
+	return "?";
+}
+
+static void on_event(void *data, const struct ctmod_load_event *ev)
+{
+	struct load_report *rep = data;
+	struct cli *cli = rep->cli;
+
+	if (rep->mods) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(ev->name));
+		json_object_object_add(o, "state", json_object_new_string(state_name(ev->state)));
+		if (ev->state == CTMOD_LOADED)
+			json_object_object_add(
+				o, "method", json_object_new_string(ctmod_load_method_name(ev->method)));
+		if (ev->err)
+			json_object_object_add(o, "error", json_object_new_string(strerror(-ev->err)));
+		json_object_array_add(rep->mods, o);
+		return;
+	}
+	switch (ev->state) {
+	case CTMOD_WOULD_LOAD:
+	case CTMOD_WOULD_UNLOAD:
+		if (!cli->quiet)
+			printf("%s %s\n", ev->state == CTMOD_WOULD_LOAD ? "load" : "unload", ev->name);
+		break;
+	case CTMOD_LOADED:
+		if (ev->method)
+			cli_verbose(cli, "loaded %s (%s)", ev->name, ctmod_load_method_name(ev->method));
+		else
+			cli_verbose(cli, "loaded %s (install command)", ev->name);
+		break;
+	case CTMOD_UNLOADED:
+		cli_verbose(cli, "unloaded %s", ev->name);
+		break;
+	case CTMOD_ALREADY_LOADED:
+	case CTMOD_BUILTIN:
+		cli_verbose(cli, "%s: %s", ev->name, state_name(ev->state));
+		break;
+	case CTMOD_LOAD_FAILED:
+		break; /* the error line says it */
+	}
+}
+
+struct load_args {
+	struct ctmod_load_opts opts;
+	bool all, remove, show_depends;
+	bool silent; /* modprobe -q: the kernel's requests need no words */
+};
+
+/* Load (or unload) each name; the first failure ends the run, as modprobe. */
+static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, const char *params)
+{
+	struct ctmod_moddb *db = NULL;
+	struct load_report rep = {.cli = cli, .dry_run = a->opts.dry_run};
+	int r = ctmod_moddb_open(cli->ctx, &db);
+	bool by_name = !a->opts.methods || (a->opts.methods & (CTMOD_LOAD_IOCTL | CTMOD_LOAD_MODPROBE));
+	if (r < 0 && !a->remove && !a->show_depends && by_name && r != -ENOMEM &&
+	    ctmod_ctx_err_class(cli->ctx) != CTMOD_ERR_BAD_INPUT) {
+		/* a container without /lib/modules: the kernel's own helper can
+		 * still load by name */
+		cli_verbose(cli, "%s; trying the ways that load by name", ctmod_ctx_error(cli->ctx));
+		ctmod_ctx_clear_error(cli->ctx);
+		db = NULL;
+		r = 0;
+	} else if (r < 0) {
+		return cli_error(cli, r);
+	}
+	if (cli->json)
+		rep.mods = json_object_new_array();
+
+	a->opts.params = params;
+	for (int i = 0; i < n && r >= 0; i++) {
+		if (a->show_depends) {
+			struct ctmod_moddb_plan plan = {0};
+			r = ctmod_moddb_resolve_opts(db, names[i],
+						     a->opts.ignore_install ? CTMOD_RESOLVE_IGNORE_INSTALL : 0,
+						     params, &plan);
+			for (size_t j = 0; r >= 0 && j < plan.n; j++) {
+				struct strbuf sb;
+				strbuf_init(&sb);
+				ctmod_moddb_show_depends(&plan.steps[j], &sb);
+				fputs(strbuf_str(&sb), stdout);
+				strbuf_release(&sb);
+			}
+			ctmod_moddb_plan_release(&plan);
+		} else if (a->remove) {
+			r = ctmod_unload(cli->ctx, db, names[i], &a->opts, on_event, &rep);
+		} else {
+			r = ctmod_load(cli->ctx, db, names[i], &a->opts, on_event, &rep);
+		}
+	}
+	int st = EXIT_OK;
+	if (r < 0 && a->silent)
+		st = ctmod_ctx_err_class(cli->ctx) == CTMOD_ERR_BAD_INPUT ? EXIT_USAGE : EXIT_FAILED;
+	else if (r < 0) {
+		/* "load NAME: ..." already names the command: no "load: " before it */
+		const char *msg = ctmod_ctx_error(cli->ctx);
+		if (msg && (strncmp(msg, "load ", 5) == 0 || strncmp(msg, "unload ", 7) == 0))
+			cli->cmd = NULL;
+		st = cli_error(cli, r);
+	}
+	if (rep.mods) {
+		struct json_object *doc = json_object_new_object();
+		json_object_object_add(doc, "modules", rep.mods);
+		json_object_object_add(doc, "ok", json_object_new_boolean(st == EXIT_OK));
+		if (st != EXIT_OK && ctmod_ctx_error(cli->ctx))
+			json_object_object_add(doc, "error",
+					       json_object_new_string(ctmod_ctx_error(cli->ctx)));
+		cli_json_print(doc);
+	}
+	ctmod_moddb_free(db);
+	return st;
+}
+
+/* MODULE [PARAM=VALUE...] -> one name and its parameters joined by spaces */
+static int split_params(struct cli *cli, int argc, char **argv, struct strbuf *params)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strchr(argv[i], '='))
+			return cli_usage(cli, "'%s' is not PARAM=VALUE (use -a to load several modules)",
+					 argv[i]);
+		strbuf_printf(params, "%s%s", params->len ? " " : "", argv[i]);
+	}
+	return EXIT_OK;
+}
+
+static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
+{
+	enum { OPT_FIRST = 256, OPT_METHOD };
+	static const struct option opts[] = {
+		{"all", no_argument, NULL, 'a'},
+		{"remove", no_argument, NULL, 'r'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"show", no_argument, NULL, 'n'},
+		{"first-time", no_argument, NULL, OPT_FIRST},
+		{"ignore-install", no_argument, NULL, 'i'},
+		{"use-blacklist", no_argument, NULL, 'b'},
+		{"method", required_argument, NULL, OPT_METHOD},
+		{"show-depends", no_argument, NULL, 'D'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"config", required_argument, NULL, 'C'},
+		{"dirname", required_argument, NULL, 'd'},
+		{"set-version", required_argument, NULL, 'S'},
+		{"syslog", no_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct load_args a = {0};
+	const char *short_opts = modprobe_mode ? "+arnibDqvC:d:S:sh" : "+arnibh";
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			a.all = true;
+			break;
+		case 'r':
+			a.remove = true;
+			break;
+		case 'n':
+			a.opts.dry_run = true;
+			break;
+		case OPT_FIRST:
+			a.opts.first_time = true;
+			break;
+		case 'i':
+			a.opts.ignore_install = true;
+			break;
+		case 'b':
+			a.opts.use_blacklist = true;
+			break;
+		case OPT_METHOD:
+			if (ctmod_load_methods_parse(optarg, &a.opts.methods) < 0)
+				return cli_usage(cli, "--method takes kmod, ioctl, modprobe (comma-separated), not '%s'",
+						 optarg);
+			break;
+		case 'D':
+			a.show_depends = true;
+			break;
+		case 'q':
+			cli->quiet = true;
+			a.silent = modprobe_mode;
+			break;
+		case 'v':
+			cli->verbose++;
+			ctmod_ctx_set_log_level(cli->ctx, CTMOD_LOG_INFO);
+			break;
+		case 'C':
+		case 's':
+			break; /* config dirs come from the root; syslog is stderr */
+		case 'd':
+		case 'S': {
+			/* modprobe's -d/-S: a new context for that root/kernel */
+			struct ctmod_ctx *ctx;
+			if (c == 'd')
+				cli->root = optarg;
+			else
+				cli->kver = optarg;
+			if (ctmod_ctx_new(&ctx, cli->root, cli->kver) < 0)
+				return EXIT_FAILED;
+			ctmod_ctx_set_log_level(ctx, ctmod_ctx_log_level(cli->ctx));
+			ctmod_ctx_free(cli->ctx);
+			cli->ctx = ctx;
+			break;
+		}
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(cli, "which module? (ctmod %s MODULE)", modprobe_mode ? "modprobe" : "load");
+
+	char **names = argv + optind;
+	int n = argc - optind;
+	struct strbuf params;
+	strbuf_init(&params);
+	if (!a.all && !a.remove && n > 1) {
+		int st = split_params(cli, n, names, &params);
+		if (st) {
+			strbuf_release(&params);
+			return st;
+		}
+		n = 1;
+	}
+	for (int i = 0; i < n; i++)
+		if (!modname_valid(names[i]))
+			return cli_usage(cli, "invalid module name '%s'", names[i]);
+	int st = run_loads(cli, &a, names, n, params.len ? strbuf_str(&params) : NULL);
+	strbuf_release(&params);
+	return st;
+}
+
+static int run(struct cli *cli, int argc, char **argv) { return load_main(cli, argc, argv, false); }
+
+int cmd_modprobe_main(struct cli *cli, int argc, char **argv)
+{
+	return load_main(cli, argc, argv, true);
 }
 
 const struct ctmod_cmd cmd_load = {
 	.name = "load",
 	.run = run,
-	.summary = "(not implemented yet)",
-	.usage = "Usage: ctmod load\n",
+	.summary = "load a module, its dependencies and softdeps (-r unloads)",
+	.usage = usage,
 };
-
-int cmd_modprobe_main(struct cli *cli, int argc, char **argv)
-{
-	return run(cli, argc, argv);
-}

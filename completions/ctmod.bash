@@ -103,9 +103,9 @@ _ctmod() {
 	build) opts="--all --install --uninstall -j --container -n --image-layout" ;;
 	status) opts="" ;;
 	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
-	deps) opts="--show-depends --tree --reverse --all" ;;
+	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
 	autoload) opts="--list -n --dry-run --source --cloud-config --cmdline -j --jobs --json" ;;
-	diagnose) opts="--dmesg" ;;
+	diagnose) opts="--dmesg --no-system" ;;
 	gate) opts="--allow --allow-file --allow-init-module --allow-params" ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
 	esac

@@ -35,6 +35,8 @@ enum ctmod_load_state {
 	CTMOD_BUILTIN,	      /* built into the kernel */
 	CTMOD_WOULD_LOAD,     /* dry run */
 	CTMOD_LOAD_FAILED,
+	CTMOD_UNLOADED,	      /* removed by ctmod_unload */
+	CTMOD_WOULD_UNLOAD,   /* dry run of ctmod_unload */
 };
 
 /* What happened to one module of a resolution (target and dependencies). */
@@ -49,7 +51,9 @@ typedef void (*ctmod_load_cb)(void *data, const struct ctmod_load_event *ev);
 
 /*
  * Load NAME with its dependencies and softdeps, through db's resolution.
- * cb (may be NULL) hears about every module.  Returns 0, or -errno with the
+ * cb (may be NULL) hears about every module.  db may be NULL where there
+ * is no module database (a container without /lib/modules): then only the
+ * ioctl and modprobe ways, which go by name, can load it.  Returns 0, or -errno with the
  * error (and its next step) recorded in ctx.
  */
 int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
@@ -57,5 +61,9 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 /* Unload NAME and, like modprobe -r, its dependencies no longer in use. */
 int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 		 const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data);
+/* "kmod", "ioctl", "modprobe" */
+const char *ctmod_load_method_name(enum ctmod_load_method m);
+/* "kmod,ioctl" -> CTMOD_LOAD_KMOD|CTMOD_LOAD_IOCTL; -EINVAL on an unknown word */
+int ctmod_load_methods_parse(const char *list, unsigned *out);
 /* Whether a module is live: /sys/module/NAME/initstate says "live". */
 bool ctmod_module_live(struct ctmod_ctx *ctx, const char *name);

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "kmsg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Logs are read whole; a bigger one is not a kernel log we should scan. */
+#define KMSG_MAX_BYTES (64u << 20)
+/* printk never emits longer lines (LOG_LINE_MAX is 1024 minus the prefix) */
+#define KMSG_MAX_LINE 4096
+
+/*
+ * The kernel's own formats (kernel/module/main.c, version.c, signing.c,
+ * kernel/params.c, security/lockdown/lockdown.c of 6.1, and the spellings
+ * older kernels used), and the error lines of kmod's and busybox's tools.
+ * Conversions: %M module name, %P a module file (its name is the module),
+ * %S symbol, %A arg, %B arg2, %E the errno number, %X ignored text.
+ * Text conversions are as short as the rest of the pattern allows.
+ */
+struct pattern {
+	enum ctmod_kmsg_kind kind;
+	const char *fmt;
+	const char *tool; /* for the tools' lines: stored in arg */
+};
+
+static const struct pattern patterns[] = {
+    {CTMOD_KMSG_UNKNOWN_SYMBOL, "%M: Unknown symbol %S (err %E)", NULL},
+    {CTMOD_KMSG_UNKNOWN_SYMBOL, "%M: Unknown symbol %S", NULL}, /* before 2.6.31 */
+    {CTMOD_KMSG_DISAGREES_VERSION, "%M: disagrees about version of symbol %S", NULL},
+    {CTMOD_KMSG_NO_SYMBOL_VERSION, "%M: no symbol version for %S", NULL},
+    {CTMOD_KMSG_VERMAGIC, "%M: version magic '%A' should be '%B'", NULL},
+    {CTMOD_KMSG_SIG_MISSING,
+     "%M: module verification failed: signature and/or required key missing - tainting kernel",
+     NULL},
+    {CTMOD_KMSG_SIG_REJECTED, "Loading of %A is rejected", NULL},
+    {CTMOD_KMSG_LOCKDOWN, "Lockdown: %A: %B is restricted; see man kernel_lockdown.7", NULL},
+    {CTMOD_KMSG_NAMESPACE, "%M: module uses symbol (%S) from namespace %A, but does not import it.",
+     NULL},
+    {CTMOD_KMSG_BLACKLISTED, "Module %M is blacklisted", NULL},
+    {CTMOD_KMSG_DUPLICATE_SYMBOL, "%M: exports duplicate symbol %S (owned by %A)", NULL},
+    {CTMOD_KMSG_UNKNOWN_PARAM, "%M: unknown parameter '%S' ignored", NULL},
+    {CTMOD_KMSG_UNKNOWN_PARAM, "%M: Unknown parameter `%S'", NULL}, /* before 4.5 */
+    {CTMOD_KMSG_TAINT_OOT, "%M: loading out-of-tree module taints kernel.", NULL},
+    {CTMOD_KMSG_TAINT_LICENSE, "%M: module license '%A' taints kernel.", NULL},
+    {CTMOD_KMSG_TAINT_STAGING,
+     "%M: module is from the staging directory, the quality is unknown, you have been warned.",
+     NULL},
+    /* kmod */
+    {CTMOD_KMSG_TOOL_FAILED, "modprobe: ERROR: could not insert '%M': %B", "modprobe"},
+    {CTMOD_KMSG_TOOL_FAILED, "insmod: ERROR: could not insert module %P: %B", "insmod"},
+    {CTMOD_KMSG_TOOL_NOT_FOUND, "modprobe: FATAL: Module %M not found in directory %X", "modprobe"},
+    {CTMOD_KMSG_TOOL_NOT_FOUND, "modprobe: FATAL: Module %M not found.", "modprobe"},
+    {CTMOD_KMSG_TOOL_NOT_FOUND,
+     "insmod: ERROR: could not load module %P: No such file or directory", "insmod"},
+    /* busybox */
+    {CTMOD_KMSG_TOOL_FAILED, "insmod: can't insert '%P': %B", "insmod"},
+    {CTMOD_KMSG_TOOL_FAILED, "modprobe: can't load module %M (%X): %B", "modprobe"},
+    {CTMOD_KMSG_TOOL_NOT_FOUND, "modprobe: module %M not found in modules.dep", "modprobe"},
+};
+
+static const char *const kind_names[] = {
+    [CTMOD_KMSG_UNKNOWN_SYMBOL] = "unknown-symbol",
+    [CTMOD_KMSG_DISAGREES_VERSION] = "disagrees-about-version",
+    [CTMOD_KMSG_NO_SYMBOL_VERSION] = "no-symbol-version",
+    [CTMOD_KMSG_VERMAGIC] = "version-magic",
+    [CTMOD_KMSG_SIG_MISSING] = "signature-missing",
+    [CTMOD_KMSG_SIG_REJECTED] = "signature-rejected",
+    [CTMOD_KMSG_LOCKDOWN] = "lockdown",
+    [CTMOD_KMSG_NAMESPACE] = "namespace-not-imported",
+    [CTMOD_KMSG_BLACKLISTED] = "blacklisted",
+    [CTMOD_KMSG_DUPLICATE_SYMBOL] = "duplicate-symbol",
+    [CTMOD_KMSG_UNKNOWN_PARAM] = "unknown-parameter",
+    [CTMOD_KMSG_TAINT_OOT] = "taint-out-of-tree",
+    [CTMOD_KMSG_TAINT_LICENSE] = "taint-license",
+    [CTMOD_KMSG_TAINT_STAGING] = "taint-staging",
+    [CTMOD_KMSG_TOOL_FAILED] = "tool-failed",
+    [CTMOD_KMSG_TOOL_NOT_FOUND] = "tool-not-found",
+};
+
+const char *ctmod_kmsg_kind_name(enum ctmod_kmsg_kind kind)
+{
+	if ((size_t)kind < ARRAY_SIZE(kind_names) && kind_names[kind])
+		return kind_names[kind];
+	return "unknown";
+}
+
+/* busybox's moderror() words for some errnos; the rest are strerror() */
+static const struct {
+	const char *text;
+	int err;
+} reasons[] = {
+    {"unknown symbol in module, or unknown parameter", ENOENT},
+    {"Unknown symbol in module", ENOENT},
+    {"invalid module format", ENOEXEC},
+    {"Invalid module format", ENOEXEC},
+    {"module has wrong symbol version", ESRCH},
+    {"kernel does not support requested operation", ENOSYS},
+    {"no such module", ENOENT},
+    {"Module already in kernel", EEXIST},
+};
+
+int ctmod_kmsg_reason_errno(const char *reason)
+{
+	if (!reason)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++)
+		if (strcasecmp(reason, reasons[i].text) == 0)
+			return -reasons[i].err;
+	for (int e = 1; e < 134; e++) {
+		const char *s = strerror(e);
+		if (s && strcasecmp(reason, s) == 0)
+			return -e;
+	}
+	return 0;
+}
+
+static bool modname_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+struct caps {
+	const char *s[6]; /* M P S A B X */
+	size_t n[6];
+	long err;
+	bool has_err;
+};
+
+static int conv_slot(char c)
+{
+	switch (c) {
+	case 'M':
+		return 0;
+	case 'P':
+		return 1;
+	case 'S':
+		return 2;
+	case 'A':
+		return 3;
+	case 'B':
+		return 4;
+	case 'X':
+		return 5;
+	}
+	return -1;
+}
+
+/* Does s[0..n) match fmt?  Recursion depth is the number of conversions. */
+static bool match(const char *s, size_t n, const char *fmt, struct caps *c)
+{
+	while (*fmt && *fmt != '%') {
+		if (n == 0 || *s != *fmt)
+			return false;
+		s++, n--, fmt++;
+	}
+	if (!*fmt)
+		return n == 0;
+	char conv = fmt[1];
+	const char *rest = fmt + 2;
+	if (conv == 'M') {
+		size_t k = 0;
+		/* MODULE_NAME_LEN is 64 - sizeof(unsigned long) */
+		while (k < n && k < 56 && modname_char(s[k]))
+			k++;
+		if (k == 0 || k >= 56)
+			return false;
+		c->s[0] = s, c->n[0] = k;
+		return match(s + k, n - k, rest, c);
+	}
+	if (conv == 'E') {
+		size_t k = 0;
+		if (k < n && (s[k] == '-' || s[k] == '+'))
+			k++;
+		size_t digits = 0;
+		while (k < n && isdigit((unsigned char)s[k]) && digits < 9)
+			k++, digits++;
+		if (!digits)
+			return false;
+		char num[16];
+		memcpy(num, s, k);
+		num[k] = '\0';
+		c->err = strtol(num, NULL, 10);
+		c->has_err = true;
+		return match(s + k, n - k, rest, c);
+	}
+	int slot = conv_slot(conv);
+	if (slot < 0)
+		return false;
+	if (!*rest) { /* the rest of the line */
+		if (n == 0)
+			return false;
+		c->s[slot] = s, c->n[slot] = n;
+		return true;
+	}
+	/* shortest capture first, trying only where the next literal starts */
+	for (size_t k = 1; k <= n; k++) {
+		if (*rest != '%' && (k == n || s[k] != *rest))
+			continue;
+		c->s[slot] = s, c->n[slot] = k;
+		if (match(s + k, n - k, rest, c))
+			return true;
+	}
+	return false;
+}
+
+static char *dup_n(const char *s, size_t n, int *r)
+{
+	if (!s)
+		return NULL;
+	char *d = strndup(s, n);
+	if (!d)
+		*r = -ENOMEM;
+	return d;
+}
+
+/* "/m/v4l2loopback.ko.xz" -> "v4l2loopback" */
+static char *module_from_path(const char *p, size_t n, int *r)
+{
+	const char *base = p;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '/')
+			base = p + i + 1;
+	size_t len = n - (size_t)(base - p);
+	for (size_t i = 0; i + 3 <= len; i++)
+		if (memcmp(base + i, ".ko", 3) == 0 && (i + 3 == len || base[i + 3] == '.')) {
+			len = i;
+			break;
+		}
+	if (len == 0 || len >= 64)
+		return NULL;
+	char raw[64], norm[64];
+	memcpy(raw, base, len);
+	raw[len] = '\0';
+	modname_normalize(raw, norm, sizeof(norm));
+	if (!modname_valid(norm))
+		return NULL;
+	char *d = strdup(norm);
+	if (!d)
+		*r = -ENOMEM;
+	return d;
+}
+
+/*
+ * Strip what precedes the message: a /dev/kmsg header "prio,seq,usec,flags;",
+ * a syslog "<4>", a "[  12.345678] " stamp (or dmesg -T's date), a
+ * syslog/journal "Nov 23 03:21:00 host kernel: " prefix.  Returns false for
+ * records that are not the kernel's (a facility other than kern).
+ */
+static bool strip_prefix(const char **ps, size_t *pn, struct ctmod_kmsg_event *ev)
+{
+	const char *s = *ps;
+	size_t n = *pn;
+
+	/* /dev/kmsg: digits ',' digits ',' digits ',' flags ';' */
+	if (n && isdigit((unsigned char)s[0])) {
+		const char *semi = memchr(s, ';', n < 128 ? n : 128);
+		if (semi) {
+			unsigned long long f[3];
+			int used = 0;
+			char hdr[128];
+			size_t hl = (size_t)(semi - s);
+			memcpy(hdr, s, hl);
+			hdr[hl] = '\0';
+			if (sscanf(hdr, "%llu,%llu,%llu,%n", &f[0], &f[1], &f[2], &used) == 3 &&
+			    used > 0) {
+				if (f[0] >> 3) /* not LOG_KERN: written by a program */
+					return false;
+				ev->prio = (int)(f[0] & 7);
+				ev->seq = f[1];
+				ev->usec = f[2] > LLONG_MAX ? -1 : (long long)f[2];
+				s = semi + 1;
+				n -= hl + 1;
+				goto done;
+			}
+		}
+	}
+	/* syslog, journal: "... kernel: " near the start */
+	const char *kw = memmem(s, n < 128 ? n : 128, " kernel: ", 9);
+	if (kw) {
+		n -= (size_t)(kw + 9 - s);
+		s = kw + 9;
+	}
+	if (n >= 3 && s[0] == '<' && isdigit((unsigned char)s[1])) {
+		size_t k = 1;
+		int p = 0;
+		while (k < n && k < 5 && isdigit((unsigned char)s[k]))
+			p = p * 10 + (s[k++] - '0');
+		if (k < n && s[k] == '>') {
+			if (p >> 3)
+				return false;
+			ev->prio = p & 7;
+			s += k + 1;
+			n -= k + 1;
+		}
+	}
+	if (n && s[0] == '[') {
+		const char *close = memchr(s, ']', n < 48 ? n : 48);
+		if (close) {
+			char ts[48];
+			size_t tl = (size_t)(close - s - 1);
+			memcpy(ts, s + 1, tl);
+			ts[tl] = '\0';
+			unsigned long sec, frac;
+			int used = 0;
+			const char *t = ts;
+			while (*t == ' ')
+				t++;
+			if (sscanf(t, "%lu.%6lu%n", &sec, &frac, &used) == 2 && t[used] == '\0')
+				ev->usec = (long long)sec * 1000000LL + (long long)frac;
+			s = close + 1;
+			n -= tl + 2;
+			if (n && *s == ' ')
+				s++, n--;
+		}
+	}
+done:
+	*ps = s;
+	*pn = n;
+	return true;
+}
+
+void ctmod_kmsg_event_release(struct ctmod_kmsg_event *ev)
+{
+	free(ev->module);
+	free(ev->symbol);
+	free(ev->arg);
+	free(ev->arg2);
+	free(ev->text);
+	memset(ev, 0, sizeof(*ev));
+}
+
+int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->prio = -1;
+	ev->usec = -1;
+	if (len > KMSG_MAX_LINE)
+		return 0;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (!strip_prefix(&line, &len, ev))
+		return 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(patterns); i++) {
+		struct caps c = {0};
+		if (!match(line, len, patterns[i].fmt, &c))
+			continue;
+		int r = 0;
+		ev->kind = patterns[i].kind;
+		if (c.s[0]) {
+			char raw[64], norm[64];
+			memcpy(raw, c.s[0], c.n[0]);
+			raw[c.n[0]] = '\0';
+			modname_normalize(raw, norm, sizeof(norm));
+			ev->module = dup_n(norm, strlen(norm), &r);
+		} else if (c.s[1]) {
+			ev->module = module_from_path(c.s[1], c.n[1], &r);
+		}
+		ev->symbol = dup_n(c.s[2], c.n[2], &r);
+		ev->arg = patterns[i].tool ? dup_n(patterns[i].tool, strlen(patterns[i].tool), &r)
+		                           : dup_n(c.s[3], c.n[3], &r);
+		ev->arg2 = dup_n(c.s[4], c.n[4], &r);
+		ev->text = dup_n(line, len, &r);
+		if (c.has_err)
+			ev->err = c.err < -4095 || c.err > 4095 ? 0 : (int)c.err;
+		else if (ev->kind == CTMOD_KMSG_TOOL_FAILED)
+			ev->err = ctmod_kmsg_reason_errno(ev->arg2);
+		else if (ev->kind == CTMOD_KMSG_TOOL_NOT_FOUND)
+			ev->err = -ENOENT;
+		if (r < 0) {
+			ctmod_kmsg_event_release(ev);
+			return r;
+		}
+		/* a tool line about a file whose name is no module name */
+		if ((ev->kind == CTMOD_KMSG_TOOL_FAILED || ev->kind == CTMOD_KMSG_TOOL_NOT_FOUND) &&
+		    !ev->module) {
+			ctmod_kmsg_event_release(ev);
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+void ctmod_kmsg_init(struct ctmod_kmsg *log)
+{
+	memset(log, 0, sizeof(*log));
+}
+
+void ctmod_kmsg_release(struct ctmod_kmsg *log)
+{
+	for (size_t i = 0; i < log->n; i++)
+		ctmod_kmsg_event_release(&log->ev[i]);
+	free(log->ev);
+	ctmod_kmsg_init(log);
+}
+
+static int push(struct ctmod_kmsg *log, struct ctmod_kmsg_event *ev)
+{
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 32;
+		struct ctmod_kmsg_event *v = realloc(log->ev, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		log->ev = v;
+		log->cap = cap;
+	}
+	log->ev[log->n++] = *ev;
+	return 0;
+}
+
+int ctmod_kmsg_parse(struct ctmod_ctx *ctx, const char *name, const char *buf, size_t len,
+                     struct ctmod_kmsg *log)
+{
+	if (memchr(buf, '\0', len))
+		return ctmod_fail_input(ctx, -EINVAL, "give a dmesg text or a kernel log file",
+		                        "%s: not a kernel log (it holds NUL bytes)", name);
+	const char *end = buf + len;
+	for (const char *p = buf; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		/* /dev/kmsg continuation lines (" SUBSYSTEM=...") carry no message */
+		if (n && p[0] != ' ') {
+			struct ctmod_kmsg_event ev;
+			int r = ctmod_kmsg_parse_line(p, n, &ev);
+			if (r < 0)
+				return ctmod_fail(ctx, r, NULL, "%s: out of memory", name);
+			if (r > 0 && push(log, &ev) < 0) {
+				ctmod_kmsg_event_release(&ev);
+				return ctmod_fail(ctx, -ENOMEM, NULL, "%s: out of memory", name);
+			}
+		}
+		log->lines++;
+		p += n + 1;
+	}
+	return 0;
+}
+
+static int read_fd(int fd, struct strbuf *sb, bool records)
+{
+	/* /dev/kmsg hands out one record per read and wants room for it */
+	char chunk[16384];
+	for (;;) {
+		ssize_t k = read(fd, chunk, sizeof(chunk));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (records && errno == EPIPE) /* overwritten records: go on */
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
+		}
+		if (k == 0)
+			return 0;
+		if (sb->len + (size_t)k > KMSG_MAX_BYTES)
+			return -EFBIG;
+		if (strbuf_putn(sb, chunk, (size_t)k) < 0)
+			return -ENOMEM;
+	}
+}
+
+int ctmod_kmsg_read_file(struct ctmod_ctx *ctx, const char *path, struct ctmod_kmsg *log)
+{
+	bool in = strcmp(path, "-") == 0;
+	const char *name = in ? "standard input" : path;
+	int fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ctmod_fail_input(ctx, -errno,
+		                        "give a dmesg text file, or - for standard input", "%s: %s",
+		                        path, strerror(errno));
+	struct strbuf sb;
+	strbuf_init(&sb);
+	int r = read_fd(fd, &sb, false);
+	if (!in)
+		close(fd);
+	if (r == -EFBIG)
+		r = ctmod_fail_input(ctx, r, "pass the part of the log about the failed load",
+		                     "%s: larger than %u MiB", name, KMSG_MAX_BYTES >> 20);
+	else if (r < 0)
+		r = ctmod_fail_input(ctx, r, NULL, "%s: %s", name, strerror(-r));
+	else
+		r = ctmod_kmsg_parse(ctx, name, strbuf_str(&sb), sb.len, log);
+	strbuf_release(&sb);
+	return r;
+}
+
+int ctmod_kmsg_read_kernel(struct ctmod_ctx *ctx, struct ctmod_kmsg *log)
+{
+	_cleanup_free_ char *path = ctmod_path(ctx, "/dev/kmsg");
+	if (!path)
+		return -ENOMEM;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == EPERM || e == EACCES)
+			return ctmod_fail(
+			    ctx, -e,
+			    "run as root, or pass the log: dmesg | ctmod diagnose --dmesg -",
+			    "%s: the kernel log is not readable here "
+			    "(kernel.dmesg_restrict)",
+			    path);
+		return ctmod_fail(ctx, -e, "pass the log with --dmesg FILE", "%s: %s", path,
+		                  strerror(e));
+	}
+	struct strbuf sb;
+	strbuf_init(&sb);
+	int r = read_fd(fd, &sb, true);
+	close(fd);
+	if (r == -EPERM || r == -EACCES)
+		r = ctmod_fail(
+		    ctx, r, "run as root, or pass the log: dmesg | ctmod diagnose --dmesg -",
+		    "%s: the kernel log is not readable here (kernel.dmesg_restrict)", path);
+	else if (r < 0)
+		r = ctmod_fail(ctx, r, "pass the log with --dmesg FILE", "%s: %s", path,
+		               strerror(-r));
+	else
+		r = ctmod_kmsg_parse(ctx, path, strbuf_str(&sb), sb.len, log);
+	strbuf_release(&sb);
+	return r;
+}

@@ -1,0 +1,166 @@
+#!/bin/sh
+# ctmod diagnose as a user runs it: the logs captured from the real kernel
+# (tests/data/kmsg) against the real Debian kernel's module tree, and the
+# system checks against small roots.
+. "$(dirname "$0")/../lib.sh"
+FIX=$TOP/tests/data/kmsg
+
+need_kernel || {
+	fail "cannot fetch the test kernel (scripts/test-kernel)"
+	exit 0
+}
+K=$KROOT/lib/modules/$KVER
+
+# --- the kernel log against the kernel's own modules.symbols ---------------
+ctmod --root "$KROOT" diagnose --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
+expect "unknown symbols: names videodev as the module to load first" 1 \
+	"v4l2loopback needs videodev loaded first"
+expect "... and prints the commands in order" 1 "fix: ctmod load videodev"
+printf '%s\n' "$OUT" | grep -A1 "fix: ctmod load videodev" | grep -q "ctmod load v4l2loopback$" &&
+	pass "... then ctmod load v4l2loopback" || fail "... then ctmod load v4l2loopback"
+expect "taint lines are notes" 1 "note   v4l2loopback is an out-of-tree module"
+
+ctmod --root "$KROOT" --json diagnose v4l2loopback --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
+expect "--json exits 1 too" 1
+first=$(printf '%s' "$OUT" | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+f = [x for x in d["findings"] if x["id"] == "missing-dependencies"][0]
+print(",".join(f["load_first"]), "|", ";".join(f["fix"]), "|", d["ok"], d["summary"]["errors"])')
+[ "$first" = "videodev | ctmod load videodev;ctmod load v4l2loopback | False 1" ] &&
+	pass "--json: load_first is [videodev], fix in order" ||
+	fail "--json: load_first is [videodev], fix in order (got: $first)"
+
+# btrfs without its four dependencies: the smallest set covering 11 symbols
+ctmod --root "$KROOT" --json diagnose btrfs --dmesg "$FIX/unknown-symbol-btrfs.dmesg.txt"
+first=$(printf '%s' "$OUT" | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+f = [x for x in d["findings"] if x["id"] == "missing-dependencies"][0]
+print(",".join(sorted(f["load_first"])), "|", ";".join(f["fix"]))')
+[ "$first" = "libcrc32c,raid6_pq,xor,zstd_compress | ctmod load btrfs" ] &&
+	pass "btrfs: the four modules that export its 11 missing symbols; installed, so ctmod load btrfs alone" ||
+	fail "btrfs: the four modules that export its 11 missing symbols; installed, so ctmod load btrfs alone (got: $first)"
+
+cat "$FIX/unknown-symbol-kmod-insmod.dmesg.txt" "$FIX/unknown-symbol-kmod-insmod.tool.txt" >"$T_TMP/pasted"
+run sh -c "cat '$T_TMP/pasted' | '$CTMOD_BIN' --root '$KROOT' diagnose --dmesg - --no-system"
+expect "--dmesg - reads standard input (log and the insmod line)" 1 "needs videodev loaded first"
+
+# the headers' Module.symvers alone (no modules.symbols): owners and GPL-only exports
+S=$T_TMP/symvers-root
+mkdir -p "$S/lib/modules/$KVER" "$S/usr/src/linux-headers-$KVER"
+cp "$HROOT/usr/src/linux-headers-$KVER/Module.symvers" "$S/usr/src/linux-headers-$KVER/"
+ln -s "/usr/src/linux-headers-$KVER" "$S/lib/modules/$KVER/build"
+ctmod --root "$S" diagnose --no-system --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
+expect "Module.symvers of the headers names videodev" 1 "v4l2loopback needs videodev loaded first"
+ctmod --root "$S" diagnose --no-system --dmesg "$FIX/license-taint.dmesg.txt"
+expect "GPL-only exports and a BSD license" 1 "so the kernel hides .*(EXPORT_SYMBOL_GPL) from it"
+
+# a module ctmod build built (its build tree's Module.symvers) exports them
+B=$T_TMP/built-root
+mkdir -p "$B/lib/modules/$KVER" "$B/var/lib/ctmod/myvideo/1.0/$KVER/x86_64/build"
+grep -P '\tdrivers/media/v4l2-core/videodev\t' "$HROOT/usr/src/linux-headers-$KVER/Module.symvers" |
+	sed "s|drivers/media/v4l2-core/videodev|$B/var/lib/ctmod/myvideo/1.0/$KVER/x86_64/build/myvideo|" \
+	>"$B/var/lib/ctmod/myvideo/1.0/$KVER/x86_64/build/Module.symvers"
+ctmod --root "$B" diagnose --no-system --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
+expect "a module built by ctmod build that exports the symbols" 1 "v4l2loopback needs myvideo loaded first"
+
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$FIX/vermagic.dmesg.txt"
+expect "version magic line" 1 "dummy was built for kernel 6.1.0-99-amd64, not this one"
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$FIX/namespace.dmesg.txt"
+expect "namespace line" 1 "MODULE_IMPORT_NS(SND_INTEL_SOUNDWIRE_ACPI)"
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$FIX/sig-enforce.dmesg.txt"
+expect "signature enforcement" 1 "rejects modules without a valid signature"
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$FIX/no-cap-kmod-modprobe.tool.txt"
+expect "a pasted modprobe line" 1 "loading dummy was not permitted"
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$FIX/staging.dmesg.txt"
+expect "notes only: exit 0" 0 "Nothing wrong found"
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$FIX/unknown-parameter.dmesg.txt"
+expect "unknown parameter: a warning, exit 1, lists the real ones" 1 "dummy has: numdummies"
+# the same line with a typo of the real parameter
+sed "s/'foo'/'numdumies'/" "$FIX/unknown-parameter.dmesg.txt" >"$T_TMP/typo"
+ctmod --root "$KROOT" diagnose --no-system --dmesg "$T_TMP/typo"
+expect "... and suggests the nearest" 1 "did you mean numdummies?"
+ctmod --root "$KROOT" diagnose qlge --no-system --dmesg "$FIX/guest.kmsg.txt"
+expect "MODULE picks its lines out of a whole /dev/kmsg dump" 0 "qlge is a staging driver"
+printf '%s\n' "$OUT" | grep -q "libarc5" && fail "... and only its lines" || pass "... and only its lines"
+
+# --- bad input ---------------------------------------------------------------
+ctmod --root "$KROOT" diagnose --dmesg "$T_TMP/nonexistent"
+expect "a missing --dmesg file exits 2" 2 "" "nonexistent"
+check "... in one line" one_line
+ctmod --root "$KROOT" diagnose --dmesg "$CTMOD_BIN"
+expect "a binary file is not a log: exit 2" 2 "" "not a kernel log"
+ctmod --root "$KROOT" diagnose a b
+expect "two modules: exit 2" 2 "" "one module at most"
+ctmod --root "$KROOT" diagnose --frob
+expect "unknown option: exit 2" 2 "" "unknown option"
+ctmod --root "$KROOT" diagnose "bad/../name"
+expect "a module file that does not exist: exit 2" 2 "" "no such module file"
+ctmod --root "$KROOT" diagnose "$(printf 'bad\tname')"
+expect "a bad module name: exit 2" 2 "" "is not a module name"
+
+# --- the system, under small roots --------------------------------------------
+R=$T_TMP/root
+mkdir -p "$R/lib/modules/$KVER/kernel/lib" "$R/lib/modules/$KVER/updates" "$R/proc/self"
+cp "$K/kernel/lib/libcrc32c.ko" "$R/lib/modules/$KVER/kernel/lib/"
+abi=$(echo "$KVER" | sed -n 's/^[0-9]*\.[0-9]*\.[0-9]*-\([0-9]*\)-.*/\1/p')
+oabi=$(echo "$abi" | tr 0-9 9)
+[ "$oabi" = "$abi" ] && oabi=$(echo "$abi" | tr 0-9 8)
+other=$(echo "$KVER" | sed "s/-$abi-/-$oabi-/")
+vm=$(modinfo -F vermagic "$K/kernel/drivers/net/dummy.ko")
+python3 "$TOP/tests/vm/ko-patch.py" "$K/kernel/drivers/net/dummy.ko" \
+	"$R/lib/modules/$KVER/updates/dummy.ko" modinfo vermagic "$(echo "$vm" | sed "s/^$KVER /$other /")"
+/sbin/depmod -b "$R" "$KVER" 2>/dev/null
+printf 'Name:\tsh\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n' >"$R/proc/self/status"
+sum=$(tree_sum "$R")
+
+ctmod --root "$R" diagnose
+expect "a module in updates/ built for another release" 1 "dummy was built for kernel $other, not $KVER"
+expect "... with the rebuild command" 1 "fix: ctmod build --install dummy"
+ctmod --root "$R" diagnose dummy
+expect "... also when named" 1 "dummy was built for kernel $other"
+ctmod --root "$R" diagnose "$R/lib/modules/$KVER/updates/dummy.ko"
+expect "... and when given as a file" 1 "dummy was built for kernel $other"
+ctmod --root "$R" diagnose libcrc32c
+expect "a module of the kernel itself is fine" 0 "Nothing wrong found for libcrc32c"
+ctmod --root "$R" diagnose "$K/kernel/drivers/media/v4l2-core/videodev.ko"
+expect "a module file whose depends= is not installed" 1 \
+	"videodev needs mc, which is not installed for $KVER"
+
+touch -d '+1 hour' "$R/lib/modules/$KVER/kernel/lib/libcrc32c.ko"
+ctmod --root "$R" diagnose libcrc32c
+expect "modules.dep older than a module: depmod" 1 "fix: depmod -b $R $KVER"
+touch -d '-1 hour' "$R/lib/modules/$KVER/kernel/lib/libcrc32c.ko"
+
+printf 'Name:\tsh\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffeeffff\n' >"$R/proc/self/status"
+: >"$R/.dockerenv"
+ctmod --root "$R" diagnose libcrc32c
+expect "a container without CAP_SYS_MODULE" 1 "CAP_SYS_MODULE is missing"
+expect "... gets the privileged/bind-mount advice" 1 \
+	"docker run --privileged -v /lib/modules:/lib/modules -v /usr/src:/usr/src"
+rm -f "$R/.dockerenv"
+printf 'Name:\tsh\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n' >"$R/proc/self/status"
+[ "$(tree_sum "$R")" = "$sum" ] && pass "diagnose writes nothing under the root" ||
+	fail "diagnose writes nothing under the root"
+
+mkdir -p "$R/proc/sys/kernel"
+echo 1 >"$R/proc/sys/kernel/modules_disabled"
+ctmod --root "$R" diagnose libcrc32c
+expect "kernel.modules_disabled" 1 "module loading is disabled until the next boot"
+rm -r "$R/proc/sys"
+
+mkdir -p "$R/etc/modprobe.d"
+printf '# hardening\ninstall libcrc32c /bin/true\nblacklist libcrc32c\n' >"$R/etc/modprobe.d/harden.conf"
+ctmod --root "$R" diagnose libcrc32c
+expect "modprobe.d install /bin/true disables a module" 1 \
+	"modprobe never loads libcrc32c: $R/etc/modprobe.d/harden.conf:2 runs '/bin/true' instead"
+expect "... the fix comments the line out" 1 "fix: sed -i '2s/^/# /' $R/etc/modprobe.d/harden.conf"
+expect "modprobe.d blacklist is a warning" 1 "libcrc32c is blacklisted in $R/etc/modprobe.d/harden.conf:3"
+rm -r "$R/etc"
+
+ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose
+expect "no /lib/modules/KVER" 1 "there are no modules for kernel $KVER"
+
+ctmod --root "$R" --json diagnose libcrc32c
+printf '%s' "$OUT" | python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["ok"] and d["kernel"]' &&
+	pass "--json of a clean run: ok is true" || fail "--json of a clean run: ok is true"
+exit 0

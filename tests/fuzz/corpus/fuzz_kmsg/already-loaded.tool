@@ -1,0 +1,1 @@
+insmod: ERROR: could not insert module /m/libarc4.ko: File exists

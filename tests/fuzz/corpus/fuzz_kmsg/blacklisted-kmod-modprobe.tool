@@ -1,0 +1,1 @@
+modprobe: ERROR: could not insert 'qnx4': Operation not permitted

@@ -1,0 +1,1 @@
+insmod: can't insert '/m/qnx4.ko': Operation not permitted

@@ -1,0 +1,1 @@
+insmod: can't insert '/m/dummy-crc.ko': Invalid argument

@@ -1,0 +1,1 @@
+insmod: can't insert '/m/libarc5.ko': invalid module format

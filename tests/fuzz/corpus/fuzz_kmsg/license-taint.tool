@@ -1,0 +1,1 @@
+insmod: can't insert '/m/dummy-bsd.ko': unknown symbol in module, or unknown parameter

@@ -1,0 +1,1 @@
+insmod: can't insert '/m/dspcfg-nons.ko': Invalid argument

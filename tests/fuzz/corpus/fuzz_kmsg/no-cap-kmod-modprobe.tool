@@ -1,0 +1,1 @@
+modprobe: ERROR: could not insert 'dummy': Operation not permitted

@@ -1,0 +1,1 @@
+insmod: can't insert '/m/dummy-nover.ko': Invalid argument

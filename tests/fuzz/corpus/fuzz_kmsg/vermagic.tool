@@ -1,0 +1,1 @@
+insmod: can't insert '/m/dummy-vermagic.ko': invalid module format

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lib/diagnose.c: the findings for each log captured from the real kernel
+ * (tests/data/kmsg), and the system checks over fake roots.
+ */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include "ctx.h"
+#include "diagnose.h"
+#include "kmsg.h"
+#include "util.h"
+
+#define FIX  "tests/data/kmsg/"
+#define KVER "6.1.0-56-amd64"
+
+/* ROOT/rel with content, directories made on the way */
+static void put(const char *root, const char *rel, const char *content)
+{
+	char *p, *dir;
+	assert_true(asprintf(&p, "%s/%s", root, rel) > 0);
+	dir = strdup(p);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	assert_int_equal(write_file_atomic(p, content, strlen(content), 0644), 0);
+	free(p);
+	free(dir);
+}
+
+static char *mkroot(void)
+{
+	char *root = strdup("/tmp/ctmod-unit-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	return root;
+}
+
+static void rmroot(char *root)
+{
+	assert_int_equal(rm_rf(root), 0);
+	free(root);
+}
+
+/* the findings of one captured log over an empty root (no module index) */
+static void diagnose_file(const char *file, struct ctmod_diagnosis *d)
+{
+	char *root = mkroot();
+	struct ctmod_ctx *ctx;
+	assert_int_equal(ctmod_ctx_new(&ctx, root, KVER), 0);
+	struct ctmod_kmsg log;
+	ctmod_kmsg_init(&log);
+	assert_int_equal(ctmod_kmsg_read_file(ctx, file, &log), 0);
+	ctmod_diagnosis_init(d);
+	assert_int_equal(ctmod_diagnose_log(ctx, &log, NULL, d), 0);
+	ctmod_kmsg_release(&log);
+	ctmod_ctx_free(ctx);
+	rmroot(root);
+}
+
+static const struct ctmod_finding *want(const struct ctmod_diagnosis *d, const char *id,
+                                        const char *module, enum ctmod_severity sev)
+{
+	const struct ctmod_finding *f = ctmod_diagnosis_find(d, id, module);
+	if (!f)
+		fail_msg("no finding %s for %s", id, module ? module : "the system");
+	assert_int_equal(f->severity, sev);
+	assert_non_null(f->what);
+	assert_non_null(f->why);
+	return f;
+}
+
+static bool fix_has(const struct ctmod_finding *f, const char *s)
+{
+	for (size_t i = 0; i < f->fix.n; i++)
+		if (strstr(f->fix.v[i], s))
+			return true;
+	return false;
+}
+
+static void test_version_findings(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+
+	diagnose_file(FIX "vermagic.dmesg.txt", &d);
+	f = want(&d, "version-magic", "dummy", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "was built for kernel 6.1.0-99-amd64"));
+	assert_true(fix_has(f, "ctmod build --install dummy"));
+	assert_int_equal(f->evidence.n, 1); /* the same line twice is one piece of evidence */
+	assert_int_equal(d.n, 1);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "disagrees-version.dmesg.txt", &d);
+	f = want(&d, "symbol-version-mismatch", "dummy", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "netif_carrier_on"));
+	/* the err -22 line is explained by the line before it, not a missing module */
+	assert_null(ctmod_diagnosis_find(&d, "symbol-rejected", NULL));
+	assert_null(ctmod_diagnosis_find(&d, "missing-dependencies", NULL));
+	assert_null(ctmod_diagnosis_find(&d, "symbols-not-exported", NULL));
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "no-symbol-version.dmesg.txt", &d);
+	want(&d, "no-symbol-version", "dummy", CTMOD_SEV_ERROR);
+	assert_null(ctmod_diagnosis_find(&d, "symbol-rejected", NULL));
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "namespace.dmesg.txt", &d);
+	f = want(&d, "namespace-not-imported", "snd_intel_dspcfg", CTMOD_SEV_ERROR);
+	assert_true(fix_has(f, "MODULE_IMPORT_NS(SND_INTEL_SOUNDWIRE_ACPI)"));
+	assert_null(ctmod_diagnosis_find(&d, "symbol-rejected", NULL));
+	ctmod_diagnosis_release(&d);
+}
+
+static void test_other_findings(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+	size_t count[3];
+
+	diagnose_file(FIX "duplicate-symbol.dmesg.txt", &d);
+	f = want(&d, "duplicate-symbol", "libarc5", CTMOD_SEV_ERROR);
+	assert_string_equal(f->fix.v[0], "ctmod load -r libarc4");
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "unknown-parameter.dmesg.txt", &d);
+	f = want(&d, "unknown-parameter", "dummy", CTMOD_SEV_WARNING);
+	assert_non_null(strstr(f->what, "'foo'"));
+	assert_int_equal(ctmod_diagnosis_worst(&d, count), CTMOD_SEV_WARNING);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "staging.dmesg.txt", &d);
+	want(&d, "staging", "qlge", CTMOD_SEV_INFO);
+	assert_int_equal(ctmod_diagnosis_worst(&d, count), CTMOD_SEV_INFO);
+	assert_int_equal(count[0], 1);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "blacklisted.dmesg.txt", &d);
+	f = want(&d, "blacklisted", "qnx4", CTMOD_SEV_ERROR);
+	assert_true(fix_has(f, "module_blacklist="));
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "lockdown.dmesg.txt", &d);
+	f = want(&d, "lockdown", NULL, CTMOD_SEV_ERROR);
+	assert_null(f->module);
+	assert_true(fix_has(f, "mokutil"));
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "sig-enforce.dmesg.txt", &d);
+	want(&d, "signature-rejected", NULL, CTMOD_SEV_ERROR);
+	ctmod_diagnosis_release(&d);
+
+	/* no module of the kernel exports them, and the license is BSD */
+	diagnose_file(FIX "license-taint.dmesg.txt", &d);
+	f = want(&d, "gpl-only-symbols", "dummy", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "'BSD'"));
+	want(&d, "license-taint", "dummy", CTMOD_SEV_INFO);
+	assert_null(ctmod_diagnosis_find(&d, "symbols-not-exported", NULL));
+	ctmod_diagnosis_release(&d);
+
+	/* an empty root exports nothing: built for another kernel, or extras */
+	diagnose_file(FIX "unknown-symbol-btrfs.dmesg.txt", &d);
+	f = want(&d, "symbols-not-exported", "btrfs", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "zstd_cstream_workspace_bound"));
+	assert_non_null(strstr(f->why, "and 7 more")); /* 11 symbols, 4 named */
+	assert_int_equal(f->evidence.n, 11);
+	ctmod_diagnosis_release(&d);
+}
+
+static void test_tool_findings(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+
+	diagnose_file(FIX "no-cap-kmod-modprobe.tool.txt", &d);
+	want(&d, "not-permitted", "dummy", CTMOD_SEV_ERROR);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "already-loaded.tool.txt", &d);
+	want(&d, "already-loaded", "libarc4", CTMOD_SEV_INFO);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "vermagic-kmod-insmod.tool.txt", &d);
+	want(&d, "invalid-format", "dummy_vermagic", CTMOD_SEV_ERROR);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "sig-enforce.tool.txt", &d);
+	want(&d, "signature-rejected", "v4l2loopback", CTMOD_SEV_ERROR);
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "unknown-symbol-kmod-insmod.tool.txt", &d);
+	const struct ctmod_finding *f = want(&d, "load-failed", "v4l2loopback", CTMOD_SEV_ERROR);
+	assert_true(fix_has(f, "ctmod load v4l2loopback"));
+	ctmod_diagnosis_release(&d);
+}
+
+/* a root for the system checks: modules, depmod, no headers */
+static char *system_root(void)
+{
+	char *root = mkroot();
+	put(root, "lib/modules/" KVER "/kernel/drivers/net/dummy.ko", "not really ELF");
+	put(root, "lib/modules/" KVER "/modules.dep", "kernel/drivers/net/dummy.ko:\n");
+	/* depmod ran after the module was installed */
+	char *p;
+	assert_true(asprintf(&p, "%s/lib/modules/" KVER "/kernel/drivers/net/dummy.ko", root) > 0);
+	struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+	assert_int_equal(utimes(p, old), 0);
+	free(p);
+	return root;
+}
+
+static void system_findings(const char *root, struct ctmod_diagnosis *d)
+{
+	struct ctmod_ctx *ctx;
+	assert_int_equal(ctmod_ctx_new(&ctx, root, KVER), 0);
+	ctmod_diagnosis_init(d);
+	assert_int_equal(ctmod_diagnose_system(ctx, NULL, d), 0);
+	ctmod_ctx_free(ctx);
+}
+
+static const char status_nocap[] = "Name:\tctmod\nCapInh:\t0000000000000000\n"
+                                   "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+                                   "CapBnd:\t000001ffffeeffff\nCapAmb:\t0000000000000000\n";
+static const char status_root[] = "Name:\tctmod\nCapEff:\t000001ffffffffff\n"
+                                  "CapBnd:\t000001ffffffffff\n";
+
+static void test_system_clean(void **state)
+{
+	(void)state;
+	char *root = system_root();
+	put(root, "proc/self/status", status_root);
+	put(root, "proc/sys/kernel/modules_disabled", "0\n");
+	put(root, "sys/kernel/security/lockdown", "[none] integrity confidentiality\n");
+	put(root, "usr/src/linux-headers-" KVER "/Makefile", "# headers\n");
+	struct ctmod_diagnosis d;
+	system_findings(root, &d);
+	if (d.n)
+		fail_msg("unexpected finding %s: %s", d.f[0].id, d.f[0].what);
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
+static void test_system_container_without_cap(void **state)
+{
+	(void)state;
+	char *root = system_root();
+	put(root, "proc/self/status", status_nocap);
+	put(root, ".dockerenv", "");
+	struct ctmod_diagnosis d;
+	system_findings(root, &d);
+	const struct ctmod_finding *f = want(&d, "no-cap-sys-module", NULL, CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "bounding set"));
+	assert_true(fix_has(f, "--privileged"));
+	assert_true(fix_has(f, "-v /lib/modules:/lib/modules"));
+	assert_true(fix_has(f, "-v /usr/src:/usr/src"));
+	f = want(&d, "container", NULL, CTMOD_SEV_INFO);
+	assert_non_null(strstr(f->what, "docker"));
+	want(&d, "no-headers", NULL, CTMOD_SEV_INFO);
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+
+	/* not root, but nothing dropped from the bounding set; podman */
+	root = system_root();
+	put(root, "proc/self/status", "CapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n");
+	put(root, "run/.containerenv", "engine=\"podman\"\n");
+	system_findings(root, &d);
+	f = want(&d, "no-cap-sys-module", NULL, CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "effective set"));
+	assert_non_null(strstr(want(&d, "container", NULL, CTMOD_SEV_INFO)->what, "podman"));
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+
+	/* kubernetes, known from PID 1's cgroup */
+	root = system_root();
+	put(root, "proc/1/cgroup", "0::/kubepods/besteffort/pod1234/abcd\n");
+	system_findings(root, &d);
+	assert_non_null(strstr(want(&d, "container", NULL, CTMOD_SEV_INFO)->what, "kubernetes"));
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
+static void test_system_switches(void **state)
+{
+	(void)state;
+	char *root = system_root();
+	put(root, "proc/sys/kernel/modules_disabled", "1\n");
+	put(root, "sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+	put(root, "sys/module/module/parameters/sig_enforce", "Y\n");
+	struct ctmod_diagnosis d;
+	system_findings(root, &d);
+	want(&d, "modules-disabled", NULL, CTMOD_SEV_ERROR);
+	const struct ctmod_finding *f = want(&d, "lockdown-active", NULL, CTMOD_SEV_WARNING);
+	assert_non_null(strstr(f->what, "(integrity)"));
+	want(&d, "sig-enforce", NULL, CTMOD_SEV_INFO);
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
+static void test_system_tree(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	char *root = mkroot();
+	system_findings(root, &d);
+	const struct ctmod_finding *f = want(&d, "no-modules", NULL, CTMOD_SEV_ERROR);
+	assert_true(fix_has(f, "-v /lib/modules:/lib/modules"));
+	ctmod_diagnosis_release(&d);
+
+	put(root, "lib/modules/" KVER "/kernel/fs/x.ko", "x");
+	system_findings(root, &d);
+	f = want(&d, "no-modules-dep", NULL, CTMOD_SEV_ERROR);
+	char *cmd;
+	assert_true(asprintf(&cmd, "depmod -b %s " KVER, root) > 0);
+	assert_string_equal(f->fix.v[0], cmd);
+	free(cmd);
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+
+	/* a module newer than modules.dep */
+	root = system_root();
+	put(root, "lib/modules/" KVER "/updates/dkms/v4l2loopback.ko", "x");
+	char *dep;
+	assert_true(asprintf(&dep, "%s/lib/modules/" KVER "/modules.dep", root) > 0);
+	struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+	assert_int_equal(utimes(dep, old), 0);
+	free(dep);
+	system_findings(root, &d);
+	f = want(&d, "depmod-stale", NULL, CTMOD_SEV_WARNING);
+	assert_non_null(strstr(f->why, "updates/dkms/v4l2loopback.ko"));
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
+/* the kernel's log under a root; a module loaded since is history */
+static void test_history_and_filter(void **state)
+{
+	(void)state;
+	char *root = system_root();
+	char *buf;
+	size_t len;
+	assert_int_equal(read_file(FIX "guest.kmsg.txt", 1 << 24, &buf, &len), 0);
+	char *p;
+	assert_true(asprintf(&p, "%s/dev/kmsg", root) > 0);
+	put(root, "dev/.keep", "");
+	assert_int_equal(write_file_atomic(p, buf, len, 0644), 0);
+	free(p);
+	free(buf);
+
+	struct ctmod_ctx *ctx;
+	assert_int_equal(ctmod_ctx_new(&ctx, root, KVER), 0);
+	struct ctmod_diagnose_opts o = {.module = "libarc5", .no_system = true};
+	struct ctmod_diagnosis d;
+	ctmod_diagnosis_init(&d);
+	assert_int_equal(ctmod_diagnose(ctx, &o, &d), 0);
+	assert_non_null(d.log_source);
+	assert_true(d.log_lines > 500);
+	want(&d, "duplicate-symbol", "libarc5", CTMOD_SEV_ERROR);
+	for (size_t i = 0; i < d.n; i++)
+		if (d.f[i].module)
+			assert_string_equal(d.f[i].module, "libarc5");
+	ctmod_diagnosis_release(&d);
+
+	put(root, "sys/module/libarc5/initstate", "live\n");
+	ctmod_diagnosis_init(&d);
+	assert_int_equal(ctmod_diagnose(ctx, &o, &d), 0);
+	const struct ctmod_finding *f = want(&d, "duplicate-symbol", "libarc5", CTMOD_SEV_INFO);
+	assert_non_null(strstr(f->what, "loaded now"));
+	assert_int_equal(f->fix.n, 0);
+	ctmod_diagnosis_release(&d);
+
+	/* bad input: a name that is no module name, a missing --dmesg file */
+	o.module = "bad name\n";
+	ctmod_diagnosis_init(&d);
+	assert_int_equal(ctmod_diagnose(ctx, &o, &d), -EINVAL);
+	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
+	ctmod_diagnosis_release(&d);
+	ctmod_ctx_clear_error(ctx);
+	o.module = NULL;
+	o.dmesg = FIX "no-such-file";
+	ctmod_diagnosis_init(&d);
+	assert_int_equal(ctmod_diagnose(ctx, &o, &d), -ENOENT);
+	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
+	ctmod_diagnosis_release(&d);
+
+	ctmod_ctx_free(ctx);
+	rmroot(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_version_findings),
+	    cmocka_unit_test(test_other_findings),
+	    cmocka_unit_test(test_tool_findings),
+	    cmocka_unit_test(test_system_clean),
+	    cmocka_unit_test(test_system_container_without_cap),
+	    cmocka_unit_test(test_system_switches),
+	    cmocka_unit_test(test_system_tree),
+	    cmocka_unit_test(test_history_and_filter),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
