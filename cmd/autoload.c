@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/autoload.h"
 #include "../lib/modlist.h"
 #include "../lib/util.h"
 #include "builtin.h"
@@ -99,6 +100,88 @@ static struct json_object *problems_json(const struct ctmod_modlist *list)
 	return a;
 }
 
+static struct json_object *result_json(const struct ctmod_autoload_result *res)
+{
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "name", json_object_new_string(res->name));
+	json_object_object_add(j, "parameters", json_object_new_string(res->params));
+	json_object_object_add(j, "state",
+	                       json_object_new_string(ctmod_autoload_state_name(res->state)));
+	if (res->state == CTMOD_LOAD_FAILED) {
+		json_object_object_add(
+		    j, "error", json_object_new_string(res->reason ? res->reason : "failed"));
+		json_object_object_add(j, "errno", json_object_new_int(-res->err));
+	}
+	json_object_object_add(j, "seconds", json_object_new_double(res->seconds));
+	return j;
+}
+
+static void print_result(const struct ctmod_autoload_result *res, bool dep)
+{
+	printf("%s%s%s%s: %s", dep ? "  " : "", res->name, *res->params ? " " : "", res->params,
+	       ctmod_autoload_state_name(res->state));
+	if (dep)
+		printf(" (a dependency)");
+	if (res->state == CTMOD_LOADED)
+		printf(" in %.3f s", res->seconds);
+	if (res->state == CTMOD_LOAD_FAILED)
+		printf(": %s", res->reason ? res->reason : "failed");
+	putchar('\n');
+}
+
+static int report(struct cli *cli, const struct ctmod_modlist *list,
+                  const struct ctmod_autoload_report *rep, bool dry_run)
+{
+	size_t count[CTMOD_WOULD_UNLOAD + 1] = {0};
+	for (size_t i = 0; i < rep->n_entries; i++)
+		count[rep->entries[i].state]++;
+
+	if (cli->json) {
+		struct json_object *doc = json_object_new_object();
+		struct json_object *mods = json_object_new_array();
+		for (size_t i = 0; i < rep->n_entries; i++) {
+			struct json_object *j = result_json(&rep->entries[i]);
+			struct json_object *res = json_object_new_array();
+			for (size_t m = 0; m < rep->entries[i].modules.n; m++)
+				json_object_array_add(
+				    res, json_object_new_string(rep->entries[i].modules.v[m]));
+			json_object_object_add(j, "modules", res);
+			json_object_object_add(j, "sources", origins_json(&list->v[i]));
+			json_object_array_add(mods, j);
+		}
+		struct json_object *deps = json_object_new_array();
+		for (size_t i = 0; i < rep->n_deps; i++)
+			json_object_array_add(deps, result_json(&rep->deps[i]));
+		json_object_object_add(doc, "dry_run", json_object_new_boolean(dry_run));
+		json_object_object_add(doc, "modules", mods);
+		json_object_object_add(doc, "dependencies", deps);
+		json_object_object_add(doc, "problems", problems_json(list));
+		json_object_object_add(doc, "failed", json_object_new_int((int)rep->failed));
+		json_object_object_add(doc, "jobs", json_object_new_int((int)rep->jobs));
+		json_object_object_add(doc, "seconds", json_object_new_double(rep->seconds));
+		cli_json_print(doc);
+	} else if (!cli->quiet) {
+		for (size_t i = 0; i < rep->n_entries; i++)
+			print_result(&rep->entries[i], false);
+		for (size_t i = 0; i < rep->n_deps; i++)
+			if (cli->verbose || rep->deps[i].state == CTMOD_LOAD_FAILED)
+				print_result(&rep->deps[i], true);
+		printf("%zu module%s: %zu %s, %zu already loaded, %zu built-in, %zu failed "
+		       "(%zu dependencies, %.3f s, %u job%s)\n",
+		       rep->n_entries, rep->n_entries == 1 ? "" : "s",
+		       dry_run ? count[CTMOD_WOULD_LOAD] : count[CTMOD_LOADED],
+		       dry_run ? "would load" : "loaded", count[CTMOD_ALREADY_LOADED],
+		       count[CTMOD_BUILTIN], count[CTMOD_LOAD_FAILED], rep->n_deps, rep->seconds,
+		       rep->jobs, rep->jobs == 1 ? "" : "s");
+	}
+	/* the diagnostics: one line per module that did not load */
+	for (size_t i = 0; i < rep->n_entries; i++)
+		if (rep->entries[i].state == CTMOD_LOAD_FAILED)
+			fprintf(stderr, "ctmod: autoload: %s: %s\n", rep->entries[i].name,
+			        rep->entries[i].reason ? rep->entries[i].reason : "failed");
+	return rep->failed ? EXIT_FAILED : EXIT_OK;
+}
+
 static void print_problems(const struct ctmod_modlist *list)
 {
 	for (size_t i = 0; i < list->problems.n; i++)
@@ -121,10 +204,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	    {0},
 	};
 	struct ctmod_modlist_opts mo = {0};
-	struct {
-		unsigned jobs;
-		bool dry_run;
-	} ao = {0}; /* until the loader is merged */
+	struct ctmod_autoload_opts ao = {0};
 	struct strv clouds;
 	bool list_only = false;
 	int c, st = EXIT_OK;
@@ -227,9 +307,13 @@ static int run(struct cli *cli, int argc, char **argv)
 			print_list(cli, &list);
 		}
 	} else {
-		/* the parallel loader needs lib/loader.c, which is not merged yet */
-		(void)ao;
-		st = cli_usage(cli, "loading is not available in this build yet; --list works");
+		struct ctmod_autoload_report rep;
+		r = ctmod_autoload(cli->ctx, &list, &ao, &rep);
+		if (r < 0)
+			st = cli_error(cli, r);
+		else
+			st = report(cli, &list, &rep, ao.dry_run);
+		ctmod_autoload_report_release(&rep);
 	}
 	/* a malformed list is bad input even when everything else loaded */
 	if (list.problems.n && st != EXIT_USAGE)

@@ -116,4 +116,41 @@ expect "option without its value: exit 2" 2 "" "needs an argument"
 ctmod help autoload
 expect "help autoload" 0 "Usage: ctmod autoload"
 
+# ---- dry runs against the real kernel's module database (modules the
+# machine running the tests does not have built in, so that the answer is
+# "would load" whichever /sys the loader consults)
+if ! need_kernel; then
+	skip "dry runs (no test kernel)"
+	exit 0
+fi
+ksum=$(tree_sum "$KROOT/lib/modules/$KVER")
+printf 'ro rancher.modules=[btrfs,isofs] modules-load=nft_log\n' >"$T_TMP/cmd2"
+printf 'rancher:\n  modules: ["nbd nbds_max=4"]\nctmod:\n  modules: [{name: dummy, parameters: [numdummies=2]}]\n' >"$T_TMP/cc2.yml"
+ctmod --root "$KROOT" autoload -n --source cmdline,cloud-config --cmdline "$T_TMP/cmd2" --cloud-config "$T_TMP/cc2.yml"
+expect "-n: every module would load" 0 "^btrfs: would load"
+for m in isofs nft_log "nbd nbds_max=4" "dummy numdummies=2"; do
+	printf '%s\n' "$OUT" | grep -q "^$m: would load" || fail "-n: $m would load"
+done
+printf '%s\n' "$OUT" | grep -q "5 modules: 5 would load" && pass "-n: the summary" || { fail "-n summary"; show; }
+
+ctmod --root "$KROOT" -v autoload -n --source cmdline --cmdline "$T_TMP/cmd2" -j 3
+printf '%s\n' "$OUT" | grep -q "^  libcrc32c: would load (a dependency)" &&
+	pass "-n -v: the shared dependency appears once" || { fail "-n -v dependencies"; show; }
+[ "$(printf '%s\n' "$OUT" | grep -c 'libcrc32c')" = 1 ] || fail "libcrc32c listed more than once"
+
+printf 'modules-load=btrfz,isofs\n' >"$T_TMP/cmd3"
+ctmod --root "$KROOT" autoload -n --source cmdline --cmdline "$T_TMP/cmd3"
+expect "-n: a misspelled module fails, exit 1" 1 "^isofs: would load" "autoload: btrfz: .*btrfs"
+
+ctmod --root "$KROOT" --json autoload -n --source cmdline --cmdline "$T_TMP/cmd3"
+if printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = {e["name"]: e for e in d["modules"]}
+assert m["btrfz"]["state"] == "failed" and m["btrfz"]["error"], m
+assert m["isofs"]["state"] == "would load"
+assert d["failed"] == 1 and d["dry_run"] is True
+'; then pass "-n --json: states and errors"; else fail "-n --json"; show; fi
+
+[ "$(tree_sum "$KROOT/lib/modules/$KVER")" = "$ksum" ] && pass "-n changes nothing" || fail "-n changed the kernel tree"
 exit 0
