@@ -318,6 +318,12 @@ static void load_node(struct pool *pool, struct ctmod_ctx *wctx, struct ctmod_mo
 		n->state = CTMOD_BUILTIN;
 		return;
 	}
+	/* the loader's dry run does not look at the running kernel; on the
+	 * running system (no --root) -n should say what is there already */
+	if (pool->opts->dry_run && !ctmod_ctx_has_root(wctx) && ctmod_module_live(wctx, n->name)) {
+		n->state = CTMOD_ALREADY_LOADED;
+		return;
+	}
 	struct ctmod_load_opts lo = {
 	    .methods = pool->opts->methods,
 	    .dry_run = pool->opts->dry_run,
