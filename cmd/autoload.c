@@ -1,17 +1,332 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ctmod autoload: load the modules that cloud-config, the kernel command
+ * line, modules-load.d and /etc/modules ask for, in parallel.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/autoload.h"
+#include "../lib/modlist.h"
+#include "../lib/util.h"
 #include "builtin.h"
 
-/* Placeholder until the command lands: says so plainly and fails. */
+static const char usage[] =
+    "Usage: ctmod autoload [--list] [-n] [--source LIST] [--cloud-config FILE]...\n"
+    "                      [--cmdline FILE] [-j N]\n"
+    "\n"
+    "Load the modules that the system's boot-time lists ask for, independent\n"
+    "ones in parallel, each dependency once and before the modules that need it:\n"
+    "  cloud-config    ROOT/var/lib/rancher/conf/cloud-config.yml,\n"
+    "                  ROOT/var/lib/rancher/conf/cloud-config.d/*.yml,\n"
+    "                  ROOT/etc/ctmod/cloud-config.d/*.yml and --cloud-config FILE:\n"
+    "                  rancher: {modules: [\"nbd nbds_max=1024\"]} and\n"
+    "                  ctmod: {modules: [{name: M, parameters: [P=V]}]}\n"
+    "  cmdline         ROOT/proc/cmdline or --cmdline FILE: rancher.modules=[a,b],\n"
+    "                  modules_load=, rd.modules_load=, modules-load=, ctmod.modules=\n"
+    "  modules-load.d  ROOT/{etc,run,usr/local/lib,usr/lib,lib}/modules-load.d/*.conf\n"
+    "                  (systemd's rules) and ROOT/etc/modules\n"
+    "\n"
+    "Options:\n"
+    "      --list               print each module and where it was asked for; load nothing\n"
+    "  -n, --dry-run            resolve and say what would be loaded\n"
+    "      --source LIST        only these sources (cloud-config,cmdline,modules-load.d)\n"
+    "      --cloud-config FILE  read this cloud-config too (repeatable)\n"
+    "      --cmdline FILE       read this kernel command line instead of /proc/cmdline\n"
+    "  -j, --jobs N             load with N threads (default: twice the CPUs, at most 16)\n"
+    "      --json               one JSON document on stdout\n"
+    "\n"
+    "Exit status: 0 all loaded (or already loaded, or built in), 1 a module failed\n"
+    "to load, 2 bad usage or a malformed list (the other lists are still loaded).\n";
+
+static struct json_object *origins_json(const struct ctmod_modlist_entry *e)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < e->n_origins; i++) {
+		const struct ctmod_modlist_origin *o = &e->origins[i];
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(
+		    j, "source", json_object_new_string(ctmod_modlist_source_name(o->source)));
+		json_object_object_add(j, "file", json_object_new_string(o->file));
+		if (o->line)
+			json_object_object_add(j, "line", json_object_new_int((int)o->line));
+		if (o->key)
+			json_object_object_add(j, "key", json_object_new_string(o->key));
+		json_object_array_add(a, j);
+	}
+	return a;
+}
+
+static void print_origin(const struct ctmod_modlist_origin *o)
+{
+	printf("%-15s %s", ctmod_modlist_source_name(o->source), o->file);
+	if (o->line)
+		printf(":%u", o->line);
+	if (o->key)
+		printf(" (%s)", o->key);
+	putchar('\n');
+}
+
+static void print_list(struct cli *cli, const struct ctmod_modlist *list)
+{
+	if (cli->quiet)
+		return;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ctmod_modlist_entry *e = &list->v[i];
+		char *label = NULL;
+		if (asprintf(&label, "%s%s%s", e->name, *e->params ? " " : "", e->params) < 0)
+			continue;
+		for (size_t o = 0; o < e->n_origins; o++) {
+			if (!o && strlen(label) > 28)
+				printf("%s\n%-28s ", label, "");
+			else
+				printf("%-28s ", o ? "" : label);
+			print_origin(&e->origins[o]);
+		}
+		free(label);
+	}
+	if (!list->n)
+		printf("no modules listed\n");
+}
+
+static struct json_object *problems_json(const struct ctmod_modlist *list)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < list->problems.n; i++)
+		json_object_array_add(a, json_object_new_string(list->problems.v[i]));
+	return a;
+}
+
+static struct json_object *result_json(const struct ctmod_autoload_result *res)
+{
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "name", json_object_new_string(res->name));
+	json_object_object_add(j, "parameters", json_object_new_string(res->params));
+	json_object_object_add(j, "state",
+	                       json_object_new_string(ctmod_autoload_state_name(res->state)));
+	if (res->state == CTMOD_LOAD_FAILED) {
+		json_object_object_add(
+		    j, "error", json_object_new_string(res->reason ? res->reason : "failed"));
+		json_object_object_add(j, "errno", json_object_new_int(-res->err));
+	}
+	json_object_object_add(j, "seconds", json_object_new_double(res->seconds));
+	return j;
+}
+
+static void print_result(const struct ctmod_autoload_result *res, bool dep)
+{
+	printf("%s%s%s%s: %s", dep ? "  " : "", res->name, *res->params ? " " : "", res->params,
+	       ctmod_autoload_state_name(res->state));
+	if (dep)
+		printf(" (a dependency)");
+	if (res->state == CTMOD_LOADED)
+		printf(" in %.3f s", res->seconds);
+	if (res->state == CTMOD_LOAD_FAILED)
+		printf(": %s", res->reason ? res->reason : "failed");
+	putchar('\n');
+}
+
+static int report(struct cli *cli, const struct ctmod_modlist *list,
+                  const struct ctmod_autoload_report *rep, bool dry_run)
+{
+	size_t count[CTMOD_WOULD_UNLOAD + 1] = {0};
+	for (size_t i = 0; i < rep->n_entries; i++)
+		count[rep->entries[i].state]++;
+
+	if (cli->json) {
+		struct json_object *doc = json_object_new_object();
+		struct json_object *mods = json_object_new_array();
+		for (size_t i = 0; i < rep->n_entries; i++) {
+			struct json_object *j = result_json(&rep->entries[i]);
+			struct json_object *res = json_object_new_array();
+			for (size_t m = 0; m < rep->entries[i].modules.n; m++)
+				json_object_array_add(
+				    res, json_object_new_string(rep->entries[i].modules.v[m]));
+			json_object_object_add(j, "modules", res);
+			json_object_object_add(j, "sources", origins_json(&list->v[i]));
+			json_object_array_add(mods, j);
+		}
+		struct json_object *deps = json_object_new_array();
+		for (size_t i = 0; i < rep->n_deps; i++)
+			json_object_array_add(deps, result_json(&rep->deps[i]));
+		json_object_object_add(doc, "dry_run", json_object_new_boolean(dry_run));
+		json_object_object_add(doc, "modules", mods);
+		json_object_object_add(doc, "dependencies", deps);
+		json_object_object_add(doc, "problems", problems_json(list));
+		json_object_object_add(doc, "failed", json_object_new_int((int)rep->failed));
+		json_object_object_add(doc, "jobs", json_object_new_int((int)rep->jobs));
+		json_object_object_add(doc, "seconds", json_object_new_double(rep->seconds));
+		cli_json_print(doc);
+	} else if (!cli->quiet) {
+		for (size_t i = 0; i < rep->n_entries; i++)
+			print_result(&rep->entries[i], false);
+		for (size_t i = 0; i < rep->n_deps; i++)
+			if (cli->verbose || rep->deps[i].state == CTMOD_LOAD_FAILED)
+				print_result(&rep->deps[i], true);
+		printf("%zu module%s: %zu %s, %zu already loaded, %zu built-in, %zu failed "
+		       "(%zu dependencies, %.3f s, %u job%s)\n",
+		       rep->n_entries, rep->n_entries == 1 ? "" : "s",
+		       dry_run ? count[CTMOD_WOULD_LOAD] : count[CTMOD_LOADED],
+		       dry_run ? "would load" : "loaded", count[CTMOD_ALREADY_LOADED],
+		       count[CTMOD_BUILTIN], count[CTMOD_LOAD_FAILED], rep->n_deps, rep->seconds,
+		       rep->jobs, rep->jobs == 1 ? "" : "s");
+	}
+	/* the diagnostics: one line per module that did not load */
+	for (size_t i = 0; i < rep->n_entries; i++)
+		if (rep->entries[i].state == CTMOD_LOAD_FAILED)
+			fprintf(stderr, "ctmod: autoload: %s: %s\n", rep->entries[i].name,
+			        rep->entries[i].reason ? rep->entries[i].reason : "failed");
+	return rep->failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static void print_problems(const struct ctmod_modlist *list)
+{
+	for (size_t i = 0; i < list->problems.n; i++)
+		fprintf(stderr, "ctmod: autoload: %s: fix it (the other lists still count)\n",
+		        list->problems.v[i]);
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage(cli, "not implemented yet");
+	enum { OPT_LIST = 256, OPT_SOURCE, OPT_CLOUD, OPT_CMDLINE, OPT_JSON };
+	static const struct option opts[] = {
+	    {"list", no_argument, NULL, OPT_LIST},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"source", required_argument, NULL, OPT_SOURCE},
+	    {"cloud-config", required_argument, NULL, OPT_CLOUD},
+	    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct ctmod_modlist_opts mo = {0};
+	struct ctmod_autoload_opts ao = {0};
+	struct strv clouds;
+	bool list_only = false;
+	int c, st = EXIT_OK;
+
+	strv_init(&clouds);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+nj:h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LIST:
+			list_only = true;
+			break;
+		case 'n':
+			ao.dry_run = true;
+			break;
+		case OPT_SOURCE:
+			if (ctmod_modlist_parse_sources(optarg, &mo.sources) < 0) {
+				st = cli_usage(
+				    cli,
+				    "--source takes cloud-config, cmdline, modules-load.d "
+				    "or all, comma-separated, not '%s'",
+				    optarg);
+				goto out;
+			}
+			break;
+		case OPT_CLOUD:
+			if (strv_push(&clouds, optarg) < 0) {
+				st = EXIT_FAILED;
+				goto out;
+			}
+			break;
+		case OPT_CMDLINE:
+			mo.cmdline = optarg;
+			break;
+		case 'j': {
+			char *end;
+			errno = 0;
+			long n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 256) {
+				st = cli_usage(cli,
+				               "-j takes a number of jobs from 1 to 256, not '%s'",
+				               optarg);
+				goto out;
+			}
+			ao.jobs = (unsigned)n;
+			break;
+		}
+		case OPT_JSON:
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			goto out;
+		default:
+			if (optopt && strchr("j", optopt))
+				st = cli_usage(cli, "option '-%c' needs an argument", optopt);
+			else if (optopt >= OPT_SOURCE && optopt <= OPT_CMDLINE)
+				st = cli_usage(cli, "option '%s' needs an argument",
+				               argv[optind - 1]);
+			else
+				st = cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		st = cli_usage(cli,
+		               "unexpected argument '%s': autoload reads its lists from the "
+		               "system (see --cloud-config, --cmdline)",
+		               argv[optind]);
+		goto out;
+	}
+	mo.cloud_config = (const char *const *)clouds.v;
+
+	struct ctmod_modlist list;
+	ctmod_modlist_init(&list);
+	int r = ctmod_modlist_gather(cli->ctx, &mo, &list);
+	if (r < 0) {
+		st = cli_error(cli, r);
+		ctmod_modlist_release(&list);
+		goto out;
+	}
+	print_problems(&list);
+
+	if (list_only) {
+		if (cli->json) {
+			struct json_object *doc = json_object_new_object();
+			struct json_object *mods = json_object_new_array();
+			for (size_t i = 0; i < list.n; i++) {
+				struct json_object *j = json_object_new_object();
+				json_object_object_add(j, "name",
+				                       json_object_new_string(list.v[i].name));
+				json_object_object_add(j, "parameters",
+				                       json_object_new_string(list.v[i].params));
+				json_object_object_add(j, "sources", origins_json(&list.v[i]));
+				json_object_array_add(mods, j);
+			}
+			json_object_object_add(doc, "modules", mods);
+			json_object_object_add(doc, "problems", problems_json(&list));
+			cli_json_print(doc);
+		} else {
+			print_list(cli, &list);
+		}
+	} else {
+		struct ctmod_autoload_report rep;
+		r = ctmod_autoload(cli->ctx, &list, &ao, &rep);
+		if (r < 0)
+			st = cli_error(cli, r);
+		else
+			st = report(cli, &list, &rep, ao.dry_run);
+		ctmod_autoload_report_release(&rep);
+	}
+	/* a malformed list is bad input even when everything else loaded */
+	if (list.problems.n && st != EXIT_USAGE)
+		st = EXIT_USAGE;
+	ctmod_modlist_release(&list);
+out:
+	strv_release(&clouds);
+	return st;
 }
 
 const struct ctmod_cmd cmd_autoload = {
-	.name = "autoload",
-	.run = run,
-	.summary = "(not implemented yet)",
-	.usage = "Usage: ctmod autoload\n",
+    .name = "autoload",
+    .run = run,
+    .summary = "load the modules cloud-config, the kernel command line and modules-load.d list",
+    .usage = usage,
 };

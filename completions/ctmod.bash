@@ -75,7 +75,7 @@ _ctmod() {
 	--container) COMPREPLY=($(compgen -W "docker podman system-docker" -- "$cur")); return ;;
 	--dmesg) COMPREPLY=($(compgen -f -- "$cur") -); return ;;
 	--allow) COMPREPLY=($(compgen -W "$(_ctmod_modules)" -- "$cur")); return ;;
-	--sha256 | --from | -j) return ;;
+	--sha256 | --from | -j | --jobs) return ;;
 	esac
 
 	# find the command word, skipping global options and their values
@@ -104,7 +104,7 @@ _ctmod() {
 	status) opts="--json" ;;
 	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
 	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
-	autoload) opts="--list -n --source --cloud-config --cmdline -j" ;;
+	autoload) opts="--list -n --dry-run --source --cloud-config --cmdline -j --jobs --json" ;;
 	diagnose) opts="--dmesg --no-system" ;;
 	gate) opts="--allow --allow-file --allow-init-module --allow-params --timeout --events" ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;

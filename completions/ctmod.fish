@@ -64,11 +64,12 @@ complete -c ctmod -n '__fish_seen_subcommand_from load' -l first-time -l ignore-
 complete -c ctmod -n '__fish_seen_subcommand_from load' -l method -x -a 'kmod ioctl modprobe'
 complete -c ctmod -n '__fish_seen_subcommand_from load deps diagnose' -a '(__ctmod_modules)'
 complete -c ctmod -n '__fish_seen_subcommand_from deps' -l show-depends -l tree -l reverse -l all -l no-softdeps
-complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l list -s n
+complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l list
+complete -c ctmod -n '__fish_seen_subcommand_from autoload' -s n -l dry-run
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l source -x -a 'cloud-config cmdline modules-load.d'
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l cloud-config -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l cmdline -r -F
-complete -c ctmod -n '__fish_seen_subcommand_from autoload' -s j -x
+complete -c ctmod -n '__fish_seen_subcommand_from autoload' -s j -l jobs -x
 complete -c ctmod -n '__fish_seen_subcommand_from diagnose' -l dmesg -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from diagnose' -l no-system -d 'only the log, not this system'
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow -x -a '(__ctmod_modules)'
