@@ -91,6 +91,17 @@ expect "init_module served with --allow-init-module" 0 "overlay.ko: ENOSYS" \
 expect "init_module of a module not allowlisted" 0 "btrfs.ko: EPERM" "init_module btrfs: denied"
 
 # dependencies of an allowlisted module are allowed: modprobe loads them first
+ctmod -vv $G --allow nft_log -- true
+for m in nft_log nf_tables nfnetlink libcrc32c crc32c_generic; do
+	if printf '%s\n' "$ERR" | grep -q "gate: allowing $m$"; then
+		pass "--allow nft_log allows $m (dependency closure and softdeps)"
+	else
+		fail "--allow nft_log allows $m (dependency closure and softdeps)"
+		show
+	fi
+done
+printf '%s\n' "$ERR" | grep -q "gate: allowing btrfs$" && fail "--allow nft_log allows btrfs" ||
+	pass "--allow nft_log does not allow btrfs"
 ctmod $G --allow nft_log -- "$FINIT" "$D/nf_tables.ko" "$D/btrfs.ko"
 expect "a dependency of an allowlisted module is allowed" 0 "nf_tables.ko: ENOSYS" \
 	"finit_module nf_tables: failed (ENOSYS): allowlisted"
