@@ -1291,7 +1291,8 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 		else if (n == 2 && (pfd[1].revents & (POLLHUP | POLLERR)))
 			listening = false; /* no task uses the filter any more */
 	}
-	if (sfd < 0) {
+	if (!done) {
+		/* the loop failed: the command was killed, collect it */
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}
