@@ -1258,7 +1258,7 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 		kill(pid, SIGKILL);
 	}
 
-	bool done = sfd < 0, listening = true;
+	bool done = sfd < 0, reaped = false, listening = true;
 	int st = 0;
 	while (!done) {
 		pthread_mutex_lock(&g->lock);
@@ -1284,14 +1284,14 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 			/* SIGCHLD also comes for helpers; only the command ends the gate */
 			pid_t w = waitpid(pid, &st, WNOHANG);
 			if (w == pid)
-				done = true;
+				done = reaped = true;
 		}
 		if (n == 2 && (pfd[1].revents & POLLIN))
 			dispatch(g);
 		else if (n == 2 && (pfd[1].revents & (POLLHUP | POLLERR)))
 			listening = false; /* no task uses the filter any more */
 	}
-	if (!done) {
+	if (!reaped) {
 		/* the loop failed: the command was killed, collect it */
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
