@@ -1078,7 +1078,8 @@ static _Noreturn void command_child(int sock, scmp_filter_ctx f, const sigset_t 
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	int r = seccomp_load(f);
 	if (r < 0) {
-		send_msg(sock, r, -1);
+		/* libseccomp's code can hide the kernel's; errno still holds it */
+		send_msg(sock, errno > 0 ? -errno : r, -1);
 		_exit(127);
 	}
 	int nfd = seccomp_notify_fd(f);
@@ -1140,7 +1141,12 @@ static int start_command(struct ctmod_ctx *ctx, struct gate *g, char *const argv
 	} else {
 		if (fd >= 0)
 			close(fd);
-		if (r == 1 && err < 0)
+		if (r == 1 && err == -EBUSY)
+			r = ctmod_fail(
+			    ctx, err, "gates do not nest: run the command under one gate",
+			    "cannot install the seccomp filter: another seccomp listener "
+			    "is in place");
+		else if (r == 1 && err < 0)
 			r = ctmod_fail(ctx, err,
 			               "the kernel needs seccomp user notification (5.5+)",
 			               "cannot install the seccomp filter: %s", strerror(-err));

@@ -39,6 +39,10 @@ cp "$M/fs/overlayfs/overlay.ko" "$M/fs/btrfs/btrfs.ko" "$M/net/netfilter/nf_tabl
 	"$M/lib/crc7.ko" "$D/"
 xz -k "$D/overlay.ko" && zstd -q -k "$D/overlay.ko" && gzip -k "$D/overlay.ko"
 
+# gates do not nest: the inner one says why
+ctmod $G -- "$CTMOD_BIN" $G -- true
+expect "a gate inside a gate fails clearly" 1 "" "another seccomp listener is in place"
+
 # the exit status of the command comes back
 ctmod $G -- sh -c 'exit 7'
 expect "exits with the command's status" 7
