@@ -70,6 +70,10 @@ expect "--allow-file: nothing else" 0 "nf_tables.ko: EPERM"
 ctmod $G --allow-file "$T_TMP/nonexistent" -- true
 expect "--allow-file that cannot be read: usage error" 2 "" "allow-file"
 
+ctmod $G --allow fs-overlay -- "$FINIT" "$D/overlay.ko" "$D/btrfs.ko"
+expect "an allowlisted alias allows its module" 0 "overlay.ko: ENOSYS" "finit_module overlay: failed (ENOSYS)"
+expect "an allowlisted alias allows nothing else" 0 "btrfs.ko: EPERM"
+
 # compressed modules with MODULE_INIT_COMPRESSED_FILE; without it they are no ELF
 ctmod $G --allow overlay -- "$FINIT" -f 4 "$D/overlay.ko.xz" "$D/overlay.ko.zst" "$D/overlay.ko.gz"
 expect "xz with MODULE_INIT_COMPRESSED_FILE" 0 "overlay.ko.xz: ENOSYS"
