@@ -201,7 +201,9 @@ expect "a NULL parameter pointer: EFAULT as from the kernel" 0 "overlay.ko: EFAU
 # --json: one event a line on stdout, the command's own output beside it
 ctmod --json $G --allow overlay -- "$FINIT" "$D/overlay.ko" "$D/btrfs.ko"
 printf '%s\n' "$OUT" | grep '^{' >"$T_TMP/events"
-if [ "$(wc -l <"$T_TMP/events")" = 2 ] &&
+if ! command -v python3 >/dev/null; then
+	skip "--json events: no python3 to parse them"
+elif [ "$(wc -l <"$T_TMP/events")" = 2 ] &&
 	python3 - "$T_TMP/events" <<'EOF'; then
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
