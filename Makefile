@@ -4,7 +4,7 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := libkmod libelf libarchive zlib libcurl yaml-0.1 json-c libseccomp
+PKGS     := libkmod libelf libarchive zlib libcurl yaml-0.1 json-c libseccomp libcrypto
 
 ifeq ($(SAN),1)
 B        := build-san

@@ -1,17 +1,239 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "builtin.h"
 
-/* Placeholder until the command lands: says so plainly and fails. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/headers.h"
+#include "../lib/util.h"
+
+#define USAGE                                                                                      \
+	"Usage: ctmod install [OPTIONS] SOURCE...\n"                                               \
+	"       ctmod install [OPTIONS] --from TEMPLATE\n"                                         \
+	"\n"                                                                                       \
+	"Deploy kernel headers (and extra modules) under the root, as one transaction.\n"          \
+	"SOURCE is an http://, https:// or file:// URL, a tarball (.tar, .tar.gz, .tar.xz,\n"      \
+	".tar.zst, .tar.bz2) or a Debian package (.deb); give the packages that work\n"            \
+	"together at once (linux-headers-KVER, linux-headers-*-common, linux-kbuild-*).\n"         \
+	"\n"                                                                                       \
+	"  --sha256 HEX       expected SHA-256 of a SOURCE (once per SOURCE, in order)\n"          \
+	"  --from TEMPLATE    URL with {kver} and {arch} (default: headers-url in\n"               \
+	"                     ROOT/etc/ctmod/ctmod.conf when no SOURCE is given)\n"                \
+	"  --extras           the sources hold modules for ROOT/lib/modules/KVER; runs depmod\n"   \
+	"  --retries N        retries of a transfer after a transient error (default 3)\n"         \
+	"  --timeout SECONDS  connect timeout, and longest stall of a transfer (default 30)\n"     \
+	"\n"                                                                                       \
+	"KVER is --kernel, or what the sources say (package names,\n"                              \
+	"include/config/kernel.release); a mismatch is refused.  Downloads are cached\n"           \
+	"in ROOT/var/cache/ctmod.  Re-running the same install does nothing.\n"
+
+struct bar {
+	bool on;
+	bool drawn;
+	double last;
+};
+
+static void progress(void *data, const char *name, uint64_t now, uint64_t total)
+{
+	struct bar *b = data;
+	if (!name) {
+		if (b->drawn)
+			fputc('\n', stderr);
+		b->drawn = false;
+		return;
+	}
+	double t = now_seconds();
+	if (b->drawn && t - b->last < 0.1 && (!total || now < total))
+		return;
+	b->last = t;
+	b->drawn = true;
+	if (total) {
+		int pct = (int)(now * 100 / total), w = 30, fill = pct * w / 100;
+		fprintf(stderr, "\r%-32.32s %3d%% [%.*s%*s] %6.1f MiB", name, pct, fill,
+		        "##############################", w - fill, "", (double)now / 1048576.0);
+	} else {
+		fprintf(stderr, "\r%-32.32s %6.1f MiB", name, (double)now / 1048576.0);
+	}
+	fflush(stderr);
+}
+
+static json_object *result_json(const struct ctmod_install_result *res, const char *root)
+{
+	json_object *doc = json_object_new_object(), *src = json_object_new_array(),
+	            *moved = json_object_new_array();
+	json_object_object_add(doc, "root", json_object_new_string(*root ? root : "/"));
+	json_object_object_add(doc, "kernel", res->kver ? json_object_new_string(res->kver) : NULL);
+	json_object_object_add(doc, "headers",
+	                       res->headers ? json_object_new_string(res->headers) : NULL);
+	json_object_object_add(doc, "build",
+	                       res->build ? json_object_new_string(res->build) : NULL);
+	json_object_object_add(doc, "changed", json_object_new_boolean(!res->noop));
+	json_object_object_add(doc, "depmod", json_object_new_boolean(res->depmod));
+	for (size_t i = 0; i < res->n; i++) {
+		const struct ctmod_install_source *s = &res->src[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "source", json_object_new_string(s->source));
+		json_object_object_add(o, "sha256", json_object_new_string(s->sha256));
+		json_object_object_add(o, "downloaded", json_object_new_boolean(s->downloaded));
+		json_object_object_add(o, "from_cache", json_object_new_boolean(s->from_cache));
+		if (s->package)
+			json_object_object_add(o, "package", json_object_new_string(s->package));
+		if (s->version)
+			json_object_object_add(o, "version", json_object_new_string(s->version));
+		if (s->layout)
+			json_object_object_add(o, "layout", json_object_new_string(s->layout));
+		json_object_object_add(o, "entries", json_object_new_int64((int64_t)s->entries));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)s->bytes));
+		json_object_array_add(src, o);
+	}
+	for (size_t i = 0; i < res->moved.n; i++)
+		json_object_array_add(moved, json_object_new_string(res->moved.v[i]));
+	json_object_object_add(doc, "sources", src);
+	json_object_object_add(doc, "moved", moved);
+	return doc;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage(cli, "not implemented yet");
+	enum { OPT_SHA = 256, OPT_FROM, OPT_EXTRAS, OPT_RETRIES, OPT_TIMEOUT };
+	static const struct option opts[] = {
+	    {"sha256", required_argument, NULL, OPT_SHA},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"extras", no_argument, NULL, OPT_EXTRAS},
+	    {"retries", required_argument, NULL, OPT_RETRIES},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct ctmod_install_opts o = {.fetch = {.retries = 3, .timeout = 30}};
+	struct strv sha, sources;
+	strv_init(&sha);
+	strv_init(&sources);
+	_cleanup_free_ char *tmpl = NULL;
+	struct ctmod_install_result res = {0};
+	struct bar bar = {0};
+	int c, ret = EXIT_OK;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SHA:
+			if (!ctmod_sha256_valid(optarg)) {
+				ret = cli_usage(cli, "--sha256 wants 64 hex digits, not '%s'",
+				                optarg);
+				goto out;
+			}
+			strv_push(&sha, optarg);
+			break;
+		case OPT_FROM:
+			free(tmpl);
+			tmpl = strdup(optarg);
+			break;
+		case OPT_EXTRAS:
+			o.extras = true;
+			break;
+		case OPT_RETRIES:
+			o.fetch.retries = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || o.fetch.retries < 0 || o.fetch.retries > 100) {
+				ret = cli_usage(cli, "--retries wants a number 0..100, not '%s'",
+				                optarg);
+				goto out;
+			}
+			break;
+		case OPT_TIMEOUT:
+			o.fetch.timeout = strtol(optarg, &end, 10);
+			if (*end || end == optarg || o.fetch.timeout <= 0) {
+				ret = cli_usage(cli, "--timeout wants seconds (> 0), not '%s'",
+				                optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			goto out;
+		default:
+			ret = cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		strv_push(&sources, argv[i]);
+	if (!tmpl && sources.n == 0) {
+		int r = ctmod_install_conf_template(cli->ctx, &tmpl);
+		if (r < 0) {
+			ret = cli_error(cli, r);
+			goto out;
+		}
+		if (!tmpl) {
+			ret = cli_usage(cli,
+			                "give a SOURCE (URL, tarball or .deb) or --from TEMPLATE");
+			goto out;
+		}
+	}
+	if (tmpl) {
+		const char *kver;
+		int r = ctmod_ctx_kver(cli->ctx, &kver);
+		if (r < 0) {
+			ret = cli_error(cli, r);
+			goto out;
+		}
+		if (!strstr(tmpl, "{kver}"))
+			cli_verbose(cli, "the --from template has no {kver}: %s", tmpl);
+		strv_push_take(&sources, ctmod_expand_template(tmpl, kver, ctmod_arch()));
+	}
+	if (sha.n && sha.n != sources.n) {
+		ret = cli_usage(cli, "%zu --sha256 for %zu sources: give one per source, in order",
+		                sha.n, sources.n);
+		goto out;
+	}
+
+	o.sources = (const char *const *)sources.v;
+	o.nsources = sources.n;
+	o.sha256 = sha.n ? (const char *const *)sha.v : NULL;
+	o.kver_explicit = cli->kver != NULL;
+	bar.on = !cli->quiet && !cli->json && isatty(STDERR_FILENO);
+	if (bar.on) {
+		o.fetch.progress = progress;
+		o.fetch.progress_data = &bar;
+	}
+
+	int r = ctmod_install(cli->ctx, &o, &res);
+	if (r < 0) {
+		ret = cli_error(cli, r);
+		goto out;
+	}
+	if (cli->json) {
+		cli_json_print(result_json(&res, ctmod_ctx_root(cli->ctx)));
+	} else if (res.noop) {
+		cli_info(cli, "%s%salready installed: nothing to do", res.kver ? res.kver : "",
+		         res.kver ? ": " : "");
+	} else {
+		uint64_t entries = 0;
+		for (size_t i = 0; i < res.n; i++)
+			entries += res.src[i].entries;
+		cli_info(cli, "installed %zu source%s (%llu entries) into %s", res.n,
+		         res.n == 1 ? "" : "s", (unsigned long long)entries,
+		         *ctmod_ctx_root(cli->ctx) ? ctmod_ctx_root(cli->ctx) : "/");
+		if (res.headers)
+			cli_info(cli, "headers: %s", res.headers);
+		if (res.build)
+			cli_info(cli, "build: /lib/modules/%s/build -> %s", res.kver, res.build);
+		if (res.depmod)
+			cli_info(cli, "depmod: /lib/modules/%s indexed", res.kver);
+	}
+out:
+	ctmod_install_result_release(&res);
+	strv_release(&sha);
+	strv_release(&sources);
+	return ret;
 }
 
 const struct ctmod_cmd cmd_install = {
-	.name = "install",
-	.run = run,
-	.summary = "(not implemented yet)",
-	.usage = "Usage: ctmod install\n",
+    .name = "install",
+    .run = run,
+    .summary = "deploy kernel headers and extra modules from URLs, tarballs, .debs",
+    .usage = USAGE,
 };

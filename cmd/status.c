@@ -1,17 +1,105 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/build.h"
 #include "builtin.h"
 
-/* Placeholder until the command lands: says so plainly and fails. */
+static const char usage[] =
+    "Usage: ctmod status [--json] [NAME[/VERSION]]\n"
+    "\n"
+    "DKMS modules and their state, in the lines `dkms status` prints:\n"
+    "  NAME/VERSION, KVER, ARCH: built|installed    (builds under ROOT/var/lib/ctmod)\n"
+    "  NAME/VERSION: added|broken                    (sources in ROOT/usr/src)\n"
+    "\n"
+    "Exit status: 0 nothing broken, 1 a dkms.conf under ROOT/usr/src is broken\n"
+    "(bash cannot evaluate it), 2 bad usage.\n";
+
+static bool wanted(const struct build_status *s, const char *filter)
+{
+	if (!filter)
+		return true;
+	size_t n = strlen(s->name);
+	if (strncmp(filter, s->name, n) != 0)
+		return false;
+	return filter[n] == '\0' || (filter[n] == '/' && strcmp(filter + n + 1, s->version) == 0);
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage(cli, "not implemented yet");
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'J'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "at most one NAME[/VERSION]");
+	const char *filter = optind < argc ? argv[optind] : NULL;
+
+	struct build_status *st;
+	size_t n;
+	int r = build_status_list(cli->ctx, &st, &n);
+	if (r < 0)
+		return cli_error(cli, r);
+	bool broken = false;
+	struct json_object *arr = cli->json ? json_object_new_array() : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct build_status *s = &st[i];
+		if (!wanted(s, filter))
+			continue;
+		if (strcmp(s->state, "broken") == 0)
+			broken = true;
+		if (arr) {
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "name", json_object_new_string(s->name));
+			json_object_object_add(e, "version", json_object_new_string(s->version));
+			if (s->kver) {
+				json_object_object_add(e, "kernel",
+				                       json_object_new_string(s->kver));
+				json_object_object_add(e, "arch", json_object_new_string(s->arch));
+			}
+			json_object_object_add(e, "state", json_object_new_string(s->state));
+			if (s->detail)
+				json_object_object_add(e, "error",
+				                       json_object_new_string(s->detail));
+			json_object_array_add(arr, e);
+		} else if (s->kver) {
+			printf("%s/%s, %s, %s: %s\n", s->name, s->version, s->kver, s->arch,
+			       s->state);
+		} else {
+			printf("%s/%s: %s\n", s->name, s->version, s->state);
+			if (s->detail)
+				fprintf(stderr, "ctmod: status: %s\n", s->detail);
+		}
+	}
+	if (arr) {
+		struct json_object *doc = json_object_new_object();
+		json_object_object_add(doc, "modules", arr);
+		json_object_object_add(doc, "broken", json_object_new_boolean(broken));
+		cli_json_print(doc);
+	}
+	build_status_free(st, n);
+	return broken ? EXIT_FAILED : EXIT_OK;
 }
 
 const struct ctmod_cmd cmd_status = {
-	.name = "status",
-	.run = run,
-	.summary = "(not implemented yet)",
-	.usage = "Usage: ctmod status\n",
+    .name = "status",
+    .run = run,
+    .summary = "DKMS modules and their state per kernel (as dkms status)",
+    .usage = usage,
 };

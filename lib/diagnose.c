@@ -741,7 +741,8 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 			}
 			break;
 		case CTMOD_KMSG_UNKNOWN_PARAM:
-			f = once(d, CTMOD_SEV_WARNING, "unknown-parameter", mn, "");
+			f = once(d, e->err ? CTMOD_SEV_ERROR : CTMOD_SEV_WARNING,
+			         "unknown-parameter", mn, "");
 			if (f && !f->why) {
 				free(f->what);
 				if (asprintf(&f->what, "%s has no parameter '%s'", mn, e->symbol) <
@@ -1061,7 +1062,8 @@ static const char *container_kind(struct ctmod_ctx *ctx)
 	return NULL;
 }
 
-static void check_caps(struct ctmod_ctx *ctx, const char *container, struct ctmod_diagnosis *d)
+static void check_caps(struct ctmod_ctx *ctx, const char *container, const char *module,
+                       struct ctmod_diagnosis *d)
 {
 	_cleanup_free_ char *status = read_small(ctx, "/proc/self/status%s", "");
 	unsigned long long eff, bnd;
@@ -1093,7 +1095,7 @@ static void check_caps(struct ctmod_ctx *ctx, const char *container, struct ctmo
 		fix(f, "or grant only this capability: docker run --cap-add SYS_MODULE "
 		       "-v /lib/modules:/lib/modules IMAGE");
 	} else {
-		fix(f, "sudo ctmod load MODULE");
+		fix(f, "sudo ctmod load %s", module && !strchr(module, '/') ? module : "MODULE");
 	}
 	evidence(f, "/proc/self/status");
 }
@@ -1334,6 +1336,10 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 		return;
 	struct strv missing;
 	strv_init(&missing);
+	struct ctmod_moddb *db = NULL;
+	if (ctmod_moddb_open(ctx, &db) < 0)
+		db = NULL;
+	ctmod_ctx_clear_error(ctx);
 	if (kmod_module_get_info(mod, &info) >= 0) {
 		kmod_list_foreach(l, info)
 		{
@@ -1343,12 +1349,19 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 			char *save = NULL;
 			for (char *t = deps ? strtok_r(deps, ",", &save) : NULL; t;
 			     t = strtok_r(NULL, ",", &save)) {
+				/* installed, built in, or live (under the root) */
 				struct kmod_module *dm = NULL;
 				bool have = kmod_module_new_from_name(k, t, &dm) >= 0 &&
-				            (kmod_module_get_path(dm) ||
-				             kmod_module_get_initstate(dm) >= 0);
+				            kmod_module_get_path(dm);
 				if (dm)
 					kmod_module_unref(dm);
+				if (!have && db)
+					have = ctmod_moddb_is_builtin(db, t);
+				if (!have) {
+					_cleanup_free_ char *st =
+					    read_small(ctx, "/sys/module/%s/initstate", t);
+					have = st && strncmp(st, "live", 4) == 0;
+				}
 				if (!have)
 					strv_push(&missing, t);
 			}
@@ -1356,6 +1369,8 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 		kmod_module_info_free_list(info);
 	}
 	kmod_module_unref(mod);
+	if (db)
+		ctmod_moddb_free(db);
 	if (missing.n) {
 		_cleanup_free_ char *ml = list_words(&missing, 8);
 		struct ctmod_finding *f = add(d, CTMOD_SEV_ERROR, "dependency-not-installed", name,
@@ -1519,7 +1534,7 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	if (r < 0)
 		return r;
 	const char *container = container_kind(ctx);
-	check_caps(ctx, container, d);
+	check_caps(ctx, container, module, d);
 	if (container) {
 		struct ctmod_finding *f = add(d, CTMOD_SEV_INFO, "container", NULL,
 		                              "running in a container (%s)", container);
@@ -1529,6 +1544,18 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 			       "build) mounted");
 			fix(f, "docker run --privileged -v /lib/modules:/lib/modules "
 			       "-v /usr/src:/usr/src IMAGE");
+		}
+	}
+	/* /proc is there but /proc/modules is not: CONFIG_MODULES=n */
+	if (exists(ctx, "/proc/self/status%s", "") && !exists(ctx, "/proc/modules%s", "")) {
+		struct ctmod_finding *f = add(d, CTMOD_SEV_ERROR, "no-module-support", NULL,
+		                              "the running kernel cannot load modules at all");
+		if (f) {
+			why(f, "/proc/modules does not exist: the kernel was built without "
+			       "module support (CONFIG_MODULES=n); everything must be built in");
+			fix(f, "boot a kernel with module support, or one with the needed drivers "
+			       "built in");
+			evidence(f, "/proc/modules");
 		}
 	}
 	check_kernel_switches(ctx, d);

@@ -282,6 +282,28 @@ static bool strip_prefix(const char **ps, size_t *pn, struct ctmod_kmsg_event *e
 			}
 		}
 	}
+	/* dmesg -x: "kern  :warn  : " (another facility is not the kernel's) */
+	{
+		size_t k = 0;
+		while (k < n && k < 8 && islower((unsigned char)s[k]))
+			k++;
+		size_t c1 = k;
+		while (c1 < n && c1 < 10 && s[c1] == ' ')
+			c1++;
+		if (k >= 3 && c1 < n && s[c1] == ':') {
+			size_t c2 = c1 + 1;
+			while (c2 < n && c2 < c1 + 10 &&
+			       (islower((unsigned char)s[c2]) || s[c2] == ' '))
+				c2++;
+			if (c2 < n && s[c2] == ':' && c2 > c1 + 1 && c2 + 1 < n &&
+			    s[c2 + 1] == ' ') {
+				if (k != 4 || memcmp(s, "kern", 4) != 0)
+					return false;
+				s += c2 + 2;
+				n -= c2 + 2;
+			}
+		}
+	}
 	/* syslog, journal: "... kernel: " near the start */
 	const char *kw = memmem(s, n < 128 ? n : 128, " kernel: ", 9);
 	if (kw) {
@@ -375,6 +397,8 @@ int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event 
 			ev->err = ctmod_kmsg_reason_errno(ev->arg2);
 		else if (ev->kind == CTMOD_KMSG_TOOL_NOT_FOUND)
 			ev->err = -ENOENT;
+		else if (ev->kind == CTMOD_KMSG_UNKNOWN_PARAM && strchr(patterns[i].fmt, '`'))
+			ev->err = -ENOENT; /* before 4.5 an unknown parameter failed the load */
 		if (r < 0) {
 			ctmod_kmsg_event_release(ev);
 			return r;

@@ -25,7 +25,7 @@ enum ctmod_kmsg_kind {
 	CTMOD_KMSG_NAMESPACE,          /* module, symbol, arg = namespace */
 	CTMOD_KMSG_BLACKLISTED,        /* module (module_blacklist= on the command line) */
 	CTMOD_KMSG_DUPLICATE_SYMBOL,   /* module, symbol, arg = owner */
-	CTMOD_KMSG_UNKNOWN_PARAM,      /* module, symbol = parameter */
+	CTMOD_KMSG_UNKNOWN_PARAM,      /* module, symbol = parameter; err when it failed the load */
 	CTMOD_KMSG_TAINT_OOT,          /* module */
 	CTMOD_KMSG_TAINT_LICENSE,      /* module, arg = license */
 	CTMOD_KMSG_TAINT_STAGING,      /* module */

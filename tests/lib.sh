@@ -4,7 +4,7 @@
 
 : "${CTMOD_BIN:?CTMOD_BIN must point at the ctmod binary (run through make)}"
 : "${CTMOD_RESULTS:=/dev/null}"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=${CTMOD_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 T_FAILS=0
 

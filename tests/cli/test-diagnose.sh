@@ -111,6 +111,7 @@ python3 "$TOP/tests/vm/ko-patch.py" "$K/kernel/drivers/net/dummy.ko" \
 	"$R/lib/modules/$KVER/updates/dummy.ko" modinfo vermagic "$(echo "$vm" | sed "s/^$KVER /$other /")"
 /sbin/depmod -b "$R" "$KVER" 2>/dev/null
 printf 'Name:\tsh\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n' >"$R/proc/self/status"
+: >"$R/proc/modules"
 sum=$(tree_sum "$R")
 
 ctmod --root "$R" diagnose
@@ -141,6 +142,11 @@ rm -f "$R/.dockerenv"
 printf 'Name:\tsh\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n' >"$R/proc/self/status"
 [ "$(tree_sum "$R")" = "$sum" ] && pass "diagnose writes nothing under the root" ||
 	fail "diagnose writes nothing under the root"
+
+rm "$R/proc/modules"
+ctmod --root "$R" diagnose libcrc32c
+expect "no /proc/modules: a kernel without module support" 1 "the running kernel cannot load modules at all"
+: >"$R/proc/modules"
 
 mkdir -p "$R/proc/sys/kernel"
 echo 1 >"$R/proc/sys/kernel/modules_disabled"

@@ -235,6 +235,7 @@ static void test_system_clean(void **state)
 	(void)state;
 	char *root = system_root();
 	put(root, "proc/self/status", status_root);
+	put(root, "proc/modules", "");
 	put(root, "proc/sys/kernel/modules_disabled", "0\n");
 	put(root, "sys/kernel/security/lockdown", "[none] integrity confidentiality\n");
 	put(root, "usr/src/linux-headers-" KVER "/Makefile", "# headers\n");
@@ -262,6 +263,8 @@ static void test_system_container_without_cap(void **state)
 	f = want(&d, "container", NULL, CTMOD_SEV_INFO);
 	assert_non_null(strstr(f->what, "docker"));
 	want(&d, "no-headers", NULL, CTMOD_SEV_INFO);
+	/* /proc without /proc/modules: a kernel without module support */
+	want(&d, "no-module-support", NULL, CTMOD_SEV_ERROR);
 	ctmod_diagnosis_release(&d);
 	rmroot(root);
 

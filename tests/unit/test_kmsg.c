@@ -233,6 +233,7 @@ static void test_prefixes(void **state)
 	    "2026-11-23T03:21:00+0000 host kernel: v4l2loopback: Unknown symbol video_ioctl2 "
 	    "(err -2)\r",
 	    "[Mon Nov 23 03:21:00 2026] v4l2loopback: Unknown symbol video_ioctl2 (err -2)",
+	    "kern  :warn  : [    3.863311] v4l2loopback: Unknown symbol video_ioctl2 (err -2)",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		struct ctmod_kmsg_event ev;
@@ -252,11 +253,36 @@ static void test_prefixes(void **state)
 	    ": Unknown symbol x (err -2)",
 	    "insmod: can't insert '/m/': Operation not permitted",
 	    "Module  is blacklisted",
+	    "user  :warn  : [    3.863311] v4l2loopback: Unknown symbol video_ioctl2 (err -2)",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(not_ours); i++) {
 		struct ctmod_kmsg_event ev;
 		assert_int_equal(ctmod_kmsg_parse_line(not_ours[i], strlen(not_ours[i]), &ev), 0);
 	}
+}
+
+/*
+ * Spellings of older kernels, which the 6.1 guest cannot print: the formats
+ * are those of kernel/params.c before 4.5 ("%s: Unknown parameter `%s'\n",
+ * and the load failed) and kernel/module.c before 2.6.31 ("%s: Unknown
+ * symbol %s\n").  Not captured from a guest.
+ */
+static void test_old_spellings(void **state)
+{
+	(void)state;
+	struct ctmod_kmsg_event ev;
+	const char *l1 = "[    3.100000] dummy: Unknown parameter `foo'";
+	assert_int_equal(ctmod_kmsg_parse_line(l1, strlen(l1), &ev), 1);
+	assert_int_equal(ev.kind, CTMOD_KMSG_UNKNOWN_PARAM);
+	assert_string_equal(ev.symbol, "foo");
+	assert_int_equal(ev.err, -ENOENT);
+	ctmod_kmsg_event_release(&ev);
+	const char *l2 = "btrfs: Unknown symbol crc32c";
+	assert_int_equal(ctmod_kmsg_parse_line(l2, strlen(l2), &ev), 1);
+	assert_int_equal(ev.kind, CTMOD_KMSG_UNKNOWN_SYMBOL);
+	assert_string_equal(ev.symbol, "crc32c");
+	assert_int_equal(ev.err, 0);
+	ctmod_kmsg_event_release(&ev);
 }
 
 static void test_bad_input(void **state)
@@ -315,6 +341,7 @@ int main(void)
 	    cmocka_unit_test(test_tool_lines),
 	    cmocka_unit_test(test_raw_kmsg),
 	    cmocka_unit_test(test_prefixes),
+	    cmocka_unit_test(test_old_spellings),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_read_kernel_under_root),
 	};

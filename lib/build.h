@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DKMS builds: one build per (package, kernel, arch), each in its own tree
+ * ROOT/var/lib/ctmod/NAME/VERSION/KVER/ARCH/ (build/ holds the copied
+ * source, make.log the output, state what happened), run in a private mount
+ * namespace (sandbox.h), many at once under one make jobserver.  --install
+ * puts the modules under ROOT/lib/modules/KVER/updates/dkms, stripped and
+ * compressed like the kernel's own, then runs depmod for that root.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "ctx.h"
+#include "util.h"
+
+#define CTMOD_TREE "/var/lib/ctmod"
+
+enum build_state {
+	BUILD_PENDING,
+	BUILD_OK,      /* built (and installed with --install) */
+	BUILD_SKIPPED, /* BUILD_EXCLUSIVE_* / OBSOLETE_BY: not for this kernel */
+	BUILD_FAILED,  /* make or a script failed: see the log */
+	BUILD_BROKEN,  /* dkms.conf could not be evaluated */
+	BUILD_REMOVED, /* --uninstall removed the modules */
+};
+
+struct build_job {
+	char *src; /* source directory (holds dkms.conf) */
+	char *name, *version;
+	char *kver, *arch;
+	char *tree; /* ROOT/var/lib/ctmod/NAME/VERSION/KVER/ARCH */
+	char *log;  /* tree/make.log */
+	struct strv depends;
+	enum build_state state;
+	char *msg; /* why it was skipped / failed, one line */
+	double seconds;
+	struct strv installed; /* files put under the root (absolute host paths) */
+	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
+	/* scheduler */
+	int pid;
+	bool token;
+};
+
+struct build_opts {
+	int jobs;         /* parallel make jobs in total; <= 0: number of CPUs */
+	bool install;     /* also install (+ depmod) */
+	bool uninstall;   /* remove installed modules instead of building */
+	bool clean;       /* run CLEAN after the modules are kept */
+	bool dry_run;     /* plan only */
+	bool no_sandbox;  /* set by build_prepare when namespaces are unavailable */
+	const char *arch; /* default: the machine's */
+};
+
+struct build_plan {
+	struct build_job *jobs;
+	size_t n;
+	char *root; /* absolute root, "" for / */
+};
+
+/*
+ * Kernels with headers under the root (ROOT/lib/modules/K/build/Makefile),
+ * sorted.  Fails when there are none.
+ */
+int build_kernels(struct ctmod_ctx *ctx, struct strv *out);
+/* Fails with the `ctmod install` hint when kver has no headers under the root. */
+int build_check_headers(struct ctmod_ctx *ctx, const char *kver);
+
+/*
+ * Resolve one argument (a directory with a dkms.conf, or NAME/VERSION under
+ * ROOT/usr/src) to a source directory.
+ */
+int build_find_source(struct ctmod_ctx *ctx, const char *arg, char **src);
+/* Every ROOT/usr/src/ * /dkms.conf with AUTOINSTALL=yes (for --all). */
+int build_autoinstall_sources(struct ctmod_ctx *ctx, const char *kver, struct strv *out);
+
+/*
+ * The plan: sources x kernels, ordered so that BUILD_DEPENDS come first.
+ * A broken dkms.conf gives jobs in state BUILD_BROKEN (the others still
+ * run).
+ */
+int build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o, const struct strv *srcs,
+                    const struct strv *kvers, struct build_plan *plan);
+void build_plan_free(struct build_plan *plan);
+
+/*
+ * Run the plan: at most jobs make jobs at once (one jobserver).  Returns 0
+ * when every job is OK or skipped, 1 when some failed (their state and msg
+ * say why), -errno on a setup failure.
+ */
+int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan);
+
+/* The last lines of a log, for a failed build's message */
+char *build_log_tail(const char *log, int lines);
+
+/* `dkms status` */
+struct build_status {
+	char *name, *version, *kver, *arch; /* kver NULL: the source line */
+	const char *state;                  /* built, installed, added, broken */
+	char *detail;                       /* broken: why */
+};
+int build_status_list(struct ctmod_ctx *ctx, struct build_status **out, size_t *n);
+void build_status_free(struct build_status *st, size_t n);
+
+const char *build_state_name(enum build_state s);

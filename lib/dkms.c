@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "dkms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Every variable DKMS reads from dkms.conf. */
+static const char *const dkms_vars[] = {
+    "PACKAGE_NAME",
+    "PACKAGE_VERSION",
+    "MAKE",
+    "MAKE_MATCH",
+    "CLEAN",
+    "BUILT_MODULE_NAME",
+    "BUILT_MODULE_LOCATION",
+    "DEST_MODULE_NAME",
+    "DEST_MODULE_LOCATION",
+    "STRIP",
+    "PATCH",
+    "PATCH_MATCH",
+    "PRE_BUILD",
+    "POST_BUILD",
+    "PRE_INSTALL",
+    "POST_INSTALL",
+    "POST_ADD",
+    "POST_REMOVE",
+    "BUILD_EXCLUSIVE_KERNEL",
+    "BUILD_EXCLUSIVE_ARCH",
+    "BUILD_EXCLUSIVE_CONFIG",
+    "BUILD_EXCLUSIVE_KERNEL_MIN",
+    "BUILD_EXCLUSIVE_KERNEL_MAX",
+    "BUILD_DEPENDS",
+    "AUTOINSTALL",
+    "OBSOLETE_BY",
+    "NO_WEAK_MODULES",
+};
+enum {
+	V_PACKAGE_NAME,
+	V_PACKAGE_VERSION,
+	V_MAKE,
+	V_MAKE_MATCH,
+	V_CLEAN,
+	V_BUILT_MODULE_NAME,
+	V_BUILT_MODULE_LOCATION,
+	V_DEST_MODULE_NAME,
+	V_DEST_MODULE_LOCATION,
+	V_STRIP,
+	V_PATCH,
+	V_PATCH_MATCH,
+	V_PRE_BUILD,
+	V_POST_BUILD,
+	V_PRE_INSTALL,
+	V_POST_INSTALL,
+	V_POST_ADD,
+	V_POST_REMOVE,
+	V_EXCL_KERNEL,
+	V_EXCL_ARCH,
+	V_EXCL_CONFIG,
+	V_EXCL_KMIN,
+	V_EXCL_KMAX,
+	V_BUILD_DEPENDS,
+	V_AUTOINSTALL,
+	V_OBSOLETE_BY,
+	V_NO_WEAK_MODULES,
+	N_VARS,
+};
+
+/*
+ * The evaluator.  $1 the file, $2 the root prefix for /etc/dkms, then the
+ * presets.  Records go to fd 3 (the file's own stdout is discarded, as DKMS
+ * does); a syntax error is reported as one __ERROR record, found by
+ * `bash -n` before anything runs.
+ */
+static const char evaluator[] =
+    "exec 3>&1 >/dev/null\n"
+    "__f=$1 __r=$2\n"
+    "if ! __m=$(LC_ALL=C bash -n -- \"$__f\" 2>&1); then\n"
+    "  printf '%s\\0%s\\0%s\\0' __ERROR 0 \"$__m\" >&3; exit 3\n"
+    "fi\n"
+    "unset __VARS__\n"
+    "kernelver=$3 arch=$4 kernel_source_dir=$5 dkms_tree=$6 source_tree=$7\n"
+    "install_tree=/lib/modules module=$8 module_version=$9\n"
+    "kernel_config=$kernel_source_dir/.config\n"
+    "shift 9\n"
+    ". \"$__f\"\n"
+    "for __o in \"$__r/etc/dkms/$module.conf\" \"$__r/etc/dkms/$module-$module_version.conf\" \\\n"
+    "  \"$__r/etc/dkms/$module-$module_version-$kernelver.conf\" \\\n"
+    "  \"$__r/etc/dkms/$module-$module_version-$kernelver-$arch.conf\"; do\n"
+    "  [ -e \"$__o\" ] && . \"$__o\"\n"
+    "done\n"
+    "for __v in __VARS__; do\n"
+    "  declare -n __a=$__v\n"
+    "  for __i in \"${!__a[@]}\"; do\n"
+    "    printf '%s\\0%s\\0%s\\0' \"$__v\" \"$__i\" \"${__a[$__i]}\" >&3\n"
+    "  done\n"
+    "  unset -n __a\n"
+    "done\n"
+    "exit 0\n";
+
+bool dkms_yes(const char *s)
+{
+	return s && strcasecmp(s, "yes") == 0;
+}
+
+static char *build_script(void)
+{
+	struct strbuf names, out;
+	strbuf_init(&names);
+	strbuf_init(&out);
+	for (size_t i = 0; i < ARRAY_SIZE(dkms_vars); i++)
+		strbuf_printf(&names, "%s%s", i ? " " : "", dkms_vars[i]);
+	for (const char *p = evaluator; *p;) {
+		const char *q = strstr(p, "__VARS__");
+		if (!q) {
+			strbuf_puts(&out, p);
+			break;
+		}
+		strbuf_putn(&out, p, (size_t)(q - p));
+		strbuf_puts(&out, strbuf_str(&names));
+		p = q + strlen("__VARS__");
+	}
+	strbuf_release(&names);
+	return strbuf_steal(&out);
+}
+
+int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
+                   const char *cwd, int errfd, struct dkms_conf *out)
+{
+	_cleanup_free_ char *script = build_script();
+	int pfd[2];
+	if (!script)
+		return -ENOMEM;
+	if (access(conf, R_OK) < 0)
+		return ctmod_fail_input(ctx, -errno, "give a directory holding a dkms.conf",
+		                        "%s: %s", conf, strerror(errno));
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return ctmod_fail(ctx, -errno, NULL, "fork: %m");
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(pfd[1], 1);
+		dup2(errfd >= 0 ? errfd : devnull, 2);
+		if (cwd && chdir(cwd) < 0)
+			_exit(126);
+		execlp("bash", "bash", "--norc", "--noprofile", "-c", script, "bash", conf,
+		       env->root ? env->root : "", env->kernelver, env->arch,
+		       env->kernel_source_dir, env->dkms_tree ? env->dkms_tree : DKMS_TREE,
+		       env->source_tree ? env->source_tree : SOURCE_TREE,
+		       env->name ? env->name : "", env->version ? env->version : "", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	struct strbuf sb;
+	strbuf_init(&sb);
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (sb.len + (size_t)n > (4u << 20))
+			break; /* a runaway file; the parse will complain */
+		strbuf_putn(&sb, buf, (size_t)n);
+	}
+	close(pfd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int r;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		r = ctmod_fail(ctx, -ENOENT, "install bash", "%s: cannot run bash", conf);
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		r = ctmod_fail(ctx, -ENOENT, NULL, "%s: cannot enter %s", conf, cwd);
+	else
+		r = dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver, out);
+	strbuf_release(&sb);
+	return r;
+}
+
+/* bash's `array` values for one variable: sparse indexes kept in order */
+struct rawvar {
+	struct strv vals; /* by index; NULL entries for holes */
+	size_t count;     /* set elements, what ${#A[@]} says */
+};
+
+static const char *raw_get(struct rawvar *raw, int v, size_t i)
+{
+	return i < raw[v].vals.n ? raw[v].vals.v[i] : NULL;
+}
+
+static int raw_set(struct rawvar *raw, int v, size_t idx, const char *val)
+{
+	struct strv *sv = &raw[v].vals;
+	while (sv->n <= idx) {
+		/* holes: push a placeholder then clear it */
+		if (strv_push(sv, "") < 0)
+			return -ENOMEM;
+		free(sv->v[sv->n - 1]);
+		sv->v[sv->n - 1] = NULL;
+	}
+	if (!sv->v[idx])
+		raw[v].count++;
+	free(sv->v[idx]);
+	sv->v[idx] = strdup(val);
+	return sv->v[idx] ? 0 : -ENOMEM;
+}
+
+static char *dup_nonempty(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+/* bash's [[ s =~ re ]]: POSIX ERE, unanchored; a bad regex does not match */
+static bool ere_match(const char *re, const char *s)
+{
+	regex_t rx;
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	bool m = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return m;
+}
+
+/* a relative path that stays inside the build tree */
+static bool path_inside(const char *p)
+{
+	if (p[0] == '/')
+		return false;
+	for (const char *s = p; *s;) {
+		if (s[0] == '.' && s[1] == '.' && (s[2] == '/' || s[2] == '\0'))
+			return false;
+		const char *n = strchr(s, '/');
+		if (!n)
+			break;
+		s = n + 1;
+	}
+	return true;
+}
+
+static bool bad_mod_name(const char *s)
+{
+	size_t n = strlen(s);
+	return !modname_valid(s) || (n > 2 && strcmp(s + n - 2, ".o") == 0) ||
+	       (n > 3 && strcmp(s + n - 3, ".ko") == 0);
+}
+
+int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
+                    const char *kver, struct dkms_conf *out)
+{
+	struct rawvar raw[N_VARS];
+	int r = 0;
+	memset(raw, 0, sizeof(raw));
+	memset(out, 0, sizeof(*out));
+	strv_init(&out->patches);
+	strv_init(&out->excl_config);
+	strv_init(&out->build_depends);
+	out->file = strdup(file);
+
+	/* records: name \0 index \0 value \0 */
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *f[3];
+		for (int k = 0; k < 3; k++) {
+			const char *z = memchr(p, '\0', (size_t)(end - p));
+			if (!z) {
+				r = ctmod_fail_input(ctx, -EINVAL, "check the file with bash -n",
+				                     "%s: evaluation ended early", file);
+				goto out;
+			}
+			f[k] = p;
+			p = z + 1;
+		}
+		if (strcmp(f[0], "__ERROR") == 0) {
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s", f[2]);
+			for (char *c = msg; *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+			r = ctmod_fail_input(ctx, -EINVAL, "fix the file", "%s: %s", file,
+			                     rstrip(msg));
+			goto out;
+		}
+		int v = -1;
+		for (int k = 0; k < N_VARS; k++)
+			if (strcmp(f[0], dkms_vars[k]) == 0)
+				v = k;
+		char *e;
+		errno = 0;
+		unsigned long idx = strtoul(f[1], &e, 10);
+		if (v < 0 || *e || e == f[1] || idx > 1023 || errno) {
+			r = ctmod_fail_input(ctx, -EINVAL, "use plain indexed arrays (0..1023)",
+			                     "%s: bad value %s[%s]", file, f[0], f[1]);
+			goto out;
+		}
+		if ((r = raw_set(raw, v, idx, f[2])) < 0)
+			goto out;
+	}
+
+	out->name = dup_nonempty(raw_get(raw, V_PACKAGE_NAME, 0));
+	out->version = dup_nonempty(raw_get(raw, V_PACKAGE_VERSION, 0));
+	if (!out->name || !out->version) {
+		r = ctmod_fail_input(ctx, -EINVAL, "set both in dkms.conf",
+		                     "%s: no PACKAGE_NAME or PACKAGE_VERSION", file);
+		goto out;
+	}
+	if (strchr(out->name, '/') || strchr(out->version, '/') || out->name[0] == '.' ||
+	    out->version[0] == '.') {
+		r = ctmod_fail_input(ctx, -EINVAL, NULL, "%s: bad PACKAGE_NAME/VERSION '%s/%s'",
+		                     file, out->name, out->version);
+		goto out;
+	}
+
+	/* MAKE[#] chosen by MAKE_MATCH[#], as DKMS's read_conf does */
+	const char *mk = raw_get(raw, V_MAKE_MATCH, 0) && *raw_get(raw, V_MAKE_MATCH, 0)
+	                     ? NULL
+	                     : raw_get(raw, V_MAKE, 0);
+	for (size_t i = 0; i < raw[V_MAKE].vals.n; i++) {
+		const char *m = raw_get(raw, V_MAKE, i), *mm = raw_get(raw, V_MAKE_MATCH, i);
+		if (m && *m && mm && *mm && ere_match(mm, kver))
+			mk = m;
+	}
+	out->make = dup_nonempty(mk);
+	out->make_given = out->make != NULL;
+	out->clean = dup_nonempty(raw_get(raw, V_CLEAN, 0));
+	out->pre_build = dup_nonempty(raw_get(raw, V_PRE_BUILD, 0));
+	out->post_build = dup_nonempty(raw_get(raw, V_POST_BUILD, 0));
+	out->post_install = dup_nonempty(raw_get(raw, V_POST_INSTALL, 0));
+	out->post_remove = dup_nonempty(raw_get(raw, V_POST_REMOVE, 0));
+	out->excl_kernel = dup_nonempty(raw_get(raw, V_EXCL_KERNEL, 0));
+	out->excl_arch = dup_nonempty(raw_get(raw, V_EXCL_ARCH, 0));
+	out->excl_kernel_min = dup_nonempty(raw_get(raw, V_EXCL_KMIN, 0));
+	out->excl_kernel_max = dup_nonempty(raw_get(raw, V_EXCL_KMAX, 0));
+	out->obsolete_by = dup_nonempty(raw_get(raw, V_OBSOLETE_BY, 0));
+	out->autoinstall = dkms_yes(raw_get(raw, V_AUTOINSTALL, 0));
+
+	for (size_t i = 0; i < raw[V_PATCH].vals.n; i++) {
+		const char *pt = raw_get(raw, V_PATCH, i), *pm = raw_get(raw, V_PATCH_MATCH, i);
+		if (!pt || !*pt || (pm && *pm && !ere_match(pm, kver)))
+			continue;
+		if (!path_inside(pt)) {
+			r = ctmod_fail_input(ctx, -EINVAL, NULL,
+			                     "%s: PATCH[%zu] '%s' leaves patches/", file, i, pt);
+			goto out;
+		}
+		strv_push(&out->patches, pt);
+	}
+	/* word lists */
+	const int lists[] = {V_EXCL_CONFIG, V_BUILD_DEPENDS};
+	struct strv *dst[] = {&out->excl_config, &out->build_depends};
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < raw[lists[l]].vals.n; i++) {
+			const char *s = raw_get(raw, lists[l], i);
+			if (!s)
+				continue;
+			_cleanup_free_ char *cp = strdup(s);
+			char *save = NULL;
+			for (char *w = strtok_r(cp, " \t\n", &save); w;
+			     w = strtok_r(NULL, " \t\n", &save))
+				strv_push(dst[l], w);
+		}
+
+	/* modules: as many as the longest of the four arrays */
+	size_t nm = 0;
+	const int arrs[] = {V_BUILT_MODULE_NAME, V_BUILT_MODULE_LOCATION, V_DEST_MODULE_NAME,
+	                    V_DEST_MODULE_LOCATION};
+	for (size_t i = 0; i < 4; i++)
+		if (raw[arrs[i]].count > nm)
+			nm = raw[arrs[i]].count;
+	if (nm == 0) {
+		r = ctmod_fail_input(ctx, -EINVAL, "name the modules the package builds",
+		                     "%s: no BUILT_MODULE_NAME", file);
+		goto out;
+	}
+	out->mods = calloc(nm, sizeof(*out->mods));
+	if (!out->mods) {
+		r = -ENOMEM;
+		goto out;
+	}
+	out->n_mods = nm;
+	for (size_t i = 0; i < nm; i++) {
+		struct dkms_module *m = &out->mods[i];
+		const char *bn = raw_get(raw, V_BUILT_MODULE_NAME, i);
+		if ((!bn || !*bn) && raw[V_DEST_MODULE_LOCATION].count == 1)
+			bn = out->name;
+		if (!bn || !*bn) {
+			r = ctmod_fail_input(ctx, -EINVAL, NULL, "%s: no BUILT_MODULE_NAME[%zu]",
+			                     file, i);
+			goto out;
+		}
+		const char *dn = raw_get(raw, V_DEST_MODULE_NAME, i);
+		if (!dn || !*dn)
+			dn = bn;
+		if (bad_mod_name(bn) || bad_mod_name(dn)) {
+			r = ctmod_fail_input(ctx, -EINVAL, "give the name without .ko or /",
+			                     "%s: bad module name in record %zu", file, i);
+			goto out;
+		}
+		const char *bl = raw_get(raw, V_BUILT_MODULE_LOCATION, i);
+		if (bl && !path_inside(bl)) {
+			r = ctmod_fail_input(
+			    ctx, -EINVAL, NULL,
+			    "%s: BUILT_MODULE_LOCATION[%zu] '%s' leaves the build tree", file, i,
+			    bl);
+			goto out;
+		}
+		const char *dl = raw_get(raw, V_DEST_MODULE_LOCATION, i);
+		if (!dl || !*dl) {
+			r = ctmod_fail_input(ctx, -EINVAL, NULL, "%s: no DEST_MODULE_LOCATION[%zu]",
+			                     file, i);
+			goto out;
+		}
+		const char *sp = raw_get(raw, V_STRIP, i);
+		if (sp && (*sp == 'n' || *sp == 'N'))
+			m->strip = false;
+		else if (sp && (*sp == 'y' || *sp == 'Y'))
+			m->strip = true;
+		else
+			m->strip = i > 0 ? out->mods[0].strip : true;
+		m->built_name = strdup(bn);
+		m->dest_name = strdup(dn);
+		m->dest_location = strdup(dl);
+		if (bl && *bl && bl[strlen(bl) - 1] != '/') {
+			if (asprintf(&m->built_location, "%s/", bl) < 0)
+				m->built_location = NULL;
+		} else
+			m->built_location = strdup(bl ? bl : "");
+		if (!m->built_name || !m->dest_name || !m->dest_location || !m->built_location) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+out:
+	for (int k = 0; k < N_VARS; k++)
+		strv_release(&raw[k].vals);
+	if (r < 0)
+		dkms_conf_free(out);
+	return r;
+}
+
+void dkms_conf_free(struct dkms_conf *c)
+{
+	if (!c)
+		return;
+	free(c->file);
+	free(c->name);
+	free(c->version);
+	free(c->make);
+	free(c->clean);
+	free(c->pre_build);
+	free(c->post_build);
+	free(c->post_install);
+	free(c->post_remove);
+	free(c->excl_kernel);
+	free(c->excl_arch);
+	free(c->excl_kernel_min);
+	free(c->excl_kernel_max);
+	free(c->obsolete_by);
+	strv_release(&c->patches);
+	strv_release(&c->excl_config);
+	strv_release(&c->build_depends);
+	for (size_t i = 0; i < c->n_mods; i++) {
+		free(c->mods[i].built_name);
+		free(c->mods[i].built_location);
+		free(c->mods[i].dest_name);
+		free(c->mods[i].dest_location);
+	}
+	free(c->mods);
+	memset(c, 0, sizeof(*c));
+}
+
+/* CONFIG_X=y or =m in the .config text */
+static bool config_set(const char *config, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *l = config; l && *l;) {
+		if (strncmp(l, opt, n) == 0 && l[n] == '=' && (l[n + 1] == 'y' || l[n + 1] == 'm'))
+			return true;
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return false;
+}
+
+int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch, const char *config,
+                  char **why)
+{
+	int r = 0;
+	*why = NULL;
+	if (c->excl_kernel && !ere_match(c->excl_kernel, kver))
+		r = asprintf(why, "BUILD_EXCLUSIVE_KERNEL '%s' does not match %s", c->excl_kernel,
+		             kver);
+	else if (c->excl_arch && !ere_match(c->excl_arch, arch))
+		r = asprintf(why, "BUILD_EXCLUSIVE_ARCH '%s' does not match %s", c->excl_arch,
+		             arch);
+	else if (c->excl_kernel_min && strverscmp(kver, c->excl_kernel_min) < 0)
+		r = asprintf(why, "kernel %s is older than BUILD_EXCLUSIVE_KERNEL_MIN %s", kver,
+		             c->excl_kernel_min);
+	else if (c->excl_kernel_max && strverscmp(kver, c->excl_kernel_max) > 0)
+		r = asprintf(why, "kernel %s is newer than BUILD_EXCLUSIVE_KERNEL_MAX %s", kver,
+		             c->excl_kernel_max);
+	else if (c->obsolete_by && strverscmp(kver, c->obsolete_by) >= 0)
+		r = asprintf(why, "OBSOLETE_BY %s: kernel %s has it built in", c->obsolete_by,
+		             kver);
+	else if (config) {
+		/* DKMS skips the CONFIG test when the kernel has no .config */
+		for (size_t i = 0; i < c->excl_config.n; i++) {
+			const char *k = c->excl_config.v[i];
+			bool neg = k[0] == '!';
+			if (config_set(config, k + neg) == neg) {
+				r = asprintf(why, "BUILD_EXCLUSIVE_CONFIG: %s is %s in %s", k + neg,
+				             neg ? "set" : "not set", kver);
+				break;
+			}
+		}
+	}
+	if (r < 0)
+		return -ENOMEM;
+	return *why ? 1 : 0;
+}
+
+char *dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs)
+{
+	char *base = NULL, *out = NULL;
+	if (c->make)
+		base = strdup(c->make);
+	else if (asprintf(&base, "make -C %s M=%s/%s/%s/build", env->kernel_source_dir,
+	                  env->dkms_tree ? env->dkms_tree : DKMS_TREE, c->name, c->version) < 0)
+		base = NULL;
+	if (!base)
+		return NULL;
+	/* bash's ${make_command/#make/...}: a prefix "make", even of "makefoo" */
+	if (strncmp(base, "make", 4) == 0) {
+		char j[32] = "";
+		if (jobs > 0)
+			snprintf(j, sizeof(j), " -j%d", jobs);
+		if (asprintf(&out, "make%s KERNELRELEASE=%s%s", j, env->kernelver, base + 4) < 0)
+			out = NULL;
+		free(base);
+		return out;
+	}
+	return base;
+}

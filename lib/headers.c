@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "headers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "extract.h"
+
+extern char **environ;
+
+void ctmod_install_result_release(struct ctmod_install_result *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		free(res->src[i].source);
+		free(res->src[i].package);
+		free(res->src[i].version);
+	}
+	free(res->src);
+	free(res->kver);
+	free(res->headers);
+	free(res->build);
+	strv_release(&res->moved);
+	memset(res, 0, sizeof(*res));
+}
+
+char *ctmod_expand_template(const char *tmpl, const char *kver, const char *arch)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "{kver}", 6)) {
+			strbuf_puts(&sb, kver);
+			p += 6;
+		} else if (!strncmp(p, "{arch}", 6)) {
+			strbuf_puts(&sb, arch);
+			p += 6;
+		} else {
+			strbuf_putc(&sb, *p++);
+		}
+	}
+	return strbuf_steal(&sb);
+}
+
+int ctmod_install_conf_template(struct ctmod_ctx *ctx, char **out)
+{
+	*out = NULL;
+	_cleanup_free_ char *path = ctmod_path(ctx, "/etc/ctmod/ctmod.conf");
+	_cleanup_free_ char *data = NULL;
+	if (!path)
+		return -ENOMEM;
+	int r = read_file(path, 1 << 20, &data, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return ctmod_fail(ctx, r, NULL, "%s: %s", path, strerror(-r));
+	for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+		line += strspn(line, " \t");
+		if (strncmp(line, "headers-url", 11) != 0)
+			continue;
+		char *v = line + 11 + strspn(line + 11, " \t");
+		if (*v != '=')
+			continue;
+		v++;
+		v += strspn(v, " \t");
+		rstrip(v);
+		free(*out);
+		*out = strdup(v);
+		if (!*out)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+char *ctmod_kver_from_package(const char *pkg)
+{
+	const char *k = NULL;
+	if (!pkg)
+		return NULL;
+	if (!strncmp(pkg, "linux-headers-", 14))
+		k = pkg + 14;
+	else if (!strncmp(pkg, "linux-image-", 12))
+		k = pkg + 12;
+	/* a kernel release starts with a digit; -common and meta packages are not one */
+	if (!k || *k < '0' || *k > '9')
+		return NULL;
+	size_t n = strlen(k);
+	if (n > 7 && !strcmp(k + n - 7, "-common"))
+		return NULL;
+	if (n > 9 && !strcmp(k + n - 9, "-unsigned"))
+		n -= 9;
+	return strndup(k, n);
+}
+
+/* --- small file helpers relative to directory fds */
+
+static bool exists_at(int rootfd, const char *rel)
+{
+	int fd = ctmod_open_in_root(rootfd, rel, O_PATH);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool lexists_at(int rootfd, const char *rel)
+{
+	int fd = ctmod_open_in_root(rootfd, rel, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool is_dir_at(int dirfd, const char *rel)
+{
+	struct stat st;
+	return fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* the first line of a small file, or NULL */
+static char *first_line_at(int rootfd, const char *rel)
+{
+	int fd = ctmod_open_in_root(rootfd, rel, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	rstrip(buf);
+	return buf[0] && !strchr(buf, '/') && strcmp(buf, "..") ? strdup(buf) : NULL;
+}
+
+/*
+ * The release a kernel build tree at DIR was made for.  UTS_RELEASE first:
+ * Debian's include/config/kernel.release holds the upstream version
+ * (6.1.192), not the release (6.1.0-56-amd64).
+ */
+static char *tree_kver(int rootfd, const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s%sinclude/generated/utsrelease.h", dir, *dir ? "/" : "");
+	int fd = ctmod_open_in_root(rootfd, p, O_RDONLY);
+	if (fd >= 0) {
+		char buf[1024];
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		char *q = strstr(buf, "UTS_RELEASE");
+		q = q ? strchr(q, '"') : NULL;
+		char *e = q ? strchr(q + 1, '"') : NULL;
+		if (e && e > q + 1 && !memchr(q + 1, '/', (size_t)(e - q - 1)))
+			return strndup(q + 1, (size_t)(e - q - 1));
+	}
+	snprintf(p, sizeof(p), "%s%sinclude/config/kernel.release", dir, *dir ? "/" : "");
+	return first_line_at(rootfd, p);
+}
+
+/* DIR/TARGET as a path relative to the root, "." and ".." folded, clamped at the top */
+static char *lexical_join(const char *dir, const char *target)
+{
+	struct strbuf in;
+	strbuf_init(&in);
+	if (target[0] != '/') {
+		strbuf_puts(&in, dir);
+		strbuf_putc(&in, '/');
+	}
+	strbuf_puts(&in, target);
+	char *s = strbuf_steal(&in);
+	if (!s)
+		return NULL;
+	char *out = calloc(1, strlen(s) + 1);
+	size_t o = 0;
+	for (char *tok = strtok(s, "/"); out && tok; tok = strtok(NULL, "/")) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			out[o] = '\0';
+			continue;
+		}
+		if (o)
+			out[o++] = '/';
+		strcpy(out + o, tok);
+		o += strlen(tok);
+	}
+	free(s);
+	return out;
+}
+
+/* --- the detected facts of one staged source */
+
+struct staged {
+	int fd;       /* the source's staging directory */
+	char *top;    /* bare build tree: its directory inside fd ("" for fd itself) */
+	bool modules; /* --extras without a lib/modules/KVER layout */
+	struct strv kvers;
+};
+
+static bool bare_tree_at(int fd, const char *rel)
+{
+	char p[PATH_MAX];
+	struct stat st;
+#define HAS(name, test)                                                                            \
+	(snprintf(p, sizeof(p), "%s%s%s", rel, *rel ? "/" : "", name),                             \
+	 fstatat(fd, p, &st, 0) == 0 && test(st.st_mode))
+	return HAS("Makefile", S_ISREG) && HAS("include", S_ISDIR) &&
+	       (HAS("scripts", S_ISDIR) || HAS("Module.symvers", S_ISREG));
+#undef HAS
+}
+
+static int add_kver(struct strv *sv, char *k)
+{
+	if (!k)
+		return 0;
+	if (strv_contains(sv, k)) {
+		free(k);
+		return 0;
+	}
+	return strv_push_take(sv, k);
+}
+
+static int scan_staged(struct staged *st, const struct ctmod_archive_info *info, bool extras)
+{
+	struct strv names;
+	strv_init(&names);
+	int r = 0;
+	if (!extras) {
+		if (bare_tree_at(st->fd, "")) {
+			st->top = strdup("");
+		} else {
+			/* a tarball of one directory holding the build tree */
+			DIR *d = fdopendir(dup(st->fd));
+			struct dirent *de;
+			int n = 0;
+			char *only = NULL;
+			while (d && (de = readdir(d))) {
+				if (de->d_name[0] == '.' &&
+				    (!de->d_name[1] || !strcmp(de->d_name, "..")))
+					continue;
+				n++;
+				free(only);
+				only = strdup(de->d_name);
+			}
+			if (d)
+				closedir(d);
+			if (n == 1 && only && is_dir_at(st->fd, only) && bare_tree_at(st->fd, only))
+				st->top = only;
+			else
+				free(only);
+		}
+		if (st->top)
+			return add_kver(&st->kvers, tree_kver(st->fd, st->top));
+	}
+	if ((r = add_kver(&st->kvers, ctmod_kver_from_package(info->package))) < 0)
+		return r;
+	/* lib/modules/KVER, and kernel.release of each usr/src/linux-headers-KVER */
+	int mfd = ctmod_open_in_root(st->fd, "lib/modules", O_RDONLY | O_DIRECTORY);
+	if (mfd >= 0) {
+		DIR *d = fdopendir(mfd);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.' && is_dir_at(dirfd(d), de->d_name))
+				if ((r = add_kver(&st->kvers, strdup(de->d_name))) < 0)
+					break;
+		if (d)
+			closedir(d);
+		else
+			close(mfd);
+	} else if (extras) {
+		st->modules = true;
+	}
+	int sfd = ctmod_open_in_root(st->fd, "usr/src", O_RDONLY | O_DIRECTORY);
+	if (sfd >= 0) {
+		DIR *d = fdopendir(sfd);
+		struct dirent *de;
+		while (r == 0 && d && (de = readdir(d))) {
+			if (strncmp(de->d_name, "linux-headers-", 14) != 0)
+				continue;
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "usr/src/%s", de->d_name);
+			r = add_kver(&st->kvers, tree_kver(st->fd, p));
+		}
+		if (d)
+			closedir(d);
+		else
+			close(sfd);
+	}
+	strv_release(&names);
+	return r;
+}
+
+/* --- checks on the staged tree before anything moves */
+
+/*
+ * REL is there in the staged tree or in the root, or is reached through a
+ * symlink of the staged tree that points at something the root already has.
+ */
+static bool provided(int treefd, int rootfd, const char *rel, int depth)
+{
+	if (exists_at(treefd, rel) || exists_at(rootfd, rel))
+		return true;
+	if (depth > 8)
+		return false;
+	size_t len = strlen(rel);
+	for (size_t i = 1; i <= len; i++) {
+		if (rel[i] != '/' && rel[i] != '\0')
+			continue;
+		_cleanup_free_ char *prefix = strndup(rel, i);
+		if (!prefix)
+			return false;
+		int fd = ctmod_open_in_root(treefd, prefix, O_PATH | O_NOFOLLOW);
+		if (fd < 0)
+			return false;
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		char *slash = strrchr(prefix, '/');
+		_cleanup_free_ char *dir =
+		    slash ? strndup(prefix, (size_t)(slash - prefix)) : strdup("");
+		_cleanup_free_ char *joined = dir ? lexical_join(dir, target) : NULL;
+		_cleanup_free_ char *full = NULL;
+		if (!joined || asprintf(&full, "%s%s", joined, rel + i) < 0)
+			return false;
+		return provided(treefd, rootfd, full, depth + 1);
+	}
+	return false;
+}
+
+static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const char *kver,
+                         const char *label)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "usr/src/linux-headers-%s", kver);
+	const char *hint = "install the headers package together with the packages it needs "
+	                   "(linux-headers-*-common, linux-kbuild-*)";
+
+	char build[PATH_MAX];
+	snprintf(build, sizeof(build), "lib/modules/%s/build", kver);
+	if (lexists_at(treefd, build) && !provided(treefd, rootfd, build, 0))
+		return ctmod_fail_input(ctx, ENOENT, hint,
+		                        "lib/modules/%s/build would point at nothing in %s", kver,
+		                        label);
+	if (!lexists_at(treefd, dir))
+		return 0;
+
+	char mk[PATH_MAX + 16];
+	snprintf(mk, sizeof(mk), "%s/Makefile", dir);
+	if (!provided(treefd, rootfd, mk, 0))
+		return ctmod_fail_input(ctx, ENOENT, hint, "/%s is missing", mk);
+	/* Debian's per-flavour Makefile includes the -common one by absolute path */
+	int fd = ctmod_open_in_root(treefd, mk, O_RDONLY);
+	if (fd >= 0) {
+		char buf[4096];
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+			if (strncmp(line, "include /", 9) != 0)
+				continue;
+			char *path = rstrip(line + 9);
+			if (!provided(treefd, rootfd, path, 0))
+				return ctmod_fail_input(ctx, ENOENT, hint,
+				                        "/%s/Makefile includes /%s, which neither "
+				                        "the sources nor %s provide",
+				                        dir, path, label);
+		}
+	}
+	char scripts[PATH_MAX + 16];
+	snprintf(scripts, sizeof(scripts), "%s/scripts", dir);
+	if (lexists_at(treefd, scripts) && !provided(treefd, rootfd, scripts, 0))
+		return ctmod_fail_input(
+		    ctx, ENOENT, hint,
+		    "/%s is a link to something neither the sources nor %s provide", scripts,
+		    label);
+	return 0;
+}
+
+/* --- the install record: what makes a re-run a no-op */
+
+static int hex_digest(const char *data, size_t len, char hex[65])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	if (EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL) != 1)
+		return -ENOMEM;
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", d[i]);
+	hex[64] = '\0';
+	return 0;
+}
+
+static bool record_still_there(int rootfd, const char *path, struct ctmod_install_result *res)
+{
+	json_object *doc = json_object_from_file(path), *v;
+	if (!doc)
+		return false;
+	bool ok =
+	    json_object_object_get_ex(doc, "paths", &v) && json_object_is_type(v, json_type_array);
+	for (size_t i = 0; ok && i < json_object_array_length(v); i++) {
+		const char *p = json_object_get_string(json_object_array_get_idx(v, i));
+		ok = p && lexists_at(rootfd, p);
+	}
+	if (ok) {
+		if (json_object_object_get_ex(doc, "kernel", &v) && json_object_get_string(v))
+			res->kver = strdup(json_object_get_string(v));
+		if (json_object_object_get_ex(doc, "headers", &v) && json_object_get_string(v))
+			res->headers = strdup(json_object_get_string(v));
+		if (json_object_object_get_ex(doc, "build", &v) && json_object_get_string(v))
+			res->build = strdup(json_object_get_string(v));
+	}
+	json_object_put(doc);
+	return ok;
+}
+
+static int write_record(struct ctmod_ctx *ctx, const char *path, struct ctmod_install_result *res)
+{
+	json_object *doc = json_object_new_object(), *src = json_object_new_array(),
+	            *paths = json_object_new_array();
+	for (size_t i = 0; i < res->n; i++) {
+		json_object *s = json_object_new_object();
+		json_object_object_add(s, "source", json_object_new_string(res->src[i].source));
+		json_object_object_add(s, "sha256", json_object_new_string(res->src[i].sha256));
+		if (res->src[i].package)
+			json_object_object_add(s, "package",
+			                       json_object_new_string(res->src[i].package));
+		json_object_array_add(src, s);
+	}
+	for (size_t i = 0; i < res->moved.n; i++)
+		json_object_array_add(paths, json_object_new_string(res->moved.v[i]));
+	if (res->kver)
+		json_object_object_add(doc, "kernel", json_object_new_string(res->kver));
+	if (res->headers)
+		json_object_object_add(doc, "headers", json_object_new_string(res->headers));
+	if (res->build)
+		json_object_object_add(doc, "build", json_object_new_string(res->build));
+	json_object_object_add(doc, "sources", src);
+	json_object_object_add(doc, "paths", paths);
+	const char *txt = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY);
+	int r = write_file_atomic(path, txt, strlen(txt), 0644);
+	json_object_put(doc);
+	if (r < 0)
+		return ctmod_fail(ctx, r, NULL, "cannot write the install record %s: %s", path,
+		                  strerror(-r));
+	return 0;
+}
+
+static int run_depmod(struct ctmod_ctx *ctx, const char *kver)
+{
+	const char *root = ctmod_ctx_root(ctx);
+	char *argv[] = {"depmod", "-a", "-b", (char *)(*root ? root : "/"), (char *)kver, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	static const char *const tries[] = {"/usr/sbin/depmod", "/sbin/depmod", "depmod"};
+	pid_t pid = -1;
+	int r = ENOENT;
+	for (size_t i = 0; i < ARRAY_SIZE(tries) && r == ENOENT; i++)
+		r = posix_spawnp(&pid, tries[i], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0)
+		return ctmod_fail(ctx, r, "install kmod", "cannot run depmod: %s", strerror(r));
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ctmod_fail(ctx, errno, NULL, "depmod: %m");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ctmod_fail(ctx, EIO, "run depmod -b ROOT KVER by hand to see why",
+		                  "depmod for %s failed; the modules are installed but not indexed",
+		                  kver);
+	return 0;
+}
+
+/* --- the transaction */
+
+struct txn {
+	struct ctmod_ctx *ctx;
+	char *rootdir; /* ROOT or "/" */
+	int rootfd;
+	char *stage;
+	int stagefd, treefd;
+	struct strv created;
+	struct ctmod_fetched *fetched;
+	struct staged *staged;
+	size_t n;
+};
+
+static void txn_end(struct txn *t, bool ok)
+{
+	if (t->treefd >= 0)
+		close(t->treefd);
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->staged) {
+			if (t->staged[i].fd >= 0)
+				close(t->staged[i].fd);
+			free(t->staged[i].top);
+			strv_release(&t->staged[i].kvers);
+		}
+		if (t->fetched)
+			ctmod_fetched_release(&t->fetched[i]);
+	}
+	if (t->stagefd >= 0)
+		close(t->stagefd);
+	if (t->stage)
+		rm_rf(t->stage);
+	if (!ok)
+		ctmod_rmdirs_created(&t->created);
+	strv_release(&t->created);
+	free(t->staged);
+	free(t->fetched);
+	free(t->stage);
+	free(t->rootdir);
+	if (t->rootfd >= 0)
+		close(t->rootfd); /* drops the lock */
+}
+
+static int settle_kver(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o, struct txn *t,
+                       bool need, char **out)
+{
+	const char *explicit_kver = NULL;
+	if (o->kver_explicit && ctmod_ctx_kver(ctx, &explicit_kver) < 0)
+		return -EINVAL;
+	const char *found = NULL, *found_src = NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		for (size_t k = 0; k < t->staged[i].kvers.n; k++) {
+			const char *kv = t->staged[i].kvers.v[k];
+			if (explicit_kver && strcmp(kv, explicit_kver) != 0)
+				return ctmod_fail_input(
+				    ctx, EINVAL,
+				    "drop --kernel, or give the archive for that kernel",
+				    "%s is for kernel %s, not %s (--kernel)", o->sources[i], kv,
+				    explicit_kver);
+			if (found && strcmp(found, kv) != 0)
+				return ctmod_fail_input(
+				    ctx, EINVAL, "install the headers of one kernel at a time",
+				    "the sources are for different kernels: %s (%s) and %s (%s)",
+				    found, found_src, kv, o->sources[i]);
+			found = kv;
+			found_src = o->sources[i];
+		}
+	}
+	const char *kver = explicit_kver ? explicit_kver : found;
+	if (!kver && need && ctmod_ctx_kver(ctx, &kver) < 0)
+		return -EINVAL;
+	*out = kver ? strdup(kver) : NULL;
+	return kver && !*out ? -ENOMEM : 0;
+}
+
+/* put one staged source where it belongs in the staged tree */
+static int place(struct ctmod_ctx *ctx, struct txn *t, size_t i, const char *kver)
+{
+	struct staged *st = &t->staged[i];
+	char dest[PATH_MAX];
+	const char *what = "staging";
+	int r;
+	if (st->top) {
+		snprintf(dest, sizeof(dest), "%s/tree/usr/src/linux-headers-%s", t->stage, kver);
+		if (!is_dir_at(t->treefd, dest + strlen(t->stage) + 6)) {
+			char parent[PATH_MAX];
+			snprintf(parent, sizeof(parent), "%s/tree/usr/src", t->stage);
+			if ((r = mkdir_p(parent, 0755)) < 0)
+				return ctmod_fail(ctx, r, NULL, "%s: %s", parent, strerror(-r));
+			if (renameat(st->fd, *st->top ? st->top : ".", AT_FDCWD, dest) == 0)
+				goto links;
+			/* renaming "." is not possible: move the top directory itself */
+			char src[PATH_MAX];
+			snprintf(src, sizeof(src), "%s/src-%zu", t->stage, i);
+			if (*st->top || rename(src, dest) < 0)
+				return ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
+			goto links;
+		}
+		snprintf(dest, sizeof(dest), "usr/src/linux-headers-%s", kver);
+		int sub = *st->top ? openat(st->fd, st->top, O_RDONLY | O_DIRECTORY) : dup(st->fd);
+		if (sub < 0)
+			return ctmod_fail(ctx, errno, NULL, "staging: %m");
+		r = ctmod_tree_merge(ctx, sub, t->treefd, dest, false, what, NULL);
+		close(sub);
+		if (r < 0)
+			return r;
+	links:
+		for (const char *l = "build"; l; l = strcmp(l, "build") ? NULL : "source") {
+			char lp[PATH_MAX], target[PATH_MAX];
+			snprintf(lp, sizeof(lp), "%s/tree/lib/modules/%s", t->stage, kver);
+			if ((r = mkdir_p(lp, 0755)) < 0)
+				return ctmod_fail(ctx, r, NULL, "%s: %s", lp, strerror(-r));
+			snprintf(lp, sizeof(lp), "%s/tree/lib/modules/%s/%s", t->stage, kver, l);
+			snprintf(target, sizeof(target), "/usr/src/linux-headers-%s", kver);
+			unlink(lp);
+			if (symlink(target, lp) < 0)
+				return ctmod_fail(ctx, errno, NULL, "%s: %m", lp);
+		}
+		return 0;
+	}
+	if (st->modules) {
+		snprintf(dest, sizeof(dest), "%s/tree/lib/modules/%s", t->stage, kver);
+		if ((r = mkdir_p(dest, 0755)) < 0)
+			return ctmod_fail(ctx, r, NULL, "%s: %s", dest, strerror(-r));
+		snprintf(dest, sizeof(dest), "lib/modules/%s", kver);
+		return ctmod_tree_merge(ctx, st->fd, t->treefd, dest, false, what, NULL);
+	}
+	return ctmod_tree_merge(ctx, st->fd, t->treefd, "", false, what, NULL);
+}
+
+int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
+                  struct ctmod_install_result *res)
+{
+	struct txn t = {.ctx = ctx, .rootfd = -1, .stagefd = -1, .treefd = -1};
+	_cleanup_free_ char *record = NULL;
+	_cleanup_free_ char *rdir = NULL;
+	int r;
+	bool ok = false;
+	memset(res, 0, sizeof(*res));
+	strv_init(&t.created);
+	strv_init(&res->moved);
+	if (o->nsources == 0)
+		return ctmod_fail_input(ctx, EINVAL, "give a URL, a tarball or .deb files",
+		                        "nothing to install");
+
+	t.rootdir = ctmod_path(ctx, "/");
+	if (!t.rootdir)
+		return -ENOMEM;
+	if (strlen(t.rootdir) > 1)
+		t.rootdir[strlen(t.rootdir) - 1] = '\0';
+	const char *label = t.rootdir;
+	if ((r = ctmod_mkdir_tracked(t.rootdir, 0755, &t.created)) < 0) {
+		r = ctmod_fail(ctx, r, NULL, "cannot create the root %s: %s", label, strerror(-r));
+		goto out;
+	}
+	t.rootfd = open(t.rootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t.rootfd < 0) {
+		r = ctmod_fail(ctx, errno, NULL, "%s: %m", label);
+		goto out;
+	}
+	/* the lock lives on the root directory itself: it leaves no file behind */
+	if (flock(t.rootfd, LOCK_EX | LOCK_NB) < 0) {
+		WARN(ctx, "waiting for another ctmod install on %s to finish", label);
+		if (flock(t.rootfd, LOCK_EX) < 0) {
+			r = ctmod_fail(ctx, errno, NULL, "cannot lock %s: %m", label);
+			goto out;
+		}
+	}
+
+	t.n = o->nsources;
+	t.fetched = calloc(t.n, sizeof(*t.fetched));
+	t.staged = calloc(t.n, sizeof(*t.staged));
+	res->src = calloc(t.n, sizeof(*res->src));
+	if (!t.fetched || !t.staged || !res->src) {
+		r = -ENOMEM;
+		goto out;
+	}
+	res->n = t.n;
+	for (size_t i = 0; i < t.n; i++) {
+		t.staged[i].fd = -1;
+		strv_init(&t.staged[i].kvers);
+	}
+
+	/* 1. everything onto the local disk, checksummed */
+	struct strbuf key;
+	strbuf_init(&key);
+	strbuf_printf(&key, "ctmod-install-1\n%s\n%s\n", o->extras ? "extras" : "tree",
+	              o->kver_explicit ? ctmod_ctx_root(ctx) : "");
+	if (o->kver_explicit) {
+		const char *kv;
+		if (ctmod_ctx_kver(ctx, &kv) == 0)
+			strbuf_printf(&key, "%s\n", kv);
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		struct ctmod_fetch_opts fo = o->fetch;
+		fo.sha256 = o->sha256 ? o->sha256[i] : NULL;
+		r = ctmod_fetch(ctx, o->sources[i], &fo, &t.created, &t.fetched[i]);
+		if (r < 0) {
+			strbuf_release(&key);
+			goto out;
+		}
+		struct ctmod_install_source *s = &res->src[i];
+		s->source = strdup(o->sources[i]);
+		memcpy(s->sha256, t.fetched[i].sha256, sizeof(s->sha256));
+		s->downloaded = t.fetched[i].downloaded;
+		s->from_cache = t.fetched[i].from_cache;
+		strbuf_printf(&key, "%s\n", s->sha256);
+	}
+	char keyhex[65];
+	r = hex_digest(strbuf_str(&key), key.len, keyhex);
+	strbuf_release(&key);
+	if (r < 0)
+		goto out;
+	record = ctmod_path(ctx, "/var/lib/ctmod/installed/%s.json", keyhex);
+	if (!record) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (record_still_there(t.rootfd, record, res)) {
+		res->noop = true;
+		for (size_t i = 0; i < t.n; i++)
+			ctmod_fetch_commit(ctx, &t.fetched[i]);
+		ok = true;
+		r = 0;
+		goto out;
+	}
+
+	/* 2. each source into its own staging directory */
+	if (asprintf(&t.stage, "%s/.ctmod-install.XXXXXX", strcmp(label, "/") ? label : "") < 0) {
+		t.stage = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!mkdtemp(t.stage)) {
+		r = ctmod_fail(ctx, errno, "check that the root is writable",
+		               "cannot create a staging directory in %s: %m", label);
+		free(t.stage);
+		t.stage = NULL;
+		goto out;
+	}
+	{
+		/* libarchive refuses to extract below any symlink: use the physical path */
+		char *real = realpath(t.stage, NULL);
+		if (!real) {
+			r = ctmod_fail(ctx, errno, NULL, "%s: %m", t.stage);
+			goto out;
+		}
+		free(t.stage);
+		t.stage = real;
+	}
+	t.stagefd = open(t.stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char tree[PATH_MAX];
+	snprintf(tree, sizeof(tree), "%s/tree", t.stage);
+	if (t.stagefd < 0 || mkdir(tree, 0755) < 0 ||
+	    (t.treefd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = ctmod_fail(ctx, errno, NULL, "staging %s: %m", tree);
+		goto out;
+	}
+	bool need_kver = false;
+	for (size_t i = 0; i < t.n; i++) {
+		char dest[PATH_MAX];
+		snprintf(dest, sizeof(dest), "%s/src-%zu", t.stage, i);
+		if (mkdir(dest, 0755) < 0) {
+			r = ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
+			goto out;
+		}
+		struct ctmod_archive_info info;
+		r = ctmod_archive_extract(ctx, t.fetched[i].path, o->sources[i], dest, &info);
+		struct ctmod_install_source *s = &res->src[i];
+		s->package = info.package;
+		s->version = info.version;
+		s->entries = info.entries;
+		s->bytes = info.bytes;
+		if (r < 0)
+			goto out;
+		t.staged[i].fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (t.staged[i].fd < 0) {
+			r = ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
+			goto out;
+		}
+		if ((r = scan_staged(&t.staged[i], &info, o->extras)) < 0)
+			goto out;
+		s->layout = t.staged[i].top       ? "headers-tree"
+		            : t.staged[i].modules ? "modules"
+		            : info.deb            ? "package"
+		                                  : "tree";
+		need_kver |= t.staged[i].top || t.staged[i].modules;
+	}
+
+	/* 3. one kernel release, then the staged tree as it will be under the root */
+	if ((r = settle_kver(ctx, o, &t, need_kver, &res->kver)) < 0)
+		goto out;
+	for (size_t i = 0; i < t.n; i++)
+		if ((r = place(ctx, &t, i, res->kver)) < 0)
+			goto out;
+	if (res->kver) {
+		if ((r = check_headers(ctx, t.treefd, t.rootfd, res->kver, label)) < 0)
+			goto out;
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "usr/src/linux-headers-%s", res->kver);
+		if (lexists_at(t.treefd, p) && asprintf(&res->headers, "/%s", p) < 0)
+			res->headers = NULL;
+		snprintf(p, sizeof(p), "lib/modules/%s/build", res->kver);
+		int lfd = ctmod_open_in_root(t.treefd, p, O_PATH | O_NOFOLLOW);
+		if (lfd < 0)
+			lfd = ctmod_open_in_root(t.rootfd, p, O_PATH | O_NOFOLLOW);
+		if (lfd >= 0) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(lfd, "", target, sizeof(target) - 1);
+			if (n > 0) {
+				target[n] = '\0';
+				res->build = strdup(target);
+			}
+			close(lfd);
+		}
+	}
+
+	/* 4. nothing may conflict; then everything moves by renames */
+	if ((r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", true, label, NULL)) < 0)
+		goto out;
+	if ((r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", false, label, &res->moved)) < 0)
+		goto out;
+	ok = true; /* from here on the root holds the new state */
+	for (size_t i = 0; i < t.n; i++)
+		ctmod_fetch_commit(ctx, &t.fetched[i]);
+	rdir = ctmod_path(ctx, "/var/lib/ctmod/installed");
+	if (!rdir || ctmod_mkdir_tracked(rdir, 0755, NULL) < 0 ||
+	    write_record(ctx, record, res) < 0)
+		WARN(ctx, "could not record the install in %s: a re-run will install again",
+		     rdir ? rdir : "/var/lib/ctmod/installed");
+	ctmod_ctx_clear_error(ctx);
+	r = 0;
+	if (o->extras && res->kver) {
+		r = run_depmod(ctx, res->kver);
+		res->depmod = r == 0;
+	}
+out:
+	txn_end(&t, ok);
+	return r;
+}

@@ -1,0 +1,230 @@
+#!/bin/sh
+# ctmod build against the real Debian headers deployed under a temporary root,
+# with real Debian *-dkms sources, compared with Debian's own `dkms build`.
+. "$(dirname "$0")/../lib.sh"
+
+need_kernel || { fail "test kernel unavailable (scripts/test-kernel)"; exit 0; }
+R=$T_TMP/root
+mkdir -p "$R"
+
+# --- headers: ctmod install when it exists, else dpkg -x (same files)
+HDEBS="$DEBS/linux-headers-${KVER}_*.deb $DEBS/${COMMON}_*.deb $DEBS/${KBUILD}_*.deb"
+"$CTMOD_BIN" install 2>&1 | grep -q "not implemented" && HOW=dpkg || HOW=ctmod
+if [ $HOW = ctmod ]; then
+	# shellcheck disable=SC2086
+	ctmod --root "$R" -S "$KVER" install $HDEBS
+	expect "headers deployed by ctmod install" 0
+else
+	for d in $HDEBS; do dpkg -x "$d" "$R"; done
+	echo "  (ctmod install not available yet: headers unpacked with dpkg -x)"
+fi
+# the kernel's own modules (videodev for the deps check): hard links, cheap
+mkdir -p "$R/lib/modules/$KVER"
+cp -al "$KROOT/lib/modules/$KVER/kernel" "$KROOT/lib/modules/$KVER"/modules.* \
+	"$R/lib/modules/$KVER/" 2>/dev/null ||
+	cp -a "$KROOT/lib/modules/$KVER/kernel" "$KROOT/lib/modules/$KVER"/modules.* "$R/lib/modules/$KVER/"
+
+PKGS=$("$TOP/scripts/dkms-sources" "$R") || { fail "Debian dkms sources unavailable"; exit 0; }
+NPKG=$(echo "$PKGS" | wc -l)
+check "at least 4 Debian dkms sources ($NPKG)" test "$NPKG" -ge 4
+
+# --- the build: every package at once, installed
+# shellcheck disable=SC2086
+ctmod --root "$R" -S "$KVER" build --install $PKGS
+expect "build --install of $NPKG Debian packages" 0 "v4l2loopback/0.12.7, $KVER, $(uname -m): installed"
+for nv in $PKGS; do
+	printf '%s\n' "$OUT" | grep -q "^$nv, $KVER, .*: installed" || fail "$nv installed"
+done
+
+# each module has the target kernel's vermagic
+bad=0
+for ko in "$R"/lib/modules/"$KVER"/updates/dkms/*.ko*; do
+	vm=$(modinfo -F vermagic "$ko")
+	case "$vm" in "$KVER "*) ;; *) bad=1; echo "    $ko: vermagic '$vm'" ;; esac
+done
+check "installed modules carry vermagic $KVER" test $bad = 0
+# stripped: no debug sections left
+check "installed modules are stripped of debug info" \
+	sh -c "readelf -S '$R/lib/modules/$KVER/updates/dkms/vpoll.ko' >'$T_TMP/sect' && ! grep -q debug_info '$T_TMP/sect'"
+
+# --- same .ko set as Debian's dkms build of the same sources
+if command -v dkms >/dev/null && [ "$(id -u)" = 0 ]; then
+	# shellcheck disable=SC2086
+	if ref=$("$TOP/scripts/debian-dkms" "$R" "$KVER" "$T_TMP/dkms" $PKGS 2>"$T_TMP/dkms.err"); then
+		for nv in $PKGS; do
+			want=$(printf '%s\n' "$ref" | sed -n "s|^$nv: ||p" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+			n=${nv%/*} v=${nv#*/}
+			got=$(cd "$R/var/lib/ctmod/$n/$v/$KVER/$(uname -m)/module" && ls | sort | tr '\n' ' ')
+			if [ -n "$want" ] && [ "$want" = "$got" ]; then pass "$nv: same modules as dkms build ($got)"
+			else fail "$nv: dkms built '$want', ctmod '$got'"; fi
+		done
+	else
+		fail "Debian dkms build failed: $(tail -n 5 "$T_TMP/dkms.err")"
+	fi
+else
+	skip "Debian dkms not installed (or not root): no side-by-side comparison"
+fi
+
+# --- installed where the module tools find them (ctmod deps, else kmod's modprobe)
+if "$CTMOD_BIN" deps v4l2loopback 2>&1 | grep -q "not implemented"; then
+	run modprobe -d "$R" -S "$KVER" --show-depends v4l2loopback
+	expect "modprobe finds v4l2loopback with videodev" 0 "updates/dkms/v4l2loopback.ko"
+	printf '%s\n' "$OUT" | grep -q "videodev.ko" || fail "videodev is a dependency"
+else
+	ctmod --root "$R" -S "$KVER" deps --show-depends v4l2loopback
+	expect "ctmod deps finds v4l2loopback with videodev" 0 "updates/dkms/v4l2loopback.ko"
+	printf '%s\n' "$OUT" | grep -q "videodev.ko" || fail "videodev is a dependency"
+fi
+
+# --- status, as dkms status prints it
+ctmod --root "$R" -S "$KVER" status
+expect "status lists installed builds" 0 "^vpoll/0.1, $KVER, $(uname -m): installed$"
+ctmod --root "$R" -S "$KVER" status --json
+expect "status --json" 0 '"state": *"installed"'
+
+# --- uninstall: modules gone, depmod rerun, status says built
+ctmod --root "$R" -S "$KVER" build --uninstall vpoll/0.1
+expect "uninstall vpoll" 0 "vpoll/0.1, $KVER, .*: removed"
+check "vpoll.ko removed" test ! -e "$R/lib/modules/$KVER/updates/dkms/vpoll.ko"
+check "modules.dep no longer names vpoll" sh -c "! grep -q vpoll '$R/lib/modules/$KVER/modules.dep'"
+ctmod --root "$R" -S "$KVER" status vpoll
+expect "status after uninstall: built" 0 "^vpoll/0.1, $KVER, .*: built$"
+
+# --- several kernels at once: a second release sharing the headers.  vpoll
+# hard-codes ${dkms_tree}/vpoll/0.1/build: both builds use that path at once.
+K2=$KVER-ctmodtest
+mkdir -p "$R/lib/modules/$K2"
+ln -s "/usr/src/linux-headers-$KVER" "$R/lib/modules/$K2/build"
+ctmod --root "$R" build --kernel all -j 2 vpoll/0.1
+expect "--kernel all builds for both kernels" 0 "vpoll/0.1, $K2, "
+printf '%s\n' "$OUT" | grep -q "vpoll/0.1, $KVER, .*: built" || fail "--kernel all: $KVER built"
+check "per-kernel trees" test -f "$R/var/lib/ctmod/vpoll/0.1/$K2/$(uname -m)/module/vpoll.ko"
+# the two makes overlapped (their logs' compile steps interleave in time)
+rm -rf "${R:?}/lib/modules/$K2" "$R/var/lib/ctmod/vpoll/0.1/$K2"
+
+# --- BUILD_EXCLUSIVE: skipped cleanly
+mkdir -p "$R/usr/src/excl-1.0"
+cat >"$R/usr/src/excl-1.0/dkms.conf" <<'EOF'
+PACKAGE_NAME=excl
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=excl
+DEST_MODULE_LOCATION[0]=/extra
+BUILD_EXCLUSIVE_KERNEL="^2\.6\."
+EOF
+ctmod --root "$R" -S "$KVER" build excl/1.0
+expect "BUILD_EXCLUSIVE_KERNEL excludes: skipped, exit 0" 0 "excl/1.0, $KVER, .*: skipped: BUILD_EXCLUSIVE_KERNEL"
+check "nothing built for the excluded package" test ! -d "$R/var/lib/ctmod/excl/1.0/$KVER/$(uname -m)/build"
+rm -rf "$R/usr/src/excl-1.0"
+
+# --- real bash: if, ., pushd, $BASH_SOURCE, arrays; and the overrides in /etc/dkms
+mkdir -p "$R/usr/src/bashy-2.0" "$R/etc/dkms"
+cat >"$R/usr/src/bashy-2.0/dkms.conf" <<'EOF'
+PACKAGE_NAME=bashy
+PACKAGE_VERSION=2.0
+here=$(dirname "$BASH_SOURCE")
+pushd "$here" >/dev/null; [ -f dkms.conf ] && found=yes; popd >/dev/null
+if [ "$found" = yes ] && [ -f "$kernel_source_dir/.config" ]; then
+	. "$kernel_source_dir/.config"
+	[ "$CONFIG_VIDEO_DEV" = m ] && BUILT_MODULE_NAME[0]=bashy
+fi
+MAKE[0]="make -C $kernel_source_dir M=$dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build"
+MAKE[1]="false never"
+MAKE_MATCH[1]="^1\."
+DEST_MODULE_LOCATION[0]=/extra
+EOF
+echo 'obj-m := bashy.o' >"$R/usr/src/bashy-2.0/Kbuild"
+printf '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n' >"$R/usr/src/bashy-2.0/bashy.c"
+echo 'BUILT_MODULE_NAME[0]=bashy; DEST_MODULE_NAME[0]=bashy_override' >"$R/etc/dkms/bashy.conf"
+ctmod --root "$R" -S "$KVER" build --install bashy/2.0
+expect "dkms.conf with if/./pushd/BASH_SOURCE + /etc/dkms override" 0 "bashy/2.0, $KVER, .*: installed"
+check "DEST_MODULE_NAME from /etc/dkms/bashy.conf" test -f "$R/lib/modules/$KVER/updates/dkms/bashy_override.ko"
+
+# BUILD_DEPENDS: depuser links against deplib's symbols, through the path its
+# dkms.conf hard-codes; named first, it is still built second.
+mkdir -p "$R/usr/src/deplib-1.0" "$R/usr/src/depuser-1.0"
+printf 'PACKAGE_NAME=deplib\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=deplib\nDEST_MODULE_LOCATION[0]=/extra\n' \
+	>"$R/usr/src/deplib-1.0/dkms.conf"
+echo 'obj-m := deplib.o' >"$R/usr/src/deplib-1.0/Kbuild"
+printf '#include <linux/module.h>\nint deplib_fn(void) { return 1; }\nEXPORT_SYMBOL_GPL(deplib_fn);\nMODULE_LICENSE("GPL");\n' \
+	>"$R/usr/src/deplib-1.0/deplib.c"
+cat >"$R/usr/src/depuser-1.0/dkms.conf" <<'CONF'
+PACKAGE_NAME=depuser
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=depuser
+DEST_MODULE_LOCATION[0]=/extra
+BUILD_DEPENDS=deplib
+MAKE[0]="make -C $kernel_source_dir M=$dkms_tree/depuser/1.0/build KBUILD_EXTRA_SYMBOLS=$dkms_tree/deplib/1.0/build/Module.symvers"
+CONF
+echo 'obj-m := depuser.o' >"$R/usr/src/depuser-1.0/Kbuild"
+printf '#include <linux/module.h>\nint deplib_fn(void);\nstatic int __init u(void) { return deplib_fn() - 1; }\nmodule_init(u);\nMODULE_LICENSE("GPL");\n' \
+	>"$R/usr/src/depuser-1.0/depuser.c"
+ctmod --root "$R" -S "$KVER" build -j 2 depuser/1.0 deplib/1.0
+expect "BUILD_DEPENDS: built after its dependency, with its symbols" 0 "depuser/1.0, $KVER, .*: built"
+check "depuser.ko depends on deplib" sh -c "modinfo -F depends '$R/var/lib/ctmod/depuser/1.0/$KVER/$(uname -m)/module/depuser.ko' | grep -qx deplib"
+rm -rf "$R/usr/src/deplib-1.0" "$R/usr/src/depuser-1.0"
+
+# signing: a key and certificate configured in ROOT/etc/dkms/framework.conf
+mkdir -p "$R/etc/dkms"
+openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ctmod-test-signer -outform DER \
+	-keyout "$R/etc/dkms/test.key" -out "$R/etc/dkms/test.der" >/dev/null 2>&1
+printf 'mok_signing_key=/etc/dkms/test.key\nmok_certificate="/etc/dkms/test.der"\n' >"$R/etc/dkms/framework.conf"
+ctmod --root "$R" -S "$KVER" build --install acpi-call/1.2.2
+expect "--install with a configured key" 0 "acpi-call/1.2.2, $KVER, .*: installed"
+check "the installed module is signed by the configured certificate" \
+	sh -c "modinfo -F signer '$R/lib/modules/$KVER/updates/dkms/acpi_call.ko' | grep -qx ctmod-test-signer"
+rm -f "$R/etc/dkms/framework.conf"
+
+# --- a broken dkms.conf: the file and bash's message, exit 2
+mkdir -p "$R/usr/src/broken-1.0"
+printf 'PACKAGE_NAME=broken\nif [ x = x ]; then\nPACKAGE_VERSION=1.0\n' >"$R/usr/src/broken-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build broken/1.0
+expect "broken dkms.conf: exit 2, file and bash's message" 2 "" "broken-1.0/dkms.conf: .*syntax error"
+ctmod --root "$R" -S "$KVER" status
+expect "status shows broken, exit 1" 1 "^broken/1.0: broken$"
+rm -rf "$R/usr/src/broken-1.0"
+
+# --- a failed make: last lines of make.log and its path, exit 1; others still build
+mkdir -p "$R/usr/src/fails-1.0"
+printf 'PACKAGE_NAME=fails\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=fails\nDEST_MODULE_LOCATION[0]=/extra\n' \
+	>"$R/usr/src/fails-1.0/dkms.conf"
+echo 'obj-m := fails.o' >"$R/usr/src/fails-1.0/Kbuild"
+echo 'this is not C;' >"$R/usr/src/fails-1.0/fails.c"
+ctmod --root "$R" -S "$KVER" build fails/1.0 acpi-call/1.2.2
+expect "failed make: exit 1, log path and tail" 1 "acpi-call/1.2.2, $KVER, .*: built" \
+	"var/lib/ctmod/fails/1.0/$KVER/.*/make.log"
+printf '%s\n' "$ERR" | grep -q "  | .*error" || fail "failed make shows the compiler's error lines"
+rm -rf "$R/usr/src/fails-1.0"
+
+# --- no headers for the kernel: say so, give the install command
+ctmod --root "$R" -S 9.9.9-nothere build vpoll/0.1
+expect "no headers: exit 1 with the ctmod install command" 1 "" "no kernel headers for 9.9.9-nothere.*ctmod --root .* install"
+check "no headers: one line" one_line
+
+# --- --all takes AUTOINSTALL=yes (any case: vpoll says YES)
+ctmod --root "$R" -S "$KVER" build -n --all
+expect "--all plans AUTOINSTALL packages" 0 "vpoll/0.1, $KVER, .*: would build"
+printf '%s\n' "$OUT" | grep -q "bashy" && fail "--all skips packages without AUTOINSTALL"
+
+# --- --container: the exact engine command
+ctmod --root "$R" -S "$KVER" build -n -v --container podman:debian:bookworm vpoll/0.1
+expect "--container prints the engine command" 0 \
+	"^podman run --rm --privileged -v $R/usr/src:/usr/src -v $R/lib/modules:/lib/modules .*debian:bookworm ctmod -S $KVER build vpoll/0.1$"
+ctmod --root "$R" build -n --container system-docker "$R/usr/src/vpoll-0.1"
+expect "--container system-docker, source path as seen inside" 0 "^system-docker run .* build /usr/src/vpoll-0.1$"
+ctmod build -n --container lxc vpoll/0.1
+expect "--container with an unknown engine: exit 2" 2 "" "unknown engine 'lxc'"
+
+# --- bad usage
+ctmod build
+expect "no source: usage, exit 2" 2 "" "NAME/VERSION, or --all"
+ctmod --root "$R" -S "$KVER" build nosuch/1.0
+expect "unknown NAME/VERSION: exit 2" 2 "" "nosuch/1.0: no "
+
+# --- without CAP_SYS_ADMIN: against / one at a time, and it says so
+if command -v setpriv >/dev/null; then
+	run setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin "$CTMOD_BIN" --root "$R" -S "$KVER" build vpoll/0.1
+	printf '%s\n' "$ERR" | grep -q "building against / one at a time" &&
+		pass "no CAP_SYS_ADMIN: says it builds against / one at a time" ||
+		{ fail "no CAP_SYS_ADMIN message"; show; }
+fi
+exit 0

@@ -1,0 +1,51 @@
+#!/bin/sh
+# ctmod load under --root with the real Debian module tree: dry runs in the
+# resolver's order, usage errors, JSON.  (Real loading is in tests/vm: this
+# machine's kernel has no module support.)
+. "$(dirname "$0")/../lib.sh"
+need_kernel || { fail "test kernel unavailable"; exit 0; }
+
+ctmod -d "$KROOT" load -n btrfs
+expect "-n btrfs: succeeds" 0 "load btrfs"
+first=$(printf '%s\n' "$OUT" | head -n1)
+last=$(printf '%s\n' "$OUT" | tail -n1)
+[ "$last" = "load btrfs" ] && pass "-n: the target comes last" || fail "-n: the target comes last (got '$last')"
+case $first in "load crc32c"*) pass "-n: the softdep crc32c comes first" ;; *) fail "-n: softdep first (got '$first')" ;; esac
+order=$(printf '%s\n' "$OUT" | sed 's/^load //' | tr '\n' ' ')
+want=$(/sbin/modprobe -d "$KROOT" -S "$KVER" --show-depends btrfs | sed 's,.*/,,; s/\.ko.*//; s/-/_/g' | tr '\n' ' ')
+[ "$order" = "$want" ] && pass "-n: same order as modprobe --show-depends" || fail "-n order: '$order' vs '$want'"
+
+ctmod -d "$KROOT" load -n -a overlay nft_log
+expect "-n -a: several modules" 0 "load nft_log"
+printf '%s\n' "$OUT" | grep -qx "load overlay" && pass "-n -a: overlay too" || fail "-n -a: overlay too"
+
+ctmod -d "$KROOT" --json load -n overlay
+expect "--json -n" 0 '"would load"'
+printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] and d["modules"][-1]["name"]=="overlay"' &&
+	pass "--json is one JSON document" || fail "--json is one JSON document"
+
+ctmod -d "$KROOT" load no_such_module
+expect "unknown module: exit 1" 1 "" "module no_such_module not found in .*lib/modules/$KVER"
+check "unknown module: one line" one_line
+
+ctmod -d "$KROOT" load btrfs notaparam
+expect "a second word without = is a usage error" 2 "" "is not PARAM=VALUE"
+ctmod -d "$KROOT" load '../../etc/passwd'
+expect "a path is not a module name" 2 "" "invalid module name"
+ctmod -d "$KROOT" load --method warp overlay
+expect "--method with an unknown way" 2 "" "--method takes"
+ctmod -d "$KROOT" load
+expect "no module: usage" 2 "" "which module"
+
+# this host's kernel has no module support: the error says so plainly
+ctmod -d "$KROOT" load --method kmod overlay
+expect "a kernel without modules: ENOSYS explained" 1 "" "load overlay: the kernel does not load modules"
+
+# the modprobe personality
+ln -s "$CTMOD_BIN" "$T_TMP/modprobe"
+run "$T_TMP/modprobe" -d "$KROOT" -S "$KVER" --show-depends btrfs
+want=$(/sbin/modprobe -d "$KROOT" -S "$KVER" --show-depends btrfs)
+[ "$RC" = 0 ] && [ "$OUT" = "$want" ] && pass "as modprobe: --show-depends like kmod's" || fail "as modprobe: --show-depends like kmod's"
+run "$T_TMP/modprobe" -q -d "$KROOT" no_such_module
+[ "$RC" = 1 ] && [ -z "$ERR" ] && pass "as modprobe: -q is silent, exit 1" || { fail "as modprobe: -q"; show; }
+exit 0
