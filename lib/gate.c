@@ -1078,7 +1078,8 @@ static _Noreturn void command_child(int sock, scmp_filter_ctx f, const sigset_t 
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	int r = seccomp_load(f);
 	if (r < 0) {
-		send_msg(sock, r, -1);
+		/* libseccomp's code can hide the kernel's; errno still holds it */
+		send_msg(sock, errno > 0 ? -errno : r, -1);
 		_exit(127);
 	}
 	int nfd = seccomp_notify_fd(f);
@@ -1140,7 +1141,12 @@ static int start_command(struct ctmod_ctx *ctx, struct gate *g, char *const argv
 	} else {
 		if (fd >= 0)
 			close(fd);
-		if (r == 1 && err < 0)
+		if (r == 1 && err == -EBUSY)
+			r = ctmod_fail(
+			    ctx, err, "gates do not nest: run the command under one gate",
+			    "cannot install the seccomp filter: another seccomp listener "
+			    "is in place");
+		else if (r == 1 && err < 0)
 			r = ctmod_fail(ctx, err,
 			               "the kernel needs seccomp user notification (5.5+)",
 			               "cannot install the seccomp filter: %s", strerror(-err));
@@ -1258,7 +1264,7 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 		kill(pid, SIGKILL);
 	}
 
-	bool done = sfd < 0, listening = true;
+	bool done = sfd < 0, reaped = false, listening = true;
 	int st = 0;
 	while (!done) {
 		pthread_mutex_lock(&g->lock);
@@ -1284,14 +1290,15 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 			/* SIGCHLD also comes for helpers; only the command ends the gate */
 			pid_t w = waitpid(pid, &st, WNOHANG);
 			if (w == pid)
-				done = true;
+				done = reaped = true;
 		}
 		if (n == 2 && (pfd[1].revents & POLLIN))
 			dispatch(g);
 		else if (n == 2 && (pfd[1].revents & (POLLHUP | POLLERR)))
 			listening = false; /* no task uses the filter any more */
 	}
-	if (sfd < 0) {
+	if (!reaped) {
+		/* the loop failed: the command was killed, collect it */
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}

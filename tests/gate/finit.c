@@ -79,13 +79,26 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt(argc, argv, "f:p:nitk:")) != -1) {
 		switch (c) {
-		case 'f': flags = (int)strtol(optarg, NULL, 0); break;
-		case 'p': params = optarg; break;
-		case 'n': null_params = 1; break;
-		case 'i': use_init = 1; break;
-		case 't': in_thread = 1; break;
-		case 'k': kill_ms = atoi(optarg); break;
-		default: return 2;
+		case 'f':
+			flags = (int)strtol(optarg, NULL, 0);
+			break;
+		case 'p':
+			params = optarg;
+			break;
+		case 'n':
+			null_params = 1;
+			break;
+		case 'i':
+			use_init = 1;
+			break;
+		case 't':
+			in_thread = 1;
+			break;
+		case 'k':
+			kill_ms = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	for (int i = optind; i < argc; i++) {
