@@ -3,8 +3,9 @@
 # kmod's modprobe (what a boot script or RancherOS does), in the QEMU guest
 # running the real Debian kernel (2 vCPUs, TCG).  An untimed warm-up, then
 # three alternating rounds, everything unloaded before each run; the medians
-# and their ratio are printed, and ctmod -j 1 too, to tell the gain of one
-# process from the gain of parallel loading.
+# and their ratio are printed, with `modprobe -a` (one process, serial) and
+# ctmod -j 1 beside them, to tell the gain of one process from the gain of
+# loading in parallel.
 # The goal is ctmod / modprobe <= 0.5 (systemd measured 264 ms serial vs
 # 87 ms parallel for its own module loading).  Not a test: nothing fails on
 # a slow machine.
@@ -34,6 +35,8 @@ unload_all() {
 	[ -s /proc/modules ] && echo "BENCH-NOTE could not unload: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 }
 serial() { for m in $LIST; do $KMOD/modprobe "$m" || echo "BENCH-NOTE modprobe $m failed"; done; }
+# shellcheck disable=SC2086
+all_in_one() { $KMOD/modprobe -a $LIST || echo "BENCH-NOTE modprobe -a failed"; }
 auto() { ctmod -q autoload --source cmdline --cmdline /etc/bench-cmdline "$@" || echo "BENCH-NOTE ctmod autoload $* failed"; }
 timed() {
 	name=$1
@@ -53,6 +56,7 @@ auto
 r=0
 while [ $r -lt $ROUNDS ]; do
 	timed modprobe serial
+	timed modprobe-a all_in_one
 	timed ctmod auto
 	timed ctmod-j1 auto -j 1
 	r=$((r + 1))
@@ -76,9 +80,11 @@ grep '^BENCH ' "$VM_LOG" | awk '
 	}
 	END {
 		if (!("modprobe" in t) || !("ctmod" in t)) { print "  no timings in the guest log"; exit 1 }
-		m = median(t["modprobe"]); c = median(t["ctmod"]); c1 = median(t["ctmod-j1"])
+		m = median(t["modprobe"]); c = median(t["ctmod"]); c1 = median(t["ctmod-j1"]); ma = median(t["modprobe-a"])
 		printf "  kmod modprobe, one after another: %6.2f s  (runs:%s; %d modules live after)\n", m, t["modprobe"], n["modprobe"]
+		printf "  kmod modprobe -a (one process):   %6.2f s  (runs:%s)\n", ma, t["modprobe-a"]
 		printf "  ctmod autoload (parallel):        %6.2f s  (runs:%s; %d modules live after)\n", c, t["ctmod"], n["ctmod"]
 		printf "  ctmod autoload -j 1:              %6.2f s  (runs:%s)\n", c1, t["ctmod-j1"]
 		if (m > 0) printf "  ratio ctmod / modprobe: %.2f (goal <= 0.5); ctmod -j1 / modprobe: %.2f\n", c / m, c1 / m
+		if (ma > 0) printf "  ratio ctmod / modprobe -a: %.2f (the gain of loading in parallel alone)\n", c / ma
 	}'

@@ -22,7 +22,6 @@ struct node {
 	char *params;
 	bool builtin;
 	bool target;
-	bool done;
 	struct edge *prereq, *users;
 	size_t n_prereq, n_users;
 	size_t pending;    /* prerequisites not finished yet */
@@ -263,8 +262,9 @@ struct pool {
 	size_t *queue;
 	size_t head, tail;
 	size_t remaining;
-	unsigned alive;
+	unsigned started; /* workers that found work and opened their database */
 	struct ctmod_ctx *ctx;
+	struct ctmod_moddb *db; /* the caller's, for the calling thread */
 	const char *root, *kver;
 	const struct ctmod_autoload_opts *opts;
 };
@@ -356,7 +356,6 @@ static void finish_node(struct pool *pool, size_t k)
 {
 	struct graph *g = pool->g;
 	bool failed = g->v[k].state == CTMOD_LOAD_FAILED;
-	g->v[k].done = true;
 	for (size_t e = 0; e < g->v[k].n_users; e++) {
 		struct node *u = &g->v[g->v[k].users[e].node];
 		if (failed && g->v[k].users[e].hard && u->blocked_by == NONE)
@@ -368,62 +367,69 @@ static void finish_node(struct pool *pool, size_t k)
 	pthread_cond_broadcast(&pool->cond);
 }
 
-/* No worker is left to load what remains: say why for each (lock held). */
-static void give_up(struct pool *pool, int err, const char *why)
+/* Take the next ready module, waiting for one; NONE when all are done. */
+static size_t next_node(struct pool *pool)
 {
-	for (size_t k = 0; k < pool->g->n; k++) {
-		struct node *n = &pool->g->v[k];
-		if (n->done)
-			continue;
-		n->done = true;
-		n->state = CTMOD_LOAD_FAILED;
-		n->err = err;
-		free(n->reason);
-		n->reason = strdup(why ? why : "no worker could start");
-	}
-	pool->remaining = 0;
-	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_lock(&pool->lock);
+	while (pool->head == pool->tail && pool->remaining > 0)
+		pthread_cond_wait(&pool->cond, &pool->lock);
+	size_t k = pool->remaining ? pool->queue[pool->head++] : NONE;
+	pthread_mutex_unlock(&pool->lock);
+	return k;
 }
 
+/* Give a module back when this worker cannot load anything (at most once
+ * per worker: the queue has room for that). */
+static void put_back(struct pool *pool, size_t k)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->queue[pool->tail++] = k;
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+static void work(struct pool *pool, struct ctmod_ctx *wctx, struct ctmod_moddb *wdb, size_t k)
+{
+	for (; k != NONE; k = next_node(pool)) {
+		load_node(pool, wctx, wdb, k);
+		pthread_mutex_lock(&pool->lock);
+		finish_node(pool, k);
+		pthread_mutex_unlock(&pool->lock);
+	}
+}
+
+/*
+ * An extra worker: its own context and module database (libkmod is not
+ * thread-safe), opened only once there is work for it, so that a list
+ * with little to do in parallel costs no extra database.  If it cannot
+ * open one, the calling thread, which always works, takes the module.
+ */
 static void *worker(void *arg)
 {
 	struct pool *pool = arg;
 	struct ctmod_ctx *wctx = NULL;
 	struct ctmod_moddb *wdb = NULL;
-	char *why = NULL;
 
+	size_t k = next_node(pool);
+	if (k == NONE)
+		return NULL;
 	int r = ctmod_ctx_new(&wctx, pool->root, pool->kver);
 	if (r == 0) {
 		ctmod_ctx_set_log(wctx, forward_log, pool);
 		ctmod_ctx_set_log_level(wctx, ctmod_ctx_log_level(pool->ctx));
 		r = ctmod_moddb_open(wctx, &wdb);
-		if (r < 0)
-			why = error_text(wctx);
 	}
-	pthread_mutex_lock(&pool->lock);
 	if (r < 0) {
-		/* the last worker standing gives the rest up rather than hang */
-		if (--pool->alive == 0) {
-			give_up(pool, r, why);
-			pthread_cond_broadcast(&pool->cond);
-		}
-		pthread_mutex_unlock(&pool->lock);
-		free(why);
+		if (wctx)
+			DBG(pool->ctx, "autoload: a worker gives up: %s", ctmod_ctx_error(wctx));
+		put_back(pool, k);
 		ctmod_ctx_free(wctx);
 		return NULL;
 	}
-	for (;;) {
-		while (pool->head == pool->tail && pool->remaining > 0)
-			pthread_cond_wait(&pool->cond, &pool->lock);
-		if (pool->remaining == 0)
-			break;
-		size_t k = pool->queue[pool->head++];
-		pthread_mutex_unlock(&pool->lock);
-		load_node(pool, wctx, wdb, k);
-		pthread_mutex_lock(&pool->lock);
-		finish_node(pool, k);
-	}
+	pthread_mutex_lock(&pool->lock);
+	pool->started++;
 	pthread_mutex_unlock(&pool->lock);
+	work(pool, wctx, wdb, k);
 	ctmod_moddb_free(wdb);
 	ctmod_ctx_free(wctx);
 	return NULL;
@@ -437,8 +443,12 @@ static unsigned default_jobs(void)
 	return cpus * 2 > 16 ? 16 : (unsigned)cpus * 2;
 }
 
-static int run_pool(struct ctmod_ctx *ctx, struct graph *g, const struct ctmod_autoload_opts *opts,
-                    unsigned *jobs_used)
+/*
+ * The calling thread is a worker too, with the caller's context and the
+ * database the closure was resolved with; jobs - 1 threads join it.
+ */
+static int run_pool(struct ctmod_ctx *ctx, struct ctmod_moddb *db, struct graph *g,
+                    const struct ctmod_autoload_opts *opts, unsigned *jobs_used)
 {
 	struct pool pool = {
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -446,7 +456,9 @@ static int run_pool(struct ctmod_ctx *ctx, struct graph *g, const struct ctmod_a
 	    .log_lock = PTHREAD_MUTEX_INITIALIZER,
 	    .g = g,
 	    .remaining = g->n,
+	    .started = 1,
 	    .ctx = ctx,
+	    .db = db,
 	    .root = ctmod_ctx_root(ctx),
 	    .opts = opts,
 	};
@@ -456,10 +468,10 @@ static int run_pool(struct ctmod_ctx *ctx, struct graph *g, const struct ctmod_a
 	unsigned jobs = opts->jobs ? opts->jobs : default_jobs();
 	if (jobs > g->n)
 		jobs = (unsigned)g->n;
-	*jobs_used = jobs;
+	*jobs_used = 0;
 	if (!jobs)
 		return 0;
-	pool.queue = calloc(g->n, sizeof(*pool.queue));
+	pool.queue = calloc(g->n + jobs, sizeof(*pool.queue));
 	pthread_t *threads = calloc(jobs, sizeof(*threads));
 	if (!pool.queue || !threads) {
 		free(pool.queue);
@@ -470,21 +482,13 @@ static int run_pool(struct ctmod_ctx *ctx, struct graph *g, const struct ctmod_a
 		if (!g->v[k].pending)
 			pool.queue[pool.tail++] = k;
 
-	unsigned started = 0;
-	pool.alive = jobs;
-	for (; started < jobs; started++) {
-		r = pthread_create(&threads[started], NULL, worker, &pool);
-		if (r != 0)
-			break;
-	}
-	pthread_mutex_lock(&pool.lock);
-	pool.alive -= jobs - started;
-	if (pool.alive == 0 && pool.remaining)
-		give_up(&pool, -r, "cannot start a worker thread: try fewer jobs (-j)");
-	pthread_mutex_unlock(&pool.lock);
-	for (unsigned i = 0; i < started; i++)
+	unsigned extra = 0;
+	while (extra + 1 < jobs && pthread_create(&threads[extra], NULL, worker, &pool) == 0)
+		extra++;
+	work(&pool, ctx, db, next_node(&pool));
+	for (unsigned i = 0; i < extra; i++)
 		pthread_join(threads[i], NULL);
-	*jobs_used = started;
+	*jobs_used = pool.started;
 	free(pool.queue);
 	free(threads);
 	return 0;
@@ -598,13 +602,13 @@ int ctmod_autoload(struct ctmod_ctx *ctx, const struct ctmod_modlist *list,
 	if (r < 0)
 		return r;
 	r = build_graph(ctx, db, list, rep, &g);
-	ctmod_moddb_free(db);
 	if (r == 0)
 		r = break_cycles(&g);
 	if (r == -ENOMEM)
 		r = ctmod_fail(ctx, r, NULL, "out of memory");
 	if (r == 0)
-		r = run_pool(ctx, &g, opts, &rep->jobs);
+		r = run_pool(ctx, db, &g, opts, &rep->jobs);
+	ctmod_moddb_free(db);
 	if (r == 0 && summarize(&g, rep) < 0)
 		r = ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
 	graph_release(&g);
