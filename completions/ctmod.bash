@@ -99,11 +99,11 @@ _ctmod() {
 
 	local opts=
 	case $cmd in
-	install) opts="--sha256 --from --extras" ;;
-	build) opts="--all --kernel --arch --install --uninstall --jobs --clean --container --dry-run --verbose --json" ;;
+	install) opts="--sha256 --from --extras --retries --timeout" ;;
+	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --json" ;;
 	status) opts="--json" ;;
-	load) opts="-a -r -n --first-time -i --ignore-install -b --use-blacklist --method" ;;
-	deps) opts="--show-depends --tree --reverse --all --no-softdeps" ;;
+	load) opts="-a --all -r --remove -n --dry-run --first-time -i --ignore-install -b --use-blacklist --method" ;;
+	deps) opts="-D --show-depends -t --tree -r --reverse -a --all -i --ignore-install --no-softdeps" ;;
 	autoload) opts="--list -n --dry-run --source --cloud-config --cmdline -j --jobs --json" ;;
 	diagnose) opts="--dmesg --no-system" ;;
 	gate) opts="--allow --allow-file --allow-init-module --allow-params --timeout --events" ;;

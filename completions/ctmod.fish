@@ -51,19 +51,24 @@ complete -c ctmod -n "not __fish_seen_subcommand_from $cmds" -a help -d 'help on
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l sha256 -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l from -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l extras
+complete -c ctmod -n '__fish_seen_subcommand_from install' -l retries -x
+complete -c ctmod -n '__fish_seen_subcommand_from install' -l timeout -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -F
 complete -c ctmod -n '__fish_seen_subcommand_from build' -l all -l install -l uninstall
 complete -c ctmod -n '__fish_seen_subcommand_from build' -s j -x
 complete -c ctmod -n '__fish_seen_subcommand_from build' -s n
 complete -c ctmod -n '__fish_seen_subcommand_from build' -l container -x -a 'docker podman system-docker'
 complete -c ctmod -n '__fish_seen_subcommand_from build' -s k -l kernel -x
-complete -c ctmod -n '__fish_seen_subcommand_from build' -l arch -x -l clean -l json
+complete -c ctmod -n '__fish_seen_subcommand_from build' -l arch -x
+complete -c ctmod -n '__fish_seen_subcommand_from build' -l clean -l json -l dry-run
+complete -c ctmod -n '__fish_seen_subcommand_from build' -l jobs -x
+complete -c ctmod -n '__fish_seen_subcommand_from build' -l image-layout -r
 complete -c ctmod -n '__fish_seen_subcommand_from build' -a '(__ctmod_dkms)'
 complete -c ctmod -n '__fish_seen_subcommand_from load' -s a -s r -s n -s i -s b
-complete -c ctmod -n '__fish_seen_subcommand_from load' -l first-time -l ignore-install -l use-blacklist
+complete -c ctmod -n '__fish_seen_subcommand_from load' -l first-time -l ignore-install -l use-blacklist -l all -l remove -l dry-run
 complete -c ctmod -n '__fish_seen_subcommand_from load' -l method -x -a 'kmod ioctl modprobe'
 complete -c ctmod -n '__fish_seen_subcommand_from load deps diagnose' -a '(__ctmod_modules)'
-complete -c ctmod -n '__fish_seen_subcommand_from deps' -l show-depends -l tree -l reverse -l all -l no-softdeps
+complete -c ctmod -n '__fish_seen_subcommand_from deps' -l show-depends -l tree -l reverse -l all -l no-softdeps -l ignore-install
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l list
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -s n -l dry-run
 complete -c ctmod -n '__fish_seen_subcommand_from autoload' -l source -x -a 'cloud-config cmdline modules-load.d'
