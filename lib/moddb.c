@@ -1450,16 +1450,14 @@ static int step_from_obj(struct ctmod_moddb *db, struct obj *o, bool target, con
 	const char *mo = obj_options(db, o);
 	struct strbuf sb;
 	strbuf_init(&sb);
-	/* module_options_concat: config options, then the caller's */
-	if (mo)
+	/* as libkmod's module_options_concat: config options and a space, then
+	 * the caller's (so modprobe prints a trailing space after them) */
+	if (mo) {
 		strbuf_puts(&sb, mo);
-	if (target && extra && *extra) {
-		if (mo)
-			strbuf_putc(&sb, ' ');
-		strbuf_puts(&sb, extra);
-	} else if (mo && target && extra) {
 		strbuf_putc(&sb, ' ');
 	}
+	if (target && extra)
+		strbuf_puts(&sb, extra);
 	s->options = strbuf_steal(&sb);
 	if (!s->options)
 		return -ENOMEM;
