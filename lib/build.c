@@ -38,27 +38,10 @@ const char *build_state_name(enum build_state s)
 
 /* ---- small process helpers ------------------------------------------- */
 
-/* Run argv with stdout/stderr to outfd (-1: /dev/null), stdin from in (-1: /dev/null). */
+/* argv's stdout and stderr both to outfd (a build's log), -1: /dev/null */
 static int run_argv(char *const argv[], const char *cwd, int in, int outfd)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(in >= 0 ? in : devnull, 0);
-		dup2(outfd >= 0 ? outfd : devnull, 1);
-		dup2(outfd >= 0 ? outfd : devnull, 2);
-		if (cwd && chdir(cwd) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return run_process(argv, cwd, in, outfd, outfd);
 }
 
 static bool exists(const char *p)

@@ -43,7 +43,10 @@ static const char *method_name(enum ctmod_load_method m)
 	}
 }
 
-const char *ctmod_load_method_name(enum ctmod_load_method m) { return method_name(m); }
+const char *ctmod_load_method_name(enum ctmod_load_method m)
+{
+	return method_name(m);
+}
 
 int ctmod_load_methods_parse(const char *list, unsigned *out)
 {
@@ -251,27 +254,13 @@ static int load_ioctl(const char *name)
 	return r == -ENODEV ? 0 : r;
 }
 
+/* argv with stdout to /dev/null, its errors on ours, as 0 or -errno */
 static int run_argv(char *const argv[])
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return -ENOENT;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	int st = run_process(argv, NULL, -1, -1, STDERR_FILENO);
+	if (st < 0)
+		return st;
+	return st == 127 ? -ENOENT : st == 0 ? 0 : -EIO;
 }
 
 static int load_modprobe(const char *name)
@@ -292,46 +281,49 @@ static int run_command(const char *cmd, const char *options)
 }
 
 static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name, int err,
-		   struct kmsg_mark *mark)
+                   struct kmsg_mark *mark)
 {
 	char hint[512];
 	switch (-err) {
 	case EPERM:
-		return ctmod_fail(ctx, err,
-				  "run it as root with CAP_SYS_MODULE (a container needs --privileged "
-				  "or --cap-add SYS_MODULE); also check "
-				  "/proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
-				  "load %s: operation not permitted", name);
+		return ctmod_fail(
+		    ctx, err,
+		    "run it as root with CAP_SYS_MODULE (a container needs --privileged "
+		    "or --cap-add SYS_MODULE); also check "
+		    "/proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
+		    "load %s: operation not permitted", name);
 	case ENOEXEC:
 		return ctmod_fail(ctx, err,
-				  "it was built for another kernel (vermagic) or is not a module; "
-				  "rebuild it for this kernel (ctmod build) or run ctmod diagnose",
-				  "load %s: invalid module format", name);
+		                  "it was built for another kernel (vermagic) or is not a module; "
+		                  "rebuild it for this kernel (ctmod build) or run ctmod diagnose",
+		                  "load %s: invalid module format", name);
 	case ENOENT: {
 		char *sym = kmsg_find(mark, name, CTMOD_KMSG_UNKNOWN_SYMBOL);
 		if (sym) {
 			struct strv owners;
 			strv_init(&owners);
 			int r;
-			if (db && ctmod_moddb_symbol_owners(db, sym, &owners) == 0 && owners.n > 0) {
+			if (db && ctmod_moddb_symbol_owners(db, sym, &owners) == 0 &&
+			    owners.n > 0) {
 				snprintf(hint, sizeof(hint),
-					 "load %s first (ctmod load %s), or run ctmod diagnose",
-					 owners.v[0], owners.v[0]);
+				         "load %s first (ctmod load %s), or run ctmod diagnose",
+				         owners.v[0], owners.v[0]);
 				r = ctmod_fail(ctx, err, hint, "load %s: unknown symbol %s", name,
-					       sym);
+				               sym);
 			} else {
-				r = ctmod_fail(ctx, err,
-					       "no installed module exports it: the module was built "
-					       "for another kernel; run ctmod diagnose",
-					       "load %s: unknown symbol %s", name, sym);
+				r = ctmod_fail(
+				    ctx, err,
+				    "no installed module exports it: the module was built "
+				    "for another kernel; run ctmod diagnose",
+				    "load %s: unknown symbol %s", name, sym);
 			}
 			strv_release(&owners);
 			free(sym);
 			return r;
 		}
 		snprintf(hint, sizeof(hint),
-			 "a symbol it needs is missing (its dependencies?); run ctmod diagnose %s",
-			 name);
+		         "a symbol it needs is missing (its dependencies?); run ctmod diagnose %s",
+		         name);
 		return ctmod_fail(ctx, err, hint, "load %s: unknown symbol in module", name);
 	}
 	case EINVAL: {
@@ -339,49 +331,52 @@ static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *na
 		int r;
 		if (param) {
 			snprintf(hint, sizeof(hint),
-				 "check its values with modinfo -p %s and fix the option in "
-				 "modprobe.d or on the command line",
-				 name);
+			         "check its values with modinfo -p %s and fix the option in "
+			         "modprobe.d or on the command line",
+			         name);
 			r = ctmod_fail(ctx, err, hint, "load %s: invalid value for parameter '%s'",
-				       name, param);
+			               name, param);
 			free(param);
 			return r;
 		}
 		param = kmsg_find(mark, name, CTMOD_KMSG_UNKNOWN_PARAM);
 		if (param) {
 			snprintf(hint, sizeof(hint),
-				 "check its parameters with modinfo -p %s and fix options in "
-				 "modprobe.d or on the command line",
-				 name);
-			r = ctmod_fail(ctx, err, hint, "load %s: unknown parameter '%s'", name, param);
+			         "check its parameters with modinfo -p %s and fix options in "
+			         "modprobe.d or on the command line",
+			         name);
+			r = ctmod_fail(ctx, err, hint, "load %s: unknown parameter '%s'", name,
+			               param);
 			free(param);
 			return r;
 		}
-		return ctmod_fail(ctx, err, "check its parameters (modinfo -p), or run ctmod diagnose",
-				  "load %s: invalid argument (a parameter value?)", name);
+		return ctmod_fail(ctx, err,
+		                  "check its parameters (modinfo -p), or run ctmod diagnose",
+		                  "load %s: invalid argument (a parameter value?)", name);
 	}
 	case EKEYREJECTED:
 	case ENOKEY:
 	case EBADMSG:
-		return ctmod_fail(ctx, err,
-				  "the kernel requires signed modules: sign it with a key the kernel "
-				  "trusts (DKMS's MOK), or run ctmod diagnose",
-				  "load %s: signature rejected (%s)", name, strerror(-err));
+		return ctmod_fail(
+		    ctx, err,
+		    "the kernel requires signed modules: sign it with a key the kernel "
+		    "trusts (DKMS's MOK), or run ctmod diagnose",
+		    "load %s: signature rejected (%s)", name, strerror(-err));
 	case EEXIST:
 		return ctmod_fail(ctx, err, "it is already loaded; unload it first (ctmod load -r)",
-				  "load %s: module already loaded", name);
+		                  "load %s: module already loaded", name);
 	case ENOSYS:
 		return ctmod_fail(ctx, err,
-				  "this kernel was built without module support (CONFIG_MODULES)",
-				  "load %s: the kernel does not load modules", name);
+		                  "this kernel was built without module support (CONFIG_MODULES)",
+		                  "load %s: the kernel does not load modules", name);
 	default:
 		return ctmod_fail(ctx, err, "run ctmod diagnose", "load %s: %s", name,
-				  strerror(-err));
+		                  strerror(-err));
 	}
 }
 
 static void emit(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
-		 enum ctmod_load_method m, int err)
+                 enum ctmod_load_method m, int err)
 {
 	if (!cb)
 		return;
@@ -414,8 +409,8 @@ static const char *way_error(enum ctmod_load_method m, int r)
 }
 
 static int load_step(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
-		     const struct ctmod_moddb_step *st, const char *options,
-		     const struct ctmod_load_opts *o, enum ctmod_load_method *used)
+                     const struct ctmod_moddb_step *st, const char *options,
+                     const struct ctmod_load_opts *o, enum ctmod_load_method *used)
 {
 	unsigned methods = o->methods ? o->methods : CTMOD_LOAD_ALL;
 	int kernel_err = 0; /* what the kernel said when given the module */
@@ -425,7 +420,7 @@ static int load_step(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
 	kmsg_mark(&mark);
 
 	static const enum ctmod_load_method order[] = {CTMOD_LOAD_KMOD, CTMOD_LOAD_IOCTL,
-						       CTMOD_LOAD_MODPROBE};
+	                                               CTMOD_LOAD_MODPROBE};
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		enum ctmod_load_method m = order[i];
 		if (!(methods & m) || (m == CTMOD_LOAD_KMOD && !st->path))
@@ -438,13 +433,16 @@ static int load_step(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
 		else
 			r = load_modprobe(st->name);
 
-		if (r == -EEXIST || (r == 0 && (m == CTMOD_LOAD_KMOD ? ctmod_module_live(ctx, st->name)
-								      : wait_live(ctx, st->name)))) {
+		if (r == -EEXIST ||
+		    (r == 0 && (m == CTMOD_LOAD_KMOD ? ctmod_module_live(ctx, st->name)
+		                                     : wait_live(ctx, st->name)))) {
 			*used = m;
 			kmsg_collect(&mark);
 			char *param = kmsg_find(&mark, st->name, CTMOD_KMSG_UNKNOWN_PARAM);
 			if (param)
-				WARN(ctx, "load %s: the kernel ignored unknown parameter '%s' (modinfo -p %s lists the known ones)",
+				WARN(ctx,
+				     "load %s: the kernel ignored unknown parameter '%s' (modinfo "
+				     "-p %s lists the known ones)",
 				     st->name, param, st->name);
 			free(param);
 			kmsg_unmark(&mark);
@@ -454,7 +452,8 @@ static int load_step(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
 		if (r == 0)
 			r = -ENOENT;
 		INFO(ctx, "load %s: %s way failed: %s", st->name, method_name(m), way_error(m, r));
-		strbuf_printf(&why, "%s%s: %s", why.len ? "; " : "", method_name(m), way_error(m, r));
+		strbuf_printf(&why, "%s%s: %s", why.len ? "; " : "", method_name(m),
+		              way_error(m, r));
 		if (m == CTMOD_LOAD_KMOD && r != -ENOENT && r != -ENOSYS) {
 			kernel_err = r;
 			/* the kernel looked at the module and refused it: the other
@@ -469,19 +468,19 @@ static int load_step(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
 		r = explain(ctx, db, st->name, kernel_err, &mark);
 	else if (!why.len)
 		r = ctmod_fail(ctx, -ENOENT, "allow more ways with --method kmod,ioctl,modprobe",
-			       "load %s: no way to load it", st->name);
+		               "load %s: no way to load it", st->name);
 	else if (strstr(why.buf, "kmod: Function not implemented"))
 		r = explain(ctx, db, st->name, -ENOSYS, &mark);
 	else
-		r = ctmod_fail(ctx, -ENOENT, "run ctmod diagnose", "load %s: not loaded (%s)", st->name,
-			       why.buf);
+		r = ctmod_fail(ctx, -ENOENT, "run ctmod diagnose", "load %s: not loaded (%s)",
+		               st->name, why.buf);
 	kmsg_unmark(&mark);
 	strbuf_release(&why);
 	return r;
 }
 
 static int load_bare(struct ctmod_ctx *ctx, const struct ctmod_moddb_step *st,
-		     const struct ctmod_load_opts *o, ctmod_load_cb cb, void *data)
+                     const struct ctmod_load_opts *o, ctmod_load_cb cb, void *data)
 {
 	enum ctmod_load_method used = 0;
 	if (module_present(st->name)) {
@@ -500,7 +499,7 @@ static int load_bare(struct ctmod_ctx *ctx, const struct ctmod_moddb_step *st,
 }
 
 int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
-	       const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data)
+               const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data)
 {
 	struct ctmod_load_opts defaults = {0};
 	const struct ctmod_load_opts *o = opts ? opts : &defaults;
@@ -508,8 +507,9 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 	unsigned flags = o->ignore_install ? CTMOD_RESOLVE_IGNORE_INSTALL : 0;
 
 	if (!modname_valid(name) && strncmp(name, "symbol:", 7) != 0)
-		return ctmod_fail_input(ctx, -EINVAL, "a module name has no '/', spaces or control characters",
-					"invalid module name '%s'", name);
+		return ctmod_fail_input(ctx, -EINVAL,
+		                        "a module name has no '/', spaces or control characters",
+		                        "invalid module name '%s'", name);
 
 	int r;
 	if (db) {
@@ -522,8 +522,8 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 		static struct ctmod_moddb_step bare;
 		char norm[64];
 		modname_normalize(name, norm, sizeof(norm));
-		bare = (struct ctmod_moddb_step){.name = norm, .target = true,
-						 .options = (char *)(o->params ? o->params : "")};
+		bare = (struct ctmod_moddb_step){
+		    .name = norm, .target = true, .options = (char *)(o->params ? o->params : "")};
 		return load_bare(ctx, &bare, o, cb, data);
 	}
 
@@ -538,7 +538,7 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 		if (st->builtin) {
 			if (st->target && o->first_time) {
 				r = ctmod_fail(ctx, -EEXIST, NULL, "load %s: built into the kernel",
-					       st->name);
+				               st->name);
 				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
 				break;
 			}
@@ -548,7 +548,7 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 		if (!o->dry_run && module_present(st->name)) {
 			if (st->target && o->first_time) {
 				r = ctmod_fail(ctx, -EEXIST, "unload it first (ctmod load -r)",
-					       "load %s: already loaded", st->name);
+				               "load %s: already loaded", st->name);
 				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
 				break;
 			}
@@ -562,9 +562,10 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 		if (st->install_cmd && !o->ignore_install) {
 			r = run_command(st->install_cmd, st->options);
 			if (r < 0) {
-				r = ctmod_fail(ctx, r, "check the install line in modprobe.d, or load with -i",
-					       "load %s: install command failed: %s", st->name,
-					       st->install_cmd);
+				r = ctmod_fail(
+				    ctx, r, "check the install line in modprobe.d, or load with -i",
+				    "load %s: install command failed: %s", st->name,
+				    st->install_cmd);
 				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
 				break;
 			}
@@ -615,7 +616,7 @@ static int remove_one(struct ctmod_ctx *ctx, const char *name)
 }
 
 int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
-		 const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data)
+                 const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data)
 {
 	struct ctmod_load_opts defaults = {0};
 	const struct ctmod_load_opts *o = opts ? opts : &defaults;
@@ -623,9 +624,10 @@ int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name
 
 	if (!modname_valid(name))
 		return ctmod_fail_input(ctx, -EINVAL, NULL, "invalid module name '%s'", name);
-	int r = ctmod_moddb_resolve(db, name, CTMOD_RESOLVE_NO_SOFTDEPS |
-						     (o->ignore_install ? CTMOD_RESOLVE_IGNORE_INSTALL : 0),
-				    &plan);
+	int r = ctmod_moddb_resolve(db, name,
+	                            CTMOD_RESOLVE_NO_SOFTDEPS |
+	                                (o->ignore_install ? CTMOD_RESOLVE_IGNORE_INSTALL : 0),
+	                            &plan);
 	if (r < 0)
 		return r;
 	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
@@ -640,8 +642,8 @@ int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name
 		const struct ctmod_moddb_step *st = &plan.steps[j];
 		if (st->builtin) {
 			if (st->target) {
-				r = ctmod_fail(ctx, -EPERM, NULL, "unload %s: built into the kernel",
-					       st->name);
+				r = ctmod_fail(ctx, -EPERM, NULL,
+				               "unload %s: built into the kernel", st->name);
 				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
 				break;
 			}
@@ -649,7 +651,8 @@ int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name
 		}
 		if (!module_present(st->name)) {
 			if (st->target) {
-				r = ctmod_fail(ctx, -ENOENT, NULL, "unload %s: not loaded", st->name);
+				r = ctmod_fail(ctx, -ENOENT, NULL, "unload %s: not loaded",
+				               st->name);
 				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
 				break;
 			}
@@ -668,12 +671,12 @@ int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name
 		if (r < 0) {
 			if (st->target) {
 				r = ctmod_fail(ctx, r,
-					       r == -EAGAIN || r == -EBUSY
-						       ? "something still uses it (lsmod shows who)"
-						       : "run ctmod diagnose",
-					       "unload %s: %s", st->name,
-					       r == -EAGAIN || r == -EBUSY ? "module is in use"
-									  : strerror(-r));
+				               r == -EAGAIN || r == -EBUSY
+				                   ? "something still uses it (lsmod shows who)"
+				                   : "run ctmod diagnose",
+				               "unload %s: %s", st->name,
+				               r == -EAGAIN || r == -EBUSY ? "module is in use"
+				                                           : strerror(-r));
 				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
 				break;
 			}

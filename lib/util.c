@@ -7,10 +7,14 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-void strbuf_init(struct strbuf *sb) { memset(sb, 0, sizeof(*sb)); }
+void strbuf_init(struct strbuf *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+}
 
 void strbuf_release(struct strbuf *sb)
 {
@@ -43,8 +47,14 @@ int strbuf_putn(struct strbuf *sb, const char *s, size_t n)
 	return 0;
 }
 
-int strbuf_putc(struct strbuf *sb, char c) { return strbuf_putn(sb, &c, 1); }
-int strbuf_puts(struct strbuf *sb, const char *s) { return strbuf_putn(sb, s, strlen(s)); }
+int strbuf_putc(struct strbuf *sb, char c)
+{
+	return strbuf_putn(sb, &c, 1);
+}
+int strbuf_puts(struct strbuf *sb, const char *s)
+{
+	return strbuf_putn(sb, s, strlen(s));
+}
 
 int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {
@@ -61,7 +71,10 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	return 0;
 }
 
-const char *strbuf_str(struct strbuf *sb) { return sb->buf ? sb->buf : ""; }
+const char *strbuf_str(struct strbuf *sb)
+{
+	return sb->buf ? sb->buf : "";
+}
 
 char *strbuf_steal(struct strbuf *sb)
 {
@@ -70,7 +83,10 @@ char *strbuf_steal(struct strbuf *sb)
 	return p;
 }
 
-void strv_init(struct strv *sv) { memset(sv, 0, sizeof(*sv)); }
+void strv_init(struct strv *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+}
 
 void strv_release(struct strv *sv)
 {
@@ -99,7 +115,10 @@ int strv_push_take(struct strv *sv, char *s)
 	return 0;
 }
 
-int strv_push(struct strv *sv, const char *s) { return strv_push_take(sv, strdup(s)); }
+int strv_push(struct strv *sv, const char *s)
+{
+	return strv_push_take(sv, strdup(s));
+}
 
 bool strv_contains(const struct strv *sv, const char *s)
 {
@@ -271,7 +290,8 @@ int rm_rf(const char *path)
 char *rstrip(char *s)
 {
 	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = '\0';
 	return s;
 }
@@ -305,4 +325,26 @@ double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int run_process(char *const argv[], const char *cwd, int in, int out, int err)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(in >= 0 ? in : devnull, 0);
+		dup2(out >= 0 ? out : devnull, 1);
+		dup2(err >= 0 ? err : devnull, 2);
+		if (cwd && chdir(cwd) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

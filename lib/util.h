@@ -9,7 +9,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 static inline void fclosep(FILE **f)
 {
@@ -41,8 +44,8 @@ struct strv {
 };
 void strv_init(struct strv *sv);
 void strv_release(struct strv *sv);
-int strv_push(struct strv *sv, const char *s);	/* copies s */
-int strv_push_take(struct strv *sv, char *s);	/* takes s */
+int strv_push(struct strv *sv, const char *s); /* copies s */
+int strv_push_take(struct strv *sv, char *s);  /* takes s */
 bool strv_contains(const struct strv *sv, const char *s);
 void strv_sort(struct strv *sv);
 
@@ -64,5 +67,11 @@ int rm_rf(const char *path);
 char *rstrip(char *s);
 /* Levenshtein distance, for "did you mean" suggestions */
 size_t edit_distance(const char *a, const char *b);
+/*
+ * Run argv (searched in PATH) in cwd (NULL: here) and wait.  in, out and err
+ * become its stdin, stdout and stderr; -1 is /dev/null.  Returns the exit
+ * status (127: not found), 128+signal, or -errno when it could not start.
+ */
+int run_process(char *const argv[], const char *cwd, int in, int out, int err);
 /* monotonic clock in seconds */
 double now_seconds(void);
