@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/build.h"
+#include "../lib/layout.h"
 #include "../lib/sandbox.h"
 #include "../lib/util.h"
 #include "builtin.h"
@@ -27,6 +28,9 @@ static const char usage[] =
     "      --arch ARCH       architecture name (default: the machine's)\n"
     "  -i, --install         install into ROOT/lib/modules/KVER/updates/dkms, depmod\n"
     "  -u, --uninstall       remove what --install put there, depmod\n"
+    "      --image-layout DIR  also write the modules as a KMM module-loader image\n"
+    "                        tree: DIR/lib/modules/KVER/*.ko with depmod indexes\n"
+    "                        (a node loads them with modprobe -d DIR)\n"
     "  -j, --jobs N          at most N make jobs in total (default: CPUs)\n"
     "      --clean           run the package's CLEAN once the modules are kept\n"
     "      --container ENGINE[:IMAGE]\n"
@@ -180,13 +184,14 @@ static const char *result_word(const struct build_job *j, bool install)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_CONTAINER = 256, OPT_ARCH, OPT_CLEAN, OPT_JSON };
+	enum { OPT_CONTAINER = 256, OPT_ARCH, OPT_CLEAN, OPT_JSON, OPT_LAYOUT };
 	static const struct option opts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"kernel", required_argument, NULL, 'k'},
 	    {"arch", required_argument, NULL, OPT_ARCH},
 	    {"install", no_argument, NULL, 'i'},
 	    {"uninstall", no_argument, NULL, 'u'},
+	    {"image-layout", required_argument, NULL, OPT_LAYOUT},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"clean", no_argument, NULL, OPT_CLEAN},
 	    {"container", required_argument, NULL, OPT_CONTAINER},
@@ -197,7 +202,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	    {0},
 	};
 	struct build_opts o = {0};
-	const char *kernel = NULL, *container = NULL;
+	const char *kernel = NULL, *container = NULL, *layout = NULL;
 	bool all = false;
 	int c, r;
 	opterr = 0;
@@ -234,6 +239,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		case OPT_CONTAINER:
 			container = optarg;
 			break;
+		case OPT_LAYOUT:
+			if (!*optarg)
+				return cli_usage(cli, "--image-layout wants a directory");
+			layout = optarg;
+			break;
 		case 'n':
 			o.dry_run = true;
 			break;
@@ -254,6 +264,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if (o.install && o.uninstall)
 		return cli_usage(cli, "--install and --uninstall exclude each other");
+	if (layout && o.uninstall)
+		return cli_usage(cli, "--image-layout and --uninstall exclude each other");
 	if (!all && optind >= argc)
 		return cli_usage(cli, "name a source directory, NAME/VERSION, or --all");
 	if (kernel && strcmp(kernel, "all") != 0)
@@ -340,6 +352,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	r = build_run(ctx, &o, &plan);
 	if (r < 0)
 		goto err;
+	size_t nlayout = 0;
+	if (layout && (r = build_image_layout(ctx, &plan, layout, &nlayout)) < 0)
+		goto err;
 
 	struct json_object *arr = cli->json ? json_object_new_array() : NULL;
 	for (size_t i = 0; i < plan.n; i++) {
@@ -389,6 +404,9 @@ static int run(struct cli *cli, int argc, char **argv)
 			            j->msg ? j->msg : "");
 		}
 	}
+	if (layout && !arr)
+		cli_info(cli, "image layout: %zu module%s in %s/lib/modules (modprobe -d %s)",
+		         nlayout, nlayout == 1 ? "" : "s", layout, layout);
 	/* a failed make outranks a broken conf elsewhere: both are reported */
 	for (size_t i = 0; i < plan.n; i++)
 		if (plan.jobs[i].state == BUILD_FAILED)
@@ -396,6 +414,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (arr) {
 		struct json_object *doc = json_object_new_object();
 		json_object_object_add(doc, "builds", arr);
+		if (layout) {
+			struct json_object *l = json_object_new_object();
+			json_object_object_add(l, "dir", json_object_new_string(layout));
+			json_object_object_add(l, "modules",
+			                       json_object_new_int64((int64_t)nlayout));
+			json_object_object_add(doc, "image_layout", l);
+		}
 		cli_json_print(doc);
 	}
 	goto out;

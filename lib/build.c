@@ -519,19 +519,46 @@ static int install_module(struct ctmod_ctx *ctx, const char *built, const char *
 	return *installed ? 0 : -ENOMEM;
 }
 
-/* record the state a later `ctmod status` reads */
+/* the installed= files of a previous state that are still in place */
+static void still_installed(const char *state, struct strv *out)
+{
+	_cleanup_free_ char *txt = NULL;
+	size_t len;
+	if (read_file(state, 1 << 20, &txt, &len) < 0)
+		return;
+	char *save = NULL;
+	for (char *l = strtok_r(txt, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strncmp(l, "installed=", 10) == 0 && exists(l + 10))
+			strv_push(out, l + 10);
+}
+
+/*
+ * Record the state a later `ctmod status` reads.  A rebuild without
+ * --install leaves what an earlier --install put in place, so its record
+ * stays (for status and --uninstall).
+ */
 static int write_state(struct build_job *j)
 {
+	_cleanup_free_ char *p = xasprintf("%s/state", j->tree);
+	if (!p)
+		return -ENOMEM;
+	struct strv kept;
+	strv_init(&kept);
+	const struct strv *inst = &j->installed;
+	if (!inst->n) {
+		still_installed(p, &kept);
+		inst = &kept;
+	}
 	struct strbuf sb;
 	strbuf_init(&sb);
 	strbuf_printf(&sb, "state=%s\nsource=%s\nresult=%s\nseconds=%.1f\n",
-	              j->installed.n ? "installed" : "built", j->src, build_state_name(j->state),
+	              inst->n ? "installed" : "built", j->src, build_state_name(j->state),
 	              j->seconds);
-	for (size_t i = 0; i < j->installed.n; i++)
-		strbuf_printf(&sb, "installed=%s\n", j->installed.v[i]);
-	_cleanup_free_ char *p = xasprintf("%s/state", j->tree);
-	int r = p ? write_file_atomic(p, strbuf_str(&sb), sb.len, 0644) : -ENOMEM;
+	for (size_t i = 0; i < inst->n; i++)
+		strbuf_printf(&sb, "installed=%s\n", inst->v[i]);
+	int r = write_file_atomic(p, strbuf_str(&sb), sb.len, 0644);
 	strbuf_release(&sb);
+	strv_release(&kept);
 	return r;
 }
 
@@ -563,8 +590,15 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 	if (!bdir || !dkms_build)
 		return -ENOMEM;
 
-	if ((r = rm_rf(j->tree)) < 0)
-		return ctmod_fail(ctx, r, NULL, "cannot clear %s: %s", j->tree, strerror(-r));
+	/* a fresh build, but the state keeps the record of installed files */
+	static const char *const old[] = {"build", "module", "dkms"};
+	for (size_t i = 0; i < ARRAY_SIZE(old); i++) {
+		_cleanup_free_ char *d = xasprintf("%s/%s", j->tree, old[i]);
+		if (!d)
+			return -ENOMEM;
+		if ((r = rm_rf(d)) < 0)
+			return ctmod_fail(ctx, r, NULL, "cannot clear %s: %s", d, strerror(-r));
+	}
 	if (mkdir_p(bdir, 0755) < 0)
 		return ctmod_fail(ctx, -errno, NULL, "mkdir %s: %m", bdir);
 	int logfd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);

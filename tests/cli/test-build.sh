@@ -76,6 +76,24 @@ else
 	printf '%s\n' "$OUT" | grep -q "videodev.ko" || fail "videodev is a dependency"
 fi
 
+# --- the KMM module-loader layout: DIR/lib/modules/KVER/*.ko + depmod
+# indexes, read by kmod's own modprobe -d DIR as KMM's worker does
+IMG=$T_TMP/image
+mkdir -p "$IMG/lib/modules/$KVER"
+echo old >"$IMG/lib/modules/$KVER/stale.ko"
+ctmod --root "$R" -S "$KVER" build --image-layout "$IMG" vpoll/0.1
+expect "--image-layout: built and laid out" 0 "image layout: 1 module in $IMG/lib/modules"
+check "--image-layout: vpoll.ko with modules.dep" test -f "$IMG/lib/modules/$KVER/vpoll.ko" -a -f "$IMG/lib/modules/$KVER/modules.dep.bin"
+check "--image-layout: the old layout replaced whole, no staging left" \
+	sh -c "test ! -e '$IMG/lib/modules/$KVER/stale.ko' && test -z \"\$(ls -A '$IMG' | grep -v '^lib\$')\""
+run /sbin/modprobe -d "$IMG" -S "$KVER" --show-depends vpoll
+expect "--image-layout: modprobe -d DIR finds vpoll there" 0 "^insmod $IMG/lib/modules/$KVER/vpoll.ko $"
+check "--image-layout: stripped of debug info" \
+	sh -c "readelf -S '$IMG/lib/modules/$KVER/vpoll.ko' >'$T_TMP/sect2' && ! grep -q debug_info '$T_TMP/sect2'"
+check "--image-layout: the kernel's modules.builtin copied" test -s "$IMG/lib/modules/$KVER/modules.builtin"
+ctmod --root "$R" -S "$KVER" build --uninstall --image-layout "$IMG" vpoll/0.1
+expect "--image-layout with --uninstall: usage error" 2 "" "exclude each other"
+
 # --- status, as dkms status prints it
 ctmod --root "$R" -S "$KVER" status
 expect "status lists installed builds" 0 "^vpoll/0.1, $KVER, $(uname -m): installed$"
