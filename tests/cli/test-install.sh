@@ -91,6 +91,19 @@ expect "redirect + a transfer cut once: install (retry resumes)" 0
 check "resume: the retry asked for the rest (Range)" grep -q "^/flaky/$C range=bytes=[1-9]" "$T_TMP/requests.log"
 check "redirect + resume: same tree" test "$(image_sum "$R4")" = "$WANT"
 
+# --- http_proxy is honoured: the test server, asked as a proxy, receives the
+# absolute URLs of a host that does not exist (.invalid never resolves)
+RP=$T_TMP/r-proxy
+: >"$T_TMP/requests.log"
+P=http://ctmod-proxy-test.invalid
+http_proxy=$URL no_proxy= ctmod --root "$RP" install "$P/$H" "$P/$C" "$P/$K"
+expect "http_proxy: install through the proxy" 0
+check "http_proxy: the proxy got the absolute URLs" grep -q "^$P/$H " "$T_TMP/requests.log"
+check "http_proxy: same tree" test "$(image_sum "$RP")" = "$WANT"
+ctmod --root "$T_TMP/r-noproxy" install --retries 0 "$P/$K"
+expect "without the proxy that host does not resolve" 1 "" "ctmod-proxy-test.invalid"
+rm -rf "$RP" "$T_TMP/r-noproxy"
+
 # --- a tarball made from the packages installs the same tree
 tar -C "$HROOT" -czf "$SRV/headers.tar.gz" usr lib
 R5=$T_TMP/r-tar
