@@ -10,6 +10,8 @@
 # 87 ms parallel for its own module loading).  Not a test: nothing fails on
 # a slow machine.
 here=$(cd "$(dirname "$0")/.." && pwd)
+# run directly (sh bench/bench-autoload.sh) as well as through make bench
+export CTMOD_TOP="$here" CTMOD_BIN="${CTMOD_BIN:-$here/build/ctmod}" TEST_NAME=bench-autoload
 . "$here/tests/lib.sh"
 TOP=$here # lib.sh guesses the top from a tests/ path
 . "$here/tests/vm/lib.sh"
