@@ -104,6 +104,19 @@ ctmod --root "$T_TMP/r-noproxy" install --retries 0 "$P/$K"
 expect "without the proxy that host does not resolve" 1 "" "ctmod-proxy-test.invalid"
 rm -rf "$RP" "$T_TMP/r-noproxy"
 
+# --- the progress bar: drawn on a terminal (script(1) gives a pty), never
+# when stderr is a file or with -q
+RB=$T_TMP/r-bar
+script -qec "'$CTMOD_BIN' --root '$RB' install '$URL/$H' '$URL/$C' '$URL/$K'" /dev/null </dev/null >"$T_TMP/tty.out" 2>&1
+check "progress: a bar on a terminal" grep -q "100% \[##############################\]" "$T_TMP/tty.out"
+rm -rf "$RB"
+ctmod --root "$RB" install "$URL/$H" "$URL/$C" "$URL/$K"
+check "progress: none when stderr is not a terminal" sh -c "! printf '%s' \"\$1\" | grep -q '%'" _ "$ERR"
+rm -rf "$RB"
+script -qec "'$CTMOD_BIN' -q --root '$RB' install '$URL/$H' '$URL/$C' '$URL/$K'" /dev/null </dev/null >"$T_TMP/tty.out" 2>&1
+check "progress: none with -q, even on a terminal" sh -c "! grep -q '%' '$T_TMP/tty.out'"
+rm -rf "$RB"
+
 # --- a tarball made from the packages installs the same tree
 tar -C "$HROOT" -czf "$SRV/headers.tar.gz" usr lib
 R5=$T_TMP/r-tar
