@@ -107,7 +107,7 @@ static struct json_object *result_json(const struct ctmod_autoload_result *res)
 	json_object_object_add(j, "name", json_object_new_string(res->name));
 	json_object_object_add(j, "parameters", json_object_new_string(res->params));
 	json_object_object_add(j, "state",
-	                       json_object_new_string(ctmod_autoload_state_name(res->state)));
+	                       json_object_new_string(ctmod_load_state_name(res->state)));
 	if (res->state == CTMOD_LOAD_FAILED) {
 		json_object_object_add(
 		    j, "error", json_object_new_string(res->reason ? res->reason : "failed"));
@@ -120,7 +120,7 @@ static struct json_object *result_json(const struct ctmod_autoload_result *res)
 static void print_result(const struct ctmod_autoload_result *res, bool dep)
 {
 	printf("%s%s%s%s: %s", dep ? "  " : "", res->name, *res->params ? " " : "", res->params,
-	       ctmod_autoload_state_name(res->state));
+	       ctmod_load_state_name(res->state));
 	if (dep)
 		printf(" (a dependency)");
 	if (res->state == CTMOD_LOADED)

@@ -16,53 +16,32 @@
 #include "builtin.h"
 
 static const char usage[] =
-	"Usage: ctmod load [OPTIONS] MODULE [PARAM=VALUE...]\n"
-	"       ctmod load -a [OPTIONS] MODULE...\n"
-	"       ctmod load -r [OPTIONS] MODULE...\n"
-	"\n"
-	"Load MODULE (a name or an alias) with its dependencies and softdeps, in\n"
-	"the order modprobe uses, with the options of modprobe.d merged with\n"
-	"those given here.  An already loaded or built-in module is success.\n"
-	"\n"
-	"  -a, --all            every argument is a module\n"
-	"  -r, --remove         unload the modules and their dependencies no longer used\n"
-	"  -n, --dry-run        print what would be done, load nothing\n"
-	"      --first-time     fail if the module is already loaded or built in\n"
-	"  -i, --ignore-install ignore install and remove commands of modprobe.d\n"
-	"  -b, --use-blacklist  apply blacklist lines to aliases\n"
-	"      --method LIST    ways to try, in order: kmod,ioctl,modprobe (default all):\n"
-	"                       kmod = libkmod (finit_module); ioctl = make the kernel run\n"
-	"                       its modprobe helper (works without /lib/modules in a\n"
-	"                       container); modprobe = run the system's modprobe\n"
-	"\n"
-	"Exit status: 0 loaded (or already there), 1 a module failed, 2 bad usage.\n";
+    "Usage: ctmod load [OPTIONS] MODULE [PARAM=VALUE...]\n"
+    "       ctmod load -a [OPTIONS] MODULE...\n"
+    "       ctmod load -r [OPTIONS] MODULE...\n"
+    "\n"
+    "Load MODULE (a name or an alias) with its dependencies and softdeps, in\n"
+    "the order modprobe uses, with the options of modprobe.d merged with\n"
+    "those given here.  An already loaded or built-in module is success.\n"
+    "\n"
+    "  -a, --all            every argument is a module\n"
+    "  -r, --remove         unload the modules and their dependencies no longer used\n"
+    "  -n, --dry-run        print what would be done, load nothing\n"
+    "      --first-time     fail if the module is already loaded or built in\n"
+    "  -i, --ignore-install ignore install and remove commands of modprobe.d\n"
+    "  -b, --use-blacklist  apply blacklist lines to aliases\n"
+    "      --method LIST    ways to try, in order: kmod,ioctl,modprobe (default all):\n"
+    "                       kmod = libkmod (finit_module); ioctl = make the kernel run\n"
+    "                       its modprobe helper (works without /lib/modules in a\n"
+    "                       container); modprobe = run the system's modprobe\n"
+    "\n"
+    "Exit status: 0 loaded (or already there), 1 a module failed, 2 bad usage.\n";
 
 struct load_report {
 	struct cli *cli;
 	struct json_object *mods; /* --json */
 	bool dry_run;
 };
-
-static const char *state_name(enum ctmod_load_state s)
-{
-	switch (s) {
-	case CTMOD_LOADED:
-		return "loaded";
-	case CTMOD_ALREADY_LOADED:
-		return "already loaded";
-	case CTMOD_BUILTIN:
-		return "built-in";
-	case CTMOD_WOULD_LOAD:
-		return "would load";
-	case CTMOD_LOAD_FAILED:
-		return "failed";
-	case CTMOD_UNLOADED:
-		return "unloaded";
-	case CTMOD_WOULD_UNLOAD:
-		return "would unload";
-	}
-	return "?";
-}
 
 static void on_event(void *data, const struct ctmod_load_event *ev)
 {
@@ -72,12 +51,15 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 	if (rep->mods) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(ev->name));
-		json_object_object_add(o, "state", json_object_new_string(state_name(ev->state)));
+		json_object_object_add(o, "state",
+		                       json_object_new_string(ctmod_load_state_name(ev->state)));
 		if (ev->state == CTMOD_LOADED)
 			json_object_object_add(
-				o, "method", json_object_new_string(ctmod_load_method_name(ev->method)));
+			    o, "method",
+			    json_object_new_string(ctmod_load_method_name(ev->method)));
 		if (ev->err)
-			json_object_object_add(o, "error", json_object_new_string(strerror(-ev->err)));
+			json_object_object_add(o, "error",
+			                       json_object_new_string(strerror(-ev->err)));
 		json_object_array_add(rep->mods, o);
 		return;
 	}
@@ -85,11 +67,13 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 	case CTMOD_WOULD_LOAD:
 	case CTMOD_WOULD_UNLOAD:
 		if (!cli->quiet)
-			printf("%s %s\n", ev->state == CTMOD_WOULD_LOAD ? "load" : "unload", ev->name);
+			printf("%s %s\n", ev->state == CTMOD_WOULD_LOAD ? "load" : "unload",
+			       ev->name);
 		break;
 	case CTMOD_LOADED:
 		if (ev->method)
-			cli_verbose(cli, "loaded %s (%s)", ev->name, ctmod_load_method_name(ev->method));
+			cli_verbose(cli, "loaded %s (%s)", ev->name,
+			            ctmod_load_method_name(ev->method));
 		else
 			cli_verbose(cli, "loaded %s (install command)", ev->name);
 		break;
@@ -98,7 +82,7 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 		break;
 	case CTMOD_ALREADY_LOADED:
 	case CTMOD_BUILTIN:
-		cli_verbose(cli, "%s: %s", ev->name, state_name(ev->state));
+		cli_verbose(cli, "%s: %s", ev->name, ctmod_load_state_name(ev->state));
 		break;
 	case CTMOD_LOAD_FAILED:
 		break; /* the error line says it */
@@ -117,12 +101,14 @@ static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, 
 	struct ctmod_moddb *db = NULL;
 	struct load_report rep = {.cli = cli, .dry_run = a->opts.dry_run};
 	int r = ctmod_moddb_open(cli->ctx, &db);
-	bool by_name = !a->opts.methods || (a->opts.methods & (CTMOD_LOAD_IOCTL | CTMOD_LOAD_MODPROBE));
+	bool by_name =
+	    !a->opts.methods || (a->opts.methods & (CTMOD_LOAD_IOCTL | CTMOD_LOAD_MODPROBE));
 	if (r < 0 && !a->remove && !a->show_depends && by_name && r != -ENOMEM &&
 	    ctmod_ctx_err_class(cli->ctx) != CTMOD_ERR_BAD_INPUT) {
 		/* a container without /lib/modules: the kernel's own helper can
 		 * still load by name */
-		cli_verbose(cli, "%s; trying the ways that load by name", ctmod_ctx_error(cli->ctx));
+		cli_verbose(cli, "%s; trying the ways that load by name",
+		            ctmod_ctx_error(cli->ctx));
 		ctmod_ctx_clear_error(cli->ctx);
 		db = NULL;
 		r = 0;
@@ -136,9 +122,9 @@ static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, 
 	for (int i = 0; i < n && r >= 0; i++) {
 		if (a->show_depends) {
 			struct ctmod_moddb_plan plan = {0};
-			r = ctmod_moddb_resolve_opts(db, names[i],
-						     a->opts.ignore_install ? CTMOD_RESOLVE_IGNORE_INSTALL : 0,
-						     params, &plan);
+			r = ctmod_moddb_resolve_opts(
+			    db, names[i], a->opts.ignore_install ? CTMOD_RESOLVE_IGNORE_INSTALL : 0,
+			    params, &plan);
 			for (size_t j = 0; r >= 0 && j < plan.n; j++) {
 				struct strbuf sb;
 				strbuf_init(&sb);
@@ -155,7 +141,8 @@ static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, 
 	}
 	int st = EXIT_OK;
 	if (r < 0 && a->silent)
-		st = ctmod_ctx_err_class(cli->ctx) == CTMOD_ERR_BAD_INPUT ? EXIT_USAGE : EXIT_FAILED;
+		st =
+		    ctmod_ctx_err_class(cli->ctx) == CTMOD_ERR_BAD_INPUT ? EXIT_USAGE : EXIT_FAILED;
 	else if (r < 0) {
 		/* "load NAME: ..." already names the command: no "load: " before it */
 		const char *msg = ctmod_ctx_error(cli->ctx);
@@ -169,7 +156,7 @@ static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, 
 		json_object_object_add(doc, "ok", json_object_new_boolean(st == EXIT_OK));
 		if (st != EXIT_OK && ctmod_ctx_error(cli->ctx))
 			json_object_object_add(doc, "error",
-					       json_object_new_string(ctmod_ctx_error(cli->ctx)));
+			                       json_object_new_string(ctmod_ctx_error(cli->ctx)));
 		cli_json_print(doc);
 	}
 	ctmod_moddb_free(db);
@@ -181,8 +168,9 @@ static int split_params(struct cli *cli, int argc, char **argv, struct strbuf *p
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strchr(argv[i], '='))
-			return cli_usage(cli, "'%s' is not PARAM=VALUE (use -a to load several modules)",
-					 argv[i]);
+			return cli_usage(cli,
+			                 "'%s' is not PARAM=VALUE (use -a to load several modules)",
+			                 argv[i]);
 		strbuf_printf(params, "%s%s", params->len ? " " : "", argv[i]);
 	}
 	return EXIT_OK;
@@ -192,23 +180,23 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 {
 	enum { OPT_FIRST = 256, OPT_METHOD };
 	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"remove", no_argument, NULL, 'r'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"show", no_argument, NULL, 'n'},
-		{"first-time", no_argument, NULL, OPT_FIRST},
-		{"ignore-install", no_argument, NULL, 'i'},
-		{"use-blacklist", no_argument, NULL, 'b'},
-		{"method", required_argument, NULL, OPT_METHOD},
-		{"show-depends", no_argument, NULL, 'D'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"config", required_argument, NULL, 'C'},
-		{"dirname", required_argument, NULL, 'd'},
-		{"set-version", required_argument, NULL, 'S'},
-		{"syslog", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"all", no_argument, NULL, 'a'},
+	    {"remove", no_argument, NULL, 'r'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"show", no_argument, NULL, 'n'},
+	    {"first-time", no_argument, NULL, OPT_FIRST},
+	    {"ignore-install", no_argument, NULL, 'i'},
+	    {"use-blacklist", no_argument, NULL, 'b'},
+	    {"method", required_argument, NULL, OPT_METHOD},
+	    {"show-depends", no_argument, NULL, 'D'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"config", required_argument, NULL, 'C'},
+	    {"dirname", required_argument, NULL, 'd'},
+	    {"set-version", required_argument, NULL, 'S'},
+	    {"syslog", no_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct load_args a = {0};
 	const char *short_opts = modprobe_mode ? "+arnibDqvC:d:S:sh" : "+arnibh";
@@ -237,8 +225,10 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 			break;
 		case OPT_METHOD:
 			if (ctmod_load_methods_parse(optarg, &a.opts.methods) < 0)
-				return cli_usage(cli, "--method takes kmod, ioctl, modprobe (comma-separated), not '%s'",
-						 optarg);
+				return cli_usage(cli,
+				                 "--method takes kmod, ioctl, modprobe "
+				                 "(comma-separated), not '%s'",
+				                 optarg);
 			break;
 		case 'D':
 			a.show_depends = true;
@@ -277,7 +267,8 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage(cli, "which module? (ctmod %s MODULE)", modprobe_mode ? "modprobe" : "load");
+		return cli_usage(cli, "which module? (ctmod %s MODULE)",
+		                 modprobe_mode ? "modprobe" : "load");
 
 	char **names = argv + optind;
 	int n = argc - optind;
@@ -299,7 +290,10 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 	return st;
 }
 
-static int run(struct cli *cli, int argc, char **argv) { return load_main(cli, argc, argv, false); }
+static int run(struct cli *cli, int argc, char **argv)
+{
+	return load_main(cli, argc, argv, false);
+}
 
 int cmd_modprobe_main(struct cli *cli, int argc, char **argv)
 {
@@ -307,8 +301,8 @@ int cmd_modprobe_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct ctmod_cmd cmd_load = {
-	.name = "load",
-	.run = run,
-	.summary = "load a module, its dependencies and softdeps (-r unloads)",
-	.usage = usage,
+    .name = "load",
+    .run = run,
+    .summary = "load a module, its dependencies and softdeps (-r unloads)",
+    .usage = usage,
 };

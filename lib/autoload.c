@@ -634,24 +634,3 @@ void ctmod_autoload_report_release(struct ctmod_autoload_report *rep)
 	free(rep->deps);
 	memset(rep, 0, sizeof(*rep));
 }
-
-const char *ctmod_autoload_state_name(enum ctmod_load_state state)
-{
-	switch (state) {
-	case CTMOD_LOADED:
-		return "loaded";
-	case CTMOD_ALREADY_LOADED:
-		return "already loaded";
-	case CTMOD_BUILTIN:
-		return "built-in";
-	case CTMOD_WOULD_LOAD:
-		return "would load";
-	case CTMOD_LOAD_FAILED:
-		return "failed";
-	case CTMOD_UNLOADED:
-		return "unloaded";
-	case CTMOD_WOULD_UNLOAD:
-		return "would unload";
-	}
-	return "?";
-}

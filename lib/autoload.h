@@ -56,6 +56,3 @@ struct ctmod_autoload_report {
 int ctmod_autoload(struct ctmod_ctx *ctx, const struct ctmod_modlist *list,
                    const struct ctmod_autoload_opts *opts, struct ctmod_autoload_report *rep);
 void ctmod_autoload_report_release(struct ctmod_autoload_report *rep);
-
-/* "loaded", "already loaded", "built-in", "would load", "failed" */
-const char *ctmod_autoload_state_name(enum ctmod_load_state state);

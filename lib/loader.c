@@ -688,3 +688,24 @@ int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name
 	ctmod_moddb_plan_release(&plan);
 	return r;
 }
+
+const char *ctmod_load_state_name(enum ctmod_load_state state)
+{
+	switch (state) {
+	case CTMOD_LOADED:
+		return "loaded";
+	case CTMOD_ALREADY_LOADED:
+		return "already loaded";
+	case CTMOD_BUILTIN:
+		return "built-in";
+	case CTMOD_WOULD_LOAD:
+		return "would load";
+	case CTMOD_LOAD_FAILED:
+		return "failed";
+	case CTMOD_UNLOADED:
+		return "unloaded";
+	case CTMOD_WOULD_UNLOAD:
+		return "would unload";
+	}
+	return "?";
+}

@@ -21,30 +21,33 @@ enum ctmod_load_method {
 };
 
 struct ctmod_load_opts {
-	unsigned methods;   /* CTMOD_LOAD_*; 0 means all */
-	bool dry_run;	    /* -n: record what would be done, load nothing */
-	bool first_time;    /* already loaded / built-in is an error */
+	unsigned methods;    /* CTMOD_LOAD_*; 0 means all */
+	bool dry_run;        /* -n: record what would be done, load nothing */
+	bool first_time;     /* already loaded / built-in is an error */
 	bool ignore_install; /* -i */
-	bool use_blacklist; /* -b */
-	const char *params; /* extra parameters for the target ("a=1 b=2") */
+	bool use_blacklist;  /* -b */
+	const char *params;  /* extra parameters for the target ("a=1 b=2") */
 };
 
 enum ctmod_load_state {
-	CTMOD_LOADED,	      /* loaded by this call */
+	CTMOD_LOADED,         /* loaded by this call */
 	CTMOD_ALREADY_LOADED, /* was live already */
-	CTMOD_BUILTIN,	      /* built into the kernel */
+	CTMOD_BUILTIN,        /* built into the kernel */
 	CTMOD_WOULD_LOAD,     /* dry run */
 	CTMOD_LOAD_FAILED,
-	CTMOD_UNLOADED,	      /* removed by ctmod_unload */
-	CTMOD_WOULD_UNLOAD,   /* dry run of ctmod_unload */
+	CTMOD_UNLOADED,     /* removed by ctmod_unload */
+	CTMOD_WOULD_UNLOAD, /* dry run of ctmod_unload */
 };
+
+/* "loaded", "already loaded", "built-in", "would load", "failed", ... */
+const char *ctmod_load_state_name(enum ctmod_load_state state);
 
 /* What happened to one module of a resolution (target and dependencies). */
 struct ctmod_load_event {
 	const char *name;
 	enum ctmod_load_state state;
 	enum ctmod_load_method method; /* the way that worked, if loaded */
-	int err;		       /* -errno when failed */
+	int err;                       /* -errno when failed */
 };
 
 typedef void (*ctmod_load_cb)(void *data, const struct ctmod_load_event *ev);
@@ -57,10 +60,10 @@ typedef void (*ctmod_load_cb)(void *data, const struct ctmod_load_event *ev);
  * error (and its next step) recorded in ctx.
  */
 int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
-	       const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data);
+               const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data);
 /* Unload NAME and, like modprobe -r, its dependencies no longer in use. */
 int ctmod_unload(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
-		 const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data);
+                 const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data);
 /* "kmod", "ioctl", "modprobe" */
 const char *ctmod_load_method_name(enum ctmod_load_method m);
 /* "kmod,ioctl" -> CTMOD_LOAD_KMOD|CTMOD_LOAD_IOCTL; -EINVAL on an unknown word */
