@@ -650,17 +650,15 @@ int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *r
 				r = ctmod_fail(ctx, errno, NULL, "%s/%s: %m", label, crel);
 				break;
 			}
-			if (!dry) {
-				if (renameat(srcfd, name, dst, name) < 0) {
-					r = ctmod_fail(ctx, errno,
-					               "the staging directory and the target must "
-					               "be on one file system",
-					               "cannot move %s into %s: %m", crel, label);
-					break;
-				}
-				if (moved && strv_push(moved, crel) < 0)
-					r = -ENOMEM;
+			if (!dry && renameat(srcfd, name, dst, name) < 0) {
+				r = ctmod_fail(ctx, errno,
+				               "the staging directory and the target must "
+				               "be on one file system",
+				               "cannot move %s into %s: %m", crel, label);
+				break;
 			}
+			if (moved && strv_push(moved, crel) < 0)
+				r = -ENOMEM;
 			continue;
 		}
 		if (S_ISDIR(s.st_mode)) {
@@ -692,15 +690,12 @@ int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *r
 			               crel);
 			break;
 		}
-		if (!dry) {
-			if (renameat(srcfd, name, dst, name) < 0) {
-				r = ctmod_fail(ctx, errno, NULL, "cannot replace %s/%s: %m", label,
-				               crel);
-				break;
-			}
-			if (moved && strv_push(moved, crel) < 0)
-				r = -ENOMEM;
+		if (!dry && renameat(srcfd, name, dst, name) < 0) {
+			r = ctmod_fail(ctx, errno, NULL, "cannot replace %s/%s: %m", label, crel);
+			break;
 		}
+		if (moved && strv_push(moved, crel) < 0)
+			r = -ENOMEM;
 	}
 	strv_release(&names);
 	close(dst);

@@ -66,8 +66,8 @@ int ctmod_open_in_root(int rootfd, const char *rel, int flags);
  * inside the root) are descended into, files and symlinks replaced.  With
  * dry, only checks for conflicts (a directory where a file goes, or the
  * reverse) so a real run after a clean dry run moves everything.  Paths
- * moved are appended to moved (may be NULL).  LABEL names the root in
- * messages.
+ * moved (with dry, that would be moved) are appended to moved (may be
+ * NULL).  LABEL names the root in messages.
  */
 int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *rel, bool dry,
                      const char *label, struct strv *moved);

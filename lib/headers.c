@@ -501,6 +501,7 @@ struct txn {
 	int rootfd;
 	char *stage;
 	int stagefd, treefd;
+	bool keep_stage; /* half moved into place: recover() completes it */
 	struct strv created;
 	struct ctmod_fetched *fetched;
 	struct staged *staged;
@@ -523,7 +524,7 @@ static void txn_end(struct txn *t, bool ok)
 	}
 	if (t->stagefd >= 0)
 		close(t->stagefd);
-	if (t->stage)
+	if (t->stage && !t->keep_stage)
 		rm_rf(t->stage);
 	if (!ok)
 		ctmod_rmdirs_created(&t->created);
@@ -623,6 +624,103 @@ static int place(struct ctmod_ctx *ctx, struct txn *t, size_t i, const char *kve
 	return ctmod_tree_merge(ctx, st->fd, t->treefd, "", false, what, NULL);
 }
 
+/*
+ * What an install killed on this root left behind, with the lock held: a
+ * staging directory holding a commit mark was moving into place, so the
+ * rest of its tree moves now and its record is written; any other one never
+ * touched the root and goes.  Temporary siblings of install records go too.
+ */
+static int recover(struct ctmod_ctx *ctx, struct txn *t)
+{
+	const char *label = t->rootdir;
+	int r = 0;
+	struct strv names;
+	strv_init(&names);
+	DIR *d = fdopendir(dup(t->rootfd));
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".ctmod-install.", 15))
+			strv_push(&names, de->d_name);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; r == 0 && i < names.n; i++) {
+		_cleanup_free_ char *stage = NULL, *saved = NULL, *rec = NULL, *txt = NULL;
+		if (asprintf(&stage, "%s/%s", strcmp(label, "/") ? label : "", names.v[i]) < 0)
+			stage = NULL;
+		else if (asprintf(&saved, "%s/record", stage) < 0)
+			saved = NULL;
+		if (!saved) {
+			r = -ENOMEM;
+			break;
+		}
+		int sfd =
+		    openat(t->rootfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int cfd = sfd >= 0 ? openat(sfd, "commit", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (cfd >= 0) {
+			char rel[PATH_MAX] = "";
+			ssize_t n = read(cfd, rel, sizeof(rel) - 1);
+			close(cfd);
+			rel[n > 0 ? n : 0] = '\0';
+			rstrip(rel);
+			int tfd =
+			    openat(sfd, "tree", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			r = tfd < 0 ? ctmod_fail(ctx, errno, NULL, "%s/tree: %m", stage)
+			            : ctmod_tree_merge(ctx, tfd, t->rootfd, "", false, label, NULL);
+			if (tfd >= 0)
+				close(tfd);
+			if (r < 0) {
+				char hint[PATH_MAX + 64];
+				snprintf(hint, sizeof(hint),
+				         "%s holds the rest of an interrupted install: fix the "
+				         "conflict, or remove it and install again",
+				         stage);
+				r = ctmod_fail(ctx, r, hint, "%s", ctmod_ctx_error(ctx));
+				close(sfd);
+				break;
+			}
+			/* the record the interrupted install would have written */
+			if (!strncmp(rel, "var/lib/ctmod/installed/", 24) && rel[24] != '.' &&
+			    !strchr(rel + 24, '/') &&
+			    read_file(saved, 16u << 20, &txt, NULL) == 0 &&
+			    (rec = ctmod_path(ctx, "/%s", rel))) {
+				char *slash = strrchr(rec, '/');
+				*slash = '\0';
+				int w = ctmod_mkdir_tracked(rec, 0755, NULL);
+				*slash = '/';
+				if (w < 0 || write_file_atomic(rec, txt, strlen(txt), 0644) < 0)
+					WARN(ctx,
+					     "could not record the install in %s: a re-run will "
+					     "install again",
+					     rec);
+			}
+			WARN(ctx,
+			     "completed an install on %s that was interrupted while moving "
+			     "into place",
+			     label);
+		} else {
+			INFO(ctx, "removing %s, left by an interrupted install", stage);
+		}
+		if (sfd >= 0)
+			close(sfd);
+		int e = rm_rf(stage);
+		if (e < 0)
+			WARN(ctx, "cannot remove %s, left by an interrupted install: %s", stage,
+			     strerror(-e));
+	}
+	strv_release(&names);
+	if (r < 0)
+		return r;
+	/* a record being written when the install was killed */
+	_cleanup_free_ char *rdir = ctmod_path(ctx, "/var/lib/ctmod/installed");
+	d = rdir ? opendir(rdir) : NULL;
+	while (d && (de = readdir(d)))
+		if (strstr(de->d_name, ".ctmod-tmp."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	return 0;
+}
+
 int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
                   struct ctmod_install_result *res)
 {
@@ -661,6 +759,8 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
 			goto out;
 		}
 	}
+	if ((r = recover(ctx, &t)) < 0)
+		goto out;
 
 	t.n = o->nsources;
 	t.fetched = calloc(t.n, sizeof(*t.fetched));
@@ -810,10 +910,42 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
 		}
 	}
 
-	/* 4. nothing may conflict; then everything moves by renames */
-	if ((r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", true, label, NULL)) < 0)
+	/*
+	 * 4. nothing may conflict; then everything moves by renames.  The
+	 * commit mark (the record and where it goes) comes first: an install
+	 * killed while moving is completed by the next one (recover()).
+	 */
+	if ((r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", true, label, &res->moved)) < 0)
 		goto out;
-	if ((r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", false, label, &res->moved)) < 0)
+	{
+		char p[PATH_MAX], rel[128];
+		snprintf(p, sizeof(p), "%s/record", t.stage);
+		snprintf(rel, sizeof(rel), "var/lib/ctmod/installed/%s.json\n", keyhex);
+		if ((r = write_record(ctx, p, res)) < 0)
+			goto out;
+		snprintf(p, sizeof(p), "%s/commit", t.stage);
+		if ((r = write_file_atomic(p, rel, strlen(rel), 0644)) < 0) {
+			r = ctmod_fail(ctx, r,
+			               "free some space or fix the target; nothing was installed",
+			               "staging %s: %s", p, strerror(-r));
+			goto out;
+		}
+	}
+	struct strv done;
+	strv_init(&done);
+	r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", false, label, &done);
+	if (r < 0 && done.n > 0) {
+		/* half moved: the staging directory stays for the next install to complete */
+		t.keep_stage = true;
+		char hint[PATH_MAX + 128];
+		snprintf(hint, sizeof(hint),
+		         "the install is half done: fix that, then run ctmod install again to "
+		         "complete it (the rest is in %s)",
+		         t.stage);
+		r = ctmod_fail(ctx, r, hint, "%s", ctmod_ctx_error(ctx));
+	}
+	strv_release(&done);
+	if (r < 0)
 		goto out;
 	ok = true; /* from here on the root holds the new state */
 	for (size_t i = 0; i < t.n; i++)
