@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "dkms.h"
+#include "extract.h"
 #include "sandbox.h"
 
 const char *build_state_name(enum build_state s)
@@ -231,6 +233,7 @@ static void job_free(struct build_job *j)
 	strv_release(&j->depends);
 	strv_release(&j->installed);
 	strv_release(&j->dep_binds);
+	free(j->modstage);
 }
 
 void build_plan_free(struct build_plan *plan)
@@ -449,22 +452,29 @@ static int signer_load(struct ctmod_ctx *ctx, const char *ksrc, const char *conf
 
 /* copy, strip, sign, compress, rename: one module into dir */
 static int install_module(struct ctmod_ctx *ctx, const char *built, const char *dir,
-                          const char *dest_name, bool strip, const struct signer *sg,
-                          const char *suffix, int logfd, char **installed)
+                          const char *live, const char *dest_name, bool strip,
+                          const struct signer *sg, const char *suffix, int logfd, char **installed)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s/.%s.ko.ctmod-tmp", dir, dest_name);
 	_cleanup_free_ char *ztmp = xasprintf("%s/.%s.ko%s.ctmod-tmp", dir, dest_name, suffix);
 	_cleanup_free_ char *final = xasprintf("%s/%s.ko%s", dir, dest_name, suffix);
 	if (!tmp || !ztmp || !final)
 		return -ENOMEM;
-	char *cp[] = {"cp", "--", (char *)built, tmp, NULL};
-	if (run_argv(cp, NULL, -1, logfd) != 0)
-		return ctmod_fail(ctx, -EIO, NULL, "install: cannot copy %s to %s", built, dir);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int r = read_file(built, 256u << 20, &data, &len);
+	if (r < 0)
+		return ctmod_fail(ctx, r, "build it again", "install: cannot read %s: %s", built,
+		                  strerror(-r));
+	if ((r = write_file_atomic(tmp, data, len, 0644)) < 0)
+		return ctmod_fail(
+		    ctx, r, "free some space or fix the target; nothing was installed",
+		    "install: cannot write %s/%s.ko: %s", live, dest_name, strerror(-r));
 	if (strip) {
 		char *st[] = {"strip", "-g", tmp, NULL};
 		if (run_argv(st, NULL, -1, logfd) != 0) {
 			unlink(tmp);
-			return ctmod_fail(ctx, -EIO, "install binutils",
+			return ctmod_fail(ctx, -EIO, "install binutils, or free some space there",
 			                  "install: strip -g %s failed", built);
 		}
 	}
@@ -515,7 +525,8 @@ static int install_module(struct ctmod_ctx *ctx, const char *built, const char *
 		unlink(src);
 		return ctmod_fail(ctx, e, NULL, "install: rename to %s: %s", final, strerror(-e));
 	}
-	*installed = strdup(final);
+	/* the name it has once the staged directory is in place */
+	*installed = xasprintf("%s/%s.ko%s", live, dest_name, suffix);
 	return *installed ? 0 : -ENOMEM;
 }
 
@@ -734,8 +745,10 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 		}
 	}
 	if (o->install) {
-		_cleanup_free_ char *udir =
+		_cleanup_free_ char *live =
 		    xasprintf("%s/lib/modules/%s/updates/dkms", root, j->kver);
+		_cleanup_free_ char *udir =
+		    j->modstage ? xasprintf("%s/updates/dkms", j->modstage) : NULL;
 		const char *suffix = compress_suffix(ctx, j->kver);
 		struct signer sg;
 		if (signer_load(ctx, ksrc, config, &sg) < 0) {
@@ -744,8 +757,9 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 			dkms_conf_free(&c);
 			return 0;
 		}
-		if (!udir || mkdir_p(udir, 0755) < 0) {
-			child_result(j, BUILD_FAILED, "cannot create updates/dkms", resfd);
+		if (!live || !udir || mkdir_p(udir, 0755) < 0) {
+			_cleanup_free_ char *m = xasprintf("install: cannot create %s: %m", live);
+			child_result(j, BUILD_FAILED, m, resfd);
 			dkms_conf_free(&c);
 			return 0;
 		}
@@ -753,8 +767,8 @@ static int child_build(struct ctmod_ctx *ctx, const struct build_opts *o, const 
 			_cleanup_free_ char *ko =
 			    xasprintf("%s/%s.ko", moddir, c.mods[i].dest_name);
 			char *inst = NULL;
-			if (install_module(ctx, ko, udir, c.mods[i].dest_name, c.mods[i].strip, &sg,
-			                   suffix, logfd, &inst) < 0) {
+			if (install_module(ctx, ko, udir, live, c.mods[i].dest_name,
+			                   c.mods[i].strip, &sg, suffix, logfd, &inst) < 0) {
 				child_result(j, BUILD_FAILED, ctmod_ctx_error(ctx), resfd);
 				signer_free(&sg);
 				dkms_conf_free(&c);
@@ -892,19 +906,12 @@ static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *ro
 	return 0;
 }
 
-static int depmod(struct ctmod_ctx *ctx, const char *root, const char *kver)
+/* the files an --install put in place, removed from the staged copy of lib/modules/KVER */
+static int uninstall_job(struct ctmod_ctx *ctx, const char *root, struct build_job *j)
 {
-	char *with_root[] = {"depmod", "-b", (char *)root, (char *)kver, NULL};
-	char *plain[] = {"depmod", (char *)kver, NULL};
-	int st = run_argv(*root ? with_root : plain, NULL, -1, -1);
-	if (st != 0)
-		return ctmod_fail(ctx, -EIO, "run depmod by hand to see why",
-		                  "depmod %s%s%s failed", *root ? "-b " : "", root, kver);
-	return 0;
-}
-
-static int uninstall_job(struct ctmod_ctx *ctx, struct build_job *j)
-{
+	_cleanup_free_ char *live = xasprintf("%s/lib/modules/%s/", root, j->kver);
+	if (!live)
+		return -ENOMEM;
 	_cleanup_free_ char *p = xasprintf("%s/state", j->tree);
 	_cleanup_free_ char *txt = NULL;
 	size_t len;
@@ -919,8 +926,13 @@ static int uninstall_job(struct ctmod_ctx *ctx, struct build_job *j)
 		if (e)
 			*e = '\0';
 		if (strncmp(l, "installed=", 10) == 0) {
-			if (unlink(l + 10) < 0 && errno != ENOENT)
-				return ctmod_fail(ctx, -errno, NULL, "uninstall: %s: %m", l + 10);
+			const char *f = l + 10;
+			_cleanup_free_ char *staged =
+			    j->modstage && !strncmp(f, live, strlen(live))
+			        ? xasprintf("%s/%s", j->modstage, f + strlen(live))
+			        : NULL;
+			if (unlink(staged ? staged : f) < 0 && errno != ENOENT)
+				return ctmod_fail(ctx, -errno, NULL, "uninstall: %s: %m", f);
 			strv_push(&j->installed, l + 10);
 			any = true;
 		}
@@ -931,11 +943,7 @@ static int uninstall_job(struct ctmod_ctx *ctx, struct build_job *j)
 		j->msg = strdup("not installed");
 		return 0;
 	}
-	j->state = BUILD_REMOVED;
-	struct build_job k = *j;
-	strv_init(&k.installed);
-	k.state = BUILD_OK;
-	int r = write_state(&k);
+	j->state = BUILD_REMOVED; /* recorded once the directory is in place */
 	/* POST_REMOVE runs from the source, as DKMS's does */
 	struct dkms_env env;
 	char ksrc[512];
@@ -951,10 +959,10 @@ static int uninstall_job(struct ctmod_ctx *ctx, struct build_job *j)
 		dkms_conf_free(&c);
 	}
 	ctmod_ctx_clear_error(ctx);
-	return r;
+	return 0;
 }
 
-int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
+static int run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
 {
 	int r = 0;
 	if (o->jobs <= 0) {
@@ -962,20 +970,9 @@ int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *pl
 		o->jobs = n > 0 ? (int)n : 1;
 	}
 	if (o->uninstall) {
-		struct strv kv;
-		strv_init(&kv);
-		for (size_t i = 0; i < plan->n; i++) {
-			struct build_job *j = &plan->jobs[i];
-			if (j->state != BUILD_PENDING)
-				continue;
-			if ((r = uninstall_job(ctx, j)) < 0)
-				break;
-			if (j->state == BUILD_REMOVED && !strv_contains(&kv, j->kver))
-				strv_push(&kv, j->kver);
-		}
-		for (size_t i = 0; r == 0 && i < kv.n; i++)
-			r = depmod(ctx, plan->root, kv.v[i]);
-		strv_release(&kv);
+		for (size_t i = 0; r == 0 && i < plan->n; i++)
+			if (plan->jobs[i].state == BUILD_PENDING)
+				r = uninstall_job(ctx, plan->root, &plan->jobs[i]);
 		return r;
 	}
 
@@ -1079,7 +1076,8 @@ int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *pl
 				continue;
 			collect(j, run[s].resfd);
 			j->seconds = now_seconds() - run[s].start;
-			if (j->state == BUILD_OK || j->state == BUILD_FAILED)
+			/* an install is recorded once its directory is in place */
+			if ((j->state == BUILD_OK && !j->installed.n) || j->state == BUILD_FAILED)
 				write_state(j);
 			if (j->token && write(jp[1], "+", 1) != 1)
 				r = -EIO;
@@ -1112,22 +1110,330 @@ out:
 	if (r < 0)
 		return r;
 
-	if (o->install) {
-		struct strv kv;
-		strv_init(&kv);
-		for (size_t i = 0; i < plan->n; i++)
-			if (plan->jobs[i].installed.n && !strv_contains(&kv, plan->jobs[i].kver))
-				strv_push(&kv, plan->jobs[i].kver);
-		for (size_t i = 0; r == 0 && i < kv.n; i++)
-			r = depmod(ctx, plan->root, kv.v[i]);
-		strv_release(&kv);
-		if (r < 0)
-			return r;
-	}
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->jobs[i].state == BUILD_FAILED || plan->jobs[i].state == BUILD_BROKEN)
 			return 1;
 	return 0;
+}
+
+/* ---- the install transaction ------------------------------------------ */
+
+/*
+ * The root's lock, the one ctmod install takes (flock on the root
+ * directory): one --install or --uninstall at a time per root, and none
+ * while headers are being installed.  Returns the fd that holds it.
+ */
+static int lock_root(struct ctmod_ctx *ctx, const char *root)
+{
+	const char *dir = *root ? root : "/";
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ctmod_fail(ctx, -errno, NULL, "%s: %m", dir);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		WARN(ctx, "waiting for another ctmod install or build on %s to finish", dir);
+		if (flock(fd, LOCK_EX) < 0) {
+			int r = ctmod_fail(ctx, -errno, NULL, "cannot lock %s: %m", dir);
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+/* NAME of the directory FROM copied into TO, its mode kept */
+static int copy_at(int from, int to, const char *name, mode_t mode)
+{
+	int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int out = in < 0 ? -1 : openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int r = in < 0 || out < 0 ? -errno : 0;
+	char buf[1 << 16];
+	ssize_t n;
+	while (r == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		ssize_t w = n < 0 ? -1 : write(out, buf, (size_t)n);
+		if (w != n)
+			r = w < 0 ? -errno : -EIO;
+	}
+	if (r == 0 && fchmod(out, mode & 07777) < 0)
+		r = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/*
+ * The directory TO (made) holding what FROM holds, its files hard links;
+ * with copy, FROM's own files copied instead (depmod's indexes: a depmod
+ * that rewrote them in place would write through a link).
+ */
+static int link_tree(int from, int to, bool copy)
+{
+	DIR *d = fdopendir(dup(from));
+	if (!d)
+		return -errno;
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			break;
+		}
+		if (copy && S_ISREG(st.st_mode)) {
+			r = copy_at(from, to, n, st.st_mode);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (linkat(from, n, to, n, 0) < 0)
+				r = -errno;
+			continue;
+		}
+		if (mkdirat(to, n, 0700) < 0 || fchmodat(to, n, st.st_mode & 07777, 0) < 0) {
+			r = -errno;
+			break;
+		}
+		int a = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int b = openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = a < 0 || b < 0 ? -errno : link_tree(a, b, false);
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	}
+	closedir(d);
+	return r;
+}
+
+/* the staging directories an install killed on this root left in ROOT/lib/modules */
+static void remove_stale_stages(struct ctmod_ctx *ctx, const char *root)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/lib/modules", root);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct strv stale;
+	strv_init(&stale);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".ctmod-build.", 13))
+			strv_push_take(&stale, xasprintf("%s/%s", dir, de->d_name));
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < stale.n; i++) {
+		INFO(ctx, "removing %s, left by an interrupted install", stale.v[i]);
+		rm_rf(stale.v[i]);
+	}
+	strv_release(&stale);
+}
+
+/*
+ * ROOT/lib/modules/KVER copied as STAGE/lib/modules/KVER (STAGE made next to
+ * it, in ROOT/lib/modules): directories made, the modules hard-linked, the
+ * files at the top (depmod's indexes) copied.  The modules go in there,
+ * depmod -b STAGE indexes them, and the copy is exchanged with the original.
+ */
+static int stage_kernel(struct ctmod_ctx *ctx, const char *root, const char *kver, char **stage)
+{
+	_cleanup_free_ char *live = xasprintf("%s/lib/modules/%s", root, kver);
+	_cleanup_free_ char *lm = NULL, *farm = NULL;
+	*stage = xasprintf("%s/lib/modules/.ctmod-build.XXXXXX", root);
+	if (!live || !*stage)
+		return -ENOMEM;
+	const char *hint = "check that the root is writable and has space";
+	struct stat st;
+	int r = 0;
+	bool made = false;
+	if (stat(live, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		r = ctmod_fail(ctx, -ENOTDIR, NULL, "install: %s is not a directory", live);
+		goto fail;
+	}
+	if (!mkdtemp(*stage)) {
+		r = ctmod_fail(ctx, -errno, hint, "install: cannot stage %s: %m", live);
+		goto fail;
+	}
+	made = true;
+	lm = xasprintf("%s/lib/modules", *stage);
+	farm = xasprintf("%s/lib/modules/%s", *stage, kver);
+	if (!lm || !farm) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	int a = -1, b = -1;
+	if (mkdir_p(lm, 0755) < 0 || mkdir(farm, 0700) < 0 || chmod(farm, st.st_mode & 07777) < 0 ||
+	    (a = open(live, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (b = open(farm, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = -errno;
+	else
+		r = link_tree(a, b, true);
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	if (r < 0) {
+		r = ctmod_fail(ctx, r, hint, "install: cannot stage %s in %s: %s", live, *stage,
+		               strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (made)
+		rm_rf(*stage);
+	free(*stage);
+	*stage = NULL;
+	return r;
+}
+
+/* an empty STAGE/lib/modules/KVER (STAGE in ROOT/lib/modules) the builds install into */
+static int scratch_kernel(struct ctmod_ctx *ctx, const char *root, const char *kver, char **stage)
+{
+	_cleanup_free_ char *live = xasprintf("%s/lib/modules/%s", root, kver);
+	_cleanup_free_ char *dir = NULL;
+	*stage = xasprintf("%s/lib/modules/.ctmod-build.XXXXXX", root);
+	if (!live || !*stage)
+		return -ENOMEM;
+	if (!mkdtemp(*stage)) {
+		int r = ctmod_fail(ctx, -errno, "check that the root is writable and has space",
+		                   "install: cannot stage %s: %m", live);
+		free(*stage);
+		*stage = NULL;
+		return r;
+	}
+	dir = xasprintf("%s/lib/modules/%s", *stage, kver);
+	if (!dir || mkdir_p(dir, 0755) < 0) {
+		int r = ctmod_fail(ctx, -errno, "check that the root has space",
+		                   "install: cannot stage %s: %m", live);
+		rm_rf(*stage);
+		free(*stage);
+		*stage = NULL;
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * With SCRATCH (what the builds installed): a copy of ROOT/lib/modules/KVER
+ * made now, so that nothing that changed there while they built is lost,
+ * with SCRATCH's files moved in.  Else STAGE is that copy already (with
+ * --uninstall's files removed).  Then depmod on the copy, and the copy in
+ * place of the original in one rename.
+ */
+static int commit_kernel(struct ctmod_ctx *ctx, const char *root, const char *kver,
+                         const char *scratch, const char *stage)
+{
+	_cleanup_free_ char *live = xasprintf("%s/lib/modules/%s", root, kver);
+	_cleanup_free_ char *snap = NULL, *from = NULL, *farm = NULL;
+	int r;
+	if (!live)
+		return -ENOMEM;
+	if (scratch) {
+		if ((r = stage_kernel(ctx, root, kver, &snap)) < 0)
+			return r;
+		stage = snap;
+		from = xasprintf("%s/lib/modules/%s", scratch, kver);
+	}
+	farm = xasprintf("%s/lib/modules/%s", stage, kver);
+	if (!farm || (scratch && !from)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (scratch) {
+		int a = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int b = open(farm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = a < 0 || b < 0 ? ctmod_fail(ctx, -errno, NULL, "install: %s: %m", farm)
+		                   : ctmod_tree_merge(ctx, a, b, "", false, live, NULL);
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+		if (r < 0)
+			goto out;
+	}
+	char *argv[] = {"depmod", "-b", (char *)stage, (char *)kver, NULL};
+	if (run_argv(argv, NULL, -1, -1) != 0) {
+		r = ctmod_fail(ctx, -EIO, "run depmod -b ROOT KVER by hand to see why",
+		               "depmod %s failed: nothing was installed", kver);
+		goto out;
+	}
+	r = 0;
+	if (renameat2(AT_FDCWD, farm, AT_FDCWD, live, RENAME_EXCHANGE) < 0)
+		r = ctmod_fail(ctx, -errno,
+		               "the file system must support renameat2(RENAME_EXCHANGE)",
+		               "install: cannot put %s in place: %m; nothing was installed", live);
+out:
+	if (snap)
+		rm_rf(snap); /* what was there before, or what never went in */
+	return r;
+}
+
+int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
+{
+	if (!o->install && !o->uninstall)
+		return run_plan(ctx, o, plan);
+	int lock = lock_root(ctx, plan->root);
+	if (lock < 0)
+		return lock;
+	remove_stale_stages(ctx, plan->root);
+	/* a staged copy of each kernel's directory (--uninstall: those still there) */
+	struct strv kv, stages, done;
+	strv_init(&kv);
+	strv_init(&stages);
+	strv_init(&done);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < plan->n; i++) {
+		const char *k = plan->jobs[i].kver;
+		_cleanup_free_ char *live = xasprintf("%s/lib/modules/%s", plan->root, k);
+		char *st;
+		if (plan->jobs[i].state != BUILD_PENDING || strv_contains(&kv, k) ||
+		    (o->uninstall && live && !exists(live)))
+			continue;
+		if ((r = (o->install ? scratch_kernel : stage_kernel)(ctx, plan->root, k, &st)) < 0)
+			break;
+		strv_push(&kv, k);
+		strv_push_take(&stages, st);
+		for (size_t n = 0; n < plan->n; n++)
+			if (!strcmp(plan->jobs[n].kver, k))
+				plan->jobs[n].modstage = xasprintf("%s/lib/modules/%s", st, k);
+	}
+	if (r == 0)
+		r = run_plan(ctx, o, plan);
+	for (size_t k = 0; k < stages.n; k++) {
+		bool any = false;
+		for (size_t i = 0; i < plan->n; i++)
+			any |=
+			    !strcmp(plan->jobs[i].kver, kv.v[k]) &&
+			    (plan->jobs[i].installed.n > 0 || plan->jobs[i].state == BUILD_REMOVED);
+		int c = r >= 0 && any ? commit_kernel(ctx, plan->root, kv.v[k],
+		                                      o->install ? stages.v[k] : NULL, stages.v[k])
+		                      : 0;
+		if (c < 0)
+			r = c;
+		else if (r >= 0 && any)
+			strv_push(&done, kv.v[k]);
+		rm_rf(stages.v[k]);
+	}
+	/* the records, once the directories are in place */
+	for (size_t i = 0; i < plan->n; i++) {
+		struct build_job *j = &plan->jobs[i];
+		bool in_place =
+		    strv_contains(&done, j->kver) || (r >= 0 && !strv_contains(&kv, j->kver));
+		if (o->install && j->installed.n) {
+			if (!in_place)
+				strv_release(&j->installed); /* not in place: built only */
+			write_state(j);
+		} else if (j->state == BUILD_REMOVED && in_place) {
+			struct build_job gone = *j;
+			strv_init(&gone.installed);
+			gone.state = BUILD_OK;
+			write_state(&gone);
+		}
+	}
+	strv_release(&kv);
+	strv_release(&stages);
+	strv_release(&done);
+	close(lock);
+	return r;
 }
 
 char *build_log_tail(const char *log, int lines)

@@ -5,7 +5,11 @@
  * source, make.log the output, state what happened), run in a private mount
  * namespace (sandbox.h), many at once under one make jobserver.  --install
  * puts the modules under ROOT/lib/modules/KVER/updates/dkms, stripped and
- * compressed like the kernel's own, then runs depmod for that root.
+ * compressed like the kernel's own, then runs depmod for that root: into a
+ * copy of ROOT/lib/modules/KVER made of hard links, exchanged with it in one
+ * rename, so the directory holds the old modules and indexes or the new
+ * ones, never half.  --install and --uninstall hold the root's lock (the one
+ * ctmod install takes) while they run.
  */
 #pragma once
 
@@ -37,6 +41,8 @@ struct build_job {
 	double seconds;
 	struct strv installed; /* files put under the root (absolute host paths) */
 	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
+	char *modstage;        /* where --install puts, --uninstall removes, its files: a
+	                          directory that stands for ROOT/lib/modules/KVER */
 	/* scheduler */
 	int pid;
 	bool token;
