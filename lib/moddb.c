@@ -1017,6 +1017,7 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 		     struct alias_match **out, size_t *n)
 {
 	size_t cap = 0, lineno = 0;
+	int r;
 	*out = NULL;
 	*n = 0;
 	const char *p = f->buf, *end = f->buf ? f->buf + f->len : NULL;
@@ -1033,8 +1034,7 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 		/* "alias PATTERN MODULE": the keyword is checked on every line,
 		 * the rest only where the pattern can match */
 		if (le - line < 6 || memcmp(line, "alias", 5) != 0 || (line[5] != ' ' && line[5] != '\t'))
-			return dep_fail(db, f->path, lineno,
-					"malformed line: expected 'alias PATTERN MODULE'");
+			goto malformed;
 		const char *pat = line + 6;
 		while (pat < le && (*pat == ' ' || *pat == '\t'))
 			pat++;
@@ -1046,7 +1046,8 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 				wild = true;
 				break;
 			}
-			if ((c == '-' ? '_' : c) != name[i])
+			/* a NUL in the file matches nothing: name ends there */
+			if (c == '\0' || (c == '-' ? '_' : c) != name[i])
 				break;
 		}
 		if (!wild && pat + i < le && pat[i] != ' ' && pat[i] != '\t')
@@ -1067,8 +1068,7 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 			rest++;
 		size_t pl = (size_t)(pe - pat), ml = (size_t)(me - mod);
 		if (!pl || !ml || ml >= 64 || pl >= PATH_MAX || rest != le)
-			return dep_fail(db, f->path, lineno,
-					"malformed line: expected 'alias PATTERN MODULE'");
+			goto malformed;
 		if (wild) {
 			char buf[PATH_MAX], norm[PATH_MAX];
 			memcpy(buf, pat, pl);
@@ -1081,8 +1081,10 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
 			struct alias_match *v = realloc(*out, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
+			if (!v) {
+				r = -ENOMEM;
+				goto fail;
+			}
 			*out = v;
 		}
 		struct alias_match *m = &(*out)[(*n)++];
@@ -1097,6 +1099,14 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), cmp_match_prio);
 	return 0;
+malformed:
+	r = dep_fail(db, f->path, lineno, "malformed line: expected 'alias PATTERN MODULE'");
+fail:
+	/* no partial result: the matches before a bad line are dropped */
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return r;
 }
 
 static int lookup_rawfile(struct ctmod_moddb *db, struct rawfile *f, const char *name,
