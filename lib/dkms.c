@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "dkms.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -224,11 +225,113 @@ static char *dup_nonempty(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-/* bash's [[ s =~ re ]]: POSIX ERE, unanchored; a bad regex does not match */
+#define ERE_MAX_COST 16384
+
+/* a + b and a * b, saturating just above the limit */
+static size_t cost_add(size_t a, size_t b)
+{
+	return a + b > ERE_MAX_COST ? ERE_MAX_COST + 1 : a + b;
+}
+
+static size_t cost_mul(size_t a, size_t b)
+{
+	return a && b > ERE_MAX_COST / a ? ERE_MAX_COST + 1 : a * b;
+}
+
+/* the operand (of cost last) repeated k times */
+static void cost_repeat(size_t *cur, size_t *last, size_t k)
+{
+	*cur = cost_add(*cur, cost_mul(*last, k ? k - 1 : 0));
+	*last = cost_mul(*last, k);
+}
+
+/*
+ * About how many nodes glibc's regcomp() makes of an ERE.  It copies the
+ * operand of '+' (x x*) and of {m,n} (n copies), so stacked repetitions
+ * grow exponentially: "0+++...+" of 40 bytes, or "((0+)+)+...", takes
+ * gigabytes and seconds to compile (bash's [[ =~ ]] would hang on it too).
+ */
+static size_t ere_cost(const char *re)
+{
+	size_t stack[32], depth = 0, cur = 0, last = 0; /* last: the operand so far */
+	for (const char *p = re; *p && cur <= ERE_MAX_COST; p++) {
+		size_t atom = 1;
+		switch (*p) {
+		case '(':
+			if (depth == ARRAY_SIZE(stack))
+				return ERE_MAX_COST + 1;
+			stack[depth++] = cur;
+			cur = last = 0;
+			continue;
+		case ')':
+			if (depth) {
+				atom = cost_add(cur, 1);
+				cur = stack[--depth];
+			}
+			break;
+		case '|':
+			cur = cost_add(cur, 1);
+			last = 0;
+			continue;
+		case '*':
+		case '?':
+			cur = cost_add(cur, 1);
+			last = cost_add(last, 1);
+			continue;
+		case '+':
+			cost_repeat(&cur, &last, 2);
+			continue;
+		case '{': {
+			if (!isdigit((unsigned char)p[1]))
+				break; /* a literal '{' */
+			char *e;
+			unsigned long m = strtoul(p + 1, &e, 10), n = m;
+			if (*e == ',' && e[1] == '}') {
+				n = m + 1; /* {m,}: m copies and a star */
+				e++;
+			} else if (*e == ',' && isdigit((unsigned char)e[1])) {
+				n = strtoul(e + 1, &e, 10);
+			}
+			if (*e != '}')
+				break;
+			cost_repeat(&cur, &last, n > m ? n : m);
+			p = e;
+			continue;
+		}
+		case '[': /* a bracket expression is one atom */
+			p += p[1] == '^';
+			p += p[1] == ']';
+			while (p[1] && p[1] != ']') {
+				p++;
+				if (*p == '[' && p[1] && strchr(":.=", p[1])) {
+					const char close[] = {p[1], ']', '\0'};
+					const char *c = strstr(p + 2, close);
+					if (c)
+						p = c + 1;
+				}
+			}
+			if (p[1])
+				p++;
+			break;
+		case '\\':
+			if (p[1])
+				p++;
+			break;
+		}
+		cur = cost_add(cur, atom);
+		last = atom;
+	}
+	while (depth)
+		cur = cost_add(cur, stack[--depth]);
+	return cur;
+}
+
+/* bash's [[ s =~ re ]]: POSIX ERE, unanchored; a bad regex does not match,
+ * nor does one too costly to compile */
 static bool ere_match(const char *re, const char *s)
 {
 	regex_t rx;
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+	if (ere_cost(re) > ERE_MAX_COST || regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
 		return false;
 	bool m = regexec(&rx, s, 0, NULL, 0) == 0;
 	regfree(&rx);
