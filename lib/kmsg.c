@@ -336,7 +336,9 @@ static bool strip_prefix(const char **ps, size_t *pn, struct ctmod_kmsg_event *e
 			while (*t == ' ')
 				t++;
 			if (sscanf(t, "%lu.%6lu%n", &sec, &frac, &used) == 2 && t[used] == '\0')
-				ev->usec = (long long)sec * 1000000LL + (long long)frac;
+				ev->usec = sec >= LLONG_MAX / 1000000
+				               ? -1
+				               : (long long)sec * 1000000LL + (long long)frac;
 			s = close + 1;
 			n -= tl + 2;
 			if (n && *s == ' ')
