@@ -4,7 +4,11 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := libkmod libelf libarchive zlib libcurl yaml-0.1 json-c libseccomp libcrypto
+PKGS     := libkmod libelf zlib yaml-0.1 json-c libseccomp libcrypto
+# opened with dlopen() on first use (lib/dl-curl.c, lib/dl-archive.c): their
+# headers only, so that `ctmod deps` or ctmod as the kernel's modprobe helper
+# does not load them and the ~40 libraries behind them
+DL_PKGS  := libarchive libcurl
 
 ifeq ($(SAN),1)
 B        := build-san
@@ -15,7 +19,7 @@ SANFLAGS :=
 endif
 
 # a fresh machine: install what is missing first (scripts/deps)
-HAVE_PKGS := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes)
+HAVE_PKGS := $(shell pkg-config --exists $(PKGS) $(DL_PKGS) cmocka 2>/dev/null && echo yes)
 ifneq ($(HAVE_PKGS),yes)
 ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
 $(info ctmod: build dependencies missing, running scripts/deps)
@@ -30,9 +34,11 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	    -DCTMOD_VERSION='"$(VERSION)"' $(SANFLAGS) \
-	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	    $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# the unit tests write archives with libarchive themselves
+TEST_LDLIBS := $(shell pkg-config --libs libarchive cmocka 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
@@ -59,7 +65,7 @@ $(CTMOD): $(CMD_OBJ) $(B)/libctmod.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libctmod.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ilib -o $@ $< $(B)/libctmod.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(CFLAGS) -Ilib -o $@ $< $(B)/libctmod.a $(LDFLAGS) $(LDLIBS) $(TEST_LDLIBS)
 
 # --- tests: each part appends "pass NAME" / "fail NAME" lines to $(RESULTS)
 RESULTS := $(abspath $(B)/test-results)
@@ -112,7 +118,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	       -Wall -Wextra -Wno-unused-parameter $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	       -Wall -Wextra -Wno-unused-parameter $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p build-fuzz

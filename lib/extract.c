@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "dl.h"
+
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #else
@@ -409,7 +412,9 @@ static int extract(struct ctmod_ctx *ctx, const char *path, const void *mem, siz
 	if (!a || !disk) {
 		archive_read_free(a);
 		archive_write_free(disk);
-		return -ENOMEM;
+		if (ctmod_dl_fail(ctx, &ctmod_dl_archive, label) < 0)
+			return -ELIBACC;
+		return ctmod_fail(ctx, ENOMEM, NULL, "%s: out of memory", label);
 	}
 	if (info->deb) {
 		archive_read_support_format_ar(a);

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dl.h"
+
 #ifndef CTMOD_VERSION
 #define CTMOD_VERSION "0"
 #endif
@@ -231,13 +233,11 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 	if (fd < 0)
 		return ctmod_fail(ctx, errno, "check that the cache directory is writable",
 		                  "%s: cannot create %s: %m", url, f->part);
-	if (curl_global() < 0) {
-		close(fd);
-		return ctmod_fail(ctx, ENOMEM, NULL, "%s: cannot initialise libcurl", url);
-	}
-	CURL *c = curl_easy_init();
+	CURL *c = curl_global() < 0 ? NULL : curl_easy_init();
 	if (!c) {
 		close(fd);
+		if (ctmod_dl_fail(ctx, &ctmod_dl_curl, url) < 0)
+			return -ELIBACC;
 		return ctmod_fail(ctx, ENOMEM, NULL, "%s: cannot initialise libcurl", url);
 	}
 	_cleanup_free_ char *name = ctmod_source_basename(url);
@@ -372,6 +372,8 @@ int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fe
 			f->path = strdup(path);
 		curl_free(path);
 		curl_url_cleanup(u);
+		if (!u && ctmod_dl_fail(ctx, &ctmod_dl_curl, source) < 0)
+			return -ELIBACC;
 		if (uc != CURLUE_OK)
 			return ctmod_fail_input(ctx, EINVAL, "write file:///absolute/path",
 			                        "%s: invalid file URL: %s", source,

@@ -41,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "loader.h"
 #include "moddb.h"
 #include "modinfo.h"
@@ -317,6 +318,11 @@ int ctmod_gate_module_name(struct ctmod_ctx *ctx, int fd, unsigned flags, double
                            char *name, size_t namesz)
 {
 	char raw[256];
+	/*
+	 * The reader can neither open files nor map code: load libarchive
+	 * (for a compressed module) here.  If it cannot be, the reader says so.
+	 */
+	ctmod_dl_open(&ctmod_dl_archive);
 	int r = ctmod_sandbox_call(ctx, fd, timeout, name_in_sandbox, &flags, raw, sizeof(raw));
 	if (r < 0)
 		return r;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl.h"
+
 struct ctmod_modinfo {
 	char *data;  /* the section's bytes plus one NUL, so the last entry always ends */
 	size_t size; /* the section's size, without that NUL */
@@ -180,8 +182,11 @@ int ctmod_modinfo_decompress(struct ctmod_ctx *ctx, const void *in, size_t len, 
 		return ctmod_fail_input(ctx, -ENOEXEC, not_module_hint,
 		                        "module image: not gzip, xz or zstd data");
 	struct archive *a = archive_read_new();
-	if (!a)
+	if (!a) {
+		if (ctmod_dl_fail(ctx, &ctmod_dl_archive, "module image") < 0)
+			return -ELIBACC;
 		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
+	}
 	/* only the three formats the kernel's own module decompressor knows */
 	archive_read_support_filter_gzip(a);
 	archive_read_support_filter_xz(a);

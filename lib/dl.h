@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Optional heavy libraries opened with dlopen() on first use, so that a
+ * process that never needs them (ctmod deps, ctmod as the kernel's modprobe
+ * helper) does not pay for loading them and their ~40 dependencies.
+ *
+ * lib/dl-curl.c and lib/dl-archive.c define the curl_* and archive_*
+ * functions libctmod calls, with the prototypes of <curl/curl.h> and
+ * <archive.h>: each wrapper loads its library once (thread-safe) and calls
+ * the real function; when the library cannot be loaded it returns that
+ * function's own failure value (NULL, CURLE_FAILED_INIT, ARCHIVE_FATAL, ...)
+ * and ctmod_dl_error() says why.  The code calling them stays as it is; its
+ * error path for a NULL handle asks ctmod_dl_fail() first.  A new curl_* or
+ * archive_* call in lib/ needs its wrapper there: the binary does not link
+ * either library, so without one it does not link.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+struct ctmod_ctx;
+
+struct ctmod_dl_sym {
+	const char *name;
+	void **fn;
+};
+/* { "archive_read_new", &sym_archive_read_new } from the function's name */
+/* clang-format off */
+#define CTMOD_DL_SYM(name) {#name, (void **)&sym_##name}
+/* clang-format on */
+
+struct ctmod_dl {
+	const char *soname;  /* "libcurl.so.4" */
+	const char *package; /* the Debian package that ships it: "libcurl4" */
+	const struct ctmod_dl_sym *syms;
+	size_t n_syms;
+	/* the rest is the loader's */
+	pthread_mutex_t lock;
+	atomic_int state; /* 0 not tried yet, 1 loaded, -1 cannot be loaded */
+	void *handle;
+	char error[256];
+};
+#define CTMOD_DL_INIT(so, pkg, table)                                                              \
+	{                                                                                          \
+		.soname = (so), .package = (pkg), .syms = (table),                                 \
+		.n_syms = sizeof(table) / sizeof((table)[0]), .lock = PTHREAD_MUTEX_INITIALIZER,   \
+	}
+
+/* libcurl.so.4 (lib/dl-curl.c) and libarchive.so.13 (lib/dl-archive.c) */
+extern struct ctmod_dl ctmod_dl_curl;
+extern struct ctmod_dl ctmod_dl_archive;
+
+/*
+ * Open DL and resolve all its symbols, the first time only; 0, or -ELIBACC
+ * when the library or one of its symbols is missing.  Thread-safe.
+ */
+int ctmod_dl_open(struct ctmod_dl *dl);
+
+/* Why DL cannot be loaded (dlerror()'s words, one line), or NULL. */
+const char *ctmod_dl_error(struct ctmod_dl *dl);
+
+/*
+ * When DL cannot be loaded: record "WHAT: cannot load SONAME: why" with the
+ * hint to install its package, and return -ELIBACC; otherwise return 0 and
+ * record nothing, so the caller goes on to its own error.
+ */
+int ctmod_dl_fail(struct ctmod_ctx *ctx, struct ctmod_dl *dl, const char *what);
