@@ -408,7 +408,10 @@ int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fe
 		if (!f->path)
 			return -ENOMEM;
 	} else {
-		f->path = strdup(source);
+		/* absolute: the archive is opened after a chdir into the staging dir */
+		f->path = realpath(source, NULL);
+		if (!f->path && errno != ENOMEM)
+			f->path = strdup(source); /* stat() below says what is wrong */
 		if (!f->path)
 			return -ENOMEM;
 	}

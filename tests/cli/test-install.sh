@@ -82,6 +82,13 @@ ctmod --root "$R3" install "$KBUILD" "$HDR" "$COMMON"
 expect "local paths (any order, root created): install" 0
 check "local paths: same tree" test "$(image_sum "$R3")" = "$WANT"
 check "local paths: build link resolves" headers_ok "$R3"
+R3b=$T_TMP/r-relpath
+cd "$DEBS" || exit 1
+ctmod --root "$R3b" install "$(basename "$KBUILD")" "$(basename "$HDR")" "$(basename "$COMMON")"
+cd - >/dev/null || exit 1
+expect "relative paths: install" 0
+check "relative paths: same tree" test "$(image_sum "$R3b")" = "$WANT"
+rm -rf "$R3b"
 
 R4=$T_TMP/r-redir
 mkdir "$R4"
