@@ -176,37 +176,50 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct strbuf sb;
-	strbuf_init(&sb);
-	char tmp[65536];
-	for (;;) {
-		ssize_t n = read(fd, tmp, sizeof(tmp));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = -errno;
-			close(fd);
-			strbuf_release(&sb);
-			return e;
+	/* read straight into a buffer of the file's size (modules.alias is
+	 * megabytes, read by every lookup); /proc files say 0 and grow */
+	struct stat st;
+	size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+	                 ? (size_t)st.st_size + 1
+	                 : 4096;
+	if (cap > max + 1)
+		cap = max + 2; /* enough to see that it is too big */
+	size_t n = 0;
+	char *buf = malloc(cap);
+	int r = buf ? 0 : -ENOMEM;
+	while (r == 0) {
+		if (n + 1 == cap) {
+			size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+			char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
+			if (!nb) {
+				r = ncap > cap ? -ENOMEM : -EFBIG;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
 		}
-		if (n == 0)
+		ssize_t got = read(fd, buf + n, cap - 1 - n);
+		if (got < 0) {
+			if (errno != EINTR)
+				r = -errno;
+			continue;
+		}
+		if (got == 0)
 			break;
-		if (sb.len + (size_t)n > max) {
-			close(fd);
-			strbuf_release(&sb);
-			return -EFBIG;
-		}
-		if (strbuf_putn(&sb, tmp, (size_t)n) < 0) {
-			close(fd);
-			strbuf_release(&sb);
-			return -ENOMEM;
-		}
+		n += (size_t)got;
+		if (n > max)
+			r = -EFBIG;
 	}
 	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[n] = '\0';
 	if (len)
-		*len = sb.len;
-	*out = strbuf_steal(&sb);
-	return *out ? 0 : -ENOMEM;
+		*len = n;
+	*out = buf;
+	return 0;
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)

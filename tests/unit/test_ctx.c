@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "util.h"
@@ -122,14 +123,42 @@ static void test_atomic_write(void **state)
 	assert_int_equal(rm_rf(dir), 0);
 }
 
+/* read_file sizes its buffer from fstat: the limit holds at the byte, and
+ * files that report no size (procfs) are read whole all the same */
+static void test_read_file_sizes(void **state)
+{
+	(void)state;
+	char p[] = "/tmp/ctmod-unit-read.XXXXXX";
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	char big[10000];
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	close(fd);
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(read_file(p, sizeof(big), &data, &len), 0);
+	assert_int_equal(len, sizeof(big));
+	assert_int_equal(data[len], '\0');
+	assert_memory_equal(data, big, sizeof(big));
+	free(data);
+	assert_int_equal(read_file(p, sizeof(big) - 1, &data, &len), -EFBIG);
+	assert_int_equal(read_file(p, 1, &data, &len), -EFBIG);
+	unlink(p);
+	/* st_size 0: grows past its first 4 KiB guess */
+	assert_int_equal(read_file("/proc/self/maps", 1 << 20, &data, &len), 0);
+	assert_true(len > 0 && strlen(data) == len);
+	free(data);
+	assert_int_equal(read_file("/proc/self/maps", 10, &data, &len), -EFBIG);
+	assert_int_equal(read_file("/nonexistent/ctmod", 10, &data, &len), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_path_under_root),
-		cmocka_unit_test(test_kver_detection),
-		cmocka_unit_test(test_fail_records),
-		cmocka_unit_test(test_modnames),
-		cmocka_unit_test(test_atomic_write),
+	    cmocka_unit_test(test_path_under_root), cmocka_unit_test(test_kver_detection),
+	    cmocka_unit_test(test_fail_records),    cmocka_unit_test(test_modnames),
+	    cmocka_unit_test(test_atomic_write),    cmocka_unit_test(test_read_file_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
