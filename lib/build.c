@@ -1228,6 +1228,11 @@ static void remove_stale_stages(struct ctmod_ctx *ctx, const char *root)
 	strv_release(&stale);
 }
 
+/* --install swaps ROOT/lib/modules/KVER whole: it cannot be a mount point */
+#define MOUNT_HINT                                                                                 \
+	"ROOT/lib/modules/KVER is a mount point of its own: mount ROOT/lib/modules as a whole "    \
+	"(-v /lib/modules:/lib/modules)"
+
 /*
  * ROOT/lib/modules/KVER copied as STAGE/lib/modules/KVER (STAGE made next to
  * it, in ROOT/lib/modules): directories made, the modules hard-linked, the
@@ -1272,8 +1277,9 @@ static int stage_kernel(struct ctmod_ctx *ctx, const char *root, const char *kve
 	if (b >= 0)
 		close(b);
 	if (r < 0) {
-		r = ctmod_fail(ctx, r, hint, "install: cannot stage %s in %s: %s", live, *stage,
-		               strerror(-r));
+		/* the copy is made of hard links: KVER must share its parent's file system */
+		r = ctmod_fail(ctx, r, r == -EXDEV ? MOUNT_HINT : hint,
+		               "install: cannot stage %s in %s: %s", live, *stage, strerror(-r));
 		goto fail;
 	}
 	return 0;
@@ -1357,10 +1363,16 @@ static int commit_kernel(struct ctmod_ctx *ctx, const char *root, const char *kv
 		goto out;
 	}
 	r = 0;
-	if (renameat2(AT_FDCWD, farm, AT_FDCWD, live, RENAME_EXCHANGE) < 0)
-		r = ctmod_fail(ctx, -errno,
-		               "the file system must support renameat2(RENAME_EXCHANGE)",
-		               "install: cannot put %s in place: %m; nothing was installed", live);
+	if (renameat2(AT_FDCWD, farm, AT_FDCWD, live, RENAME_EXCHANGE) < 0) {
+		int e = -errno;
+		/* EBUSY: KVER is a mount point of its own; EINVAL: no RENAME_EXCHANGE */
+		r = ctmod_fail(ctx, e,
+		               e == -EBUSY || e == -EXDEV
+		                   ? MOUNT_HINT
+		                   : "the file system must support renameat2(RENAME_EXCHANGE)",
+		               "install: cannot put %s in place: %s; nothing was installed", live,
+		               strerror(-e));
+	}
 out:
 	if (snap)
 		rm_rf(snap); /* what was there before, or what never went in */
