@@ -873,9 +873,11 @@ static void collect(struct build_job *j, int fd)
 	strbuf_release(&sb);
 }
 
+/* start j in run[s]; the child frees its copy of run, which it never uses */
 static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *root,
-                     struct build_job *j, struct running *slot)
+                     struct build_job *j, struct running *run, size_t s)
 {
+	struct running *slot = &run[s];
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
@@ -887,6 +889,7 @@ static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *ro
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		free(run);
 		int r = child_build(ctx, o, root, j, pfd[1]);
 		if (r < 0) {
 			char m[1024];
@@ -1044,7 +1047,7 @@ static int run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_pl
 				size_t s = 0;
 				while (run[s].job)
 					s++;
-				if ((r = start_job(ctx, o, plan->root, j, &run[s])) < 0) {
+				if ((r = start_job(ctx, o, plan->root, j, run, s)) < 0) {
 					if (token && write(jp[1], "+", 1) != 1)
 						r = -EIO;
 					goto out;
