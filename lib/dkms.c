@@ -225,7 +225,7 @@ static char *dup_nonempty(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-#define ERE_MAX_COST 16384
+#define ERE_MAX_COST 4096
 
 /* a + b and a * b, saturating just above the limit */
 static size_t cost_add(size_t a, size_t b)
@@ -238,49 +238,69 @@ static size_t cost_mul(size_t a, size_t b)
 	return a && b > ERE_MAX_COST / a ? ERE_MAX_COST + 1 : a * b;
 }
 
-/* the operand (of cost last) repeated k times */
-static void cost_repeat(size_t *cur, size_t *last, size_t k)
-{
-	*cur = cost_add(*cur, cost_mul(*last, k ? k - 1 : 0));
-	*last = cost_mul(*last, k);
-}
-
 /*
- * About how many nodes glibc's regcomp() makes of an ERE.  It copies the
- * operand of '+' (x x*) and of {m,n} (n copies), so stacked repetitions
- * grow exponentially: "0+++...+" of 40 bytes, or "((0+)+)+...", takes
- * gigabytes and seconds to compile (bash's [[ =~ ]] would hang on it too).
+ * About how many nodes glibc's regcomp() makes of an ERE, or more than
+ * ERE_MAX_COST for one it would take too long or too much memory over.
+ * It copies the operand of '+' (x x*) and of {m,n} (n copies), so stacked
+ * repetitions grow exponentially ("0+++...+" of 40 bytes takes gigabytes),
+ * and repeating an operand that can match the empty string ("a*+",
+ * "(x|)+", "a*{0,5}{3,}{3,}") makes its epsilon closures explode even when
+ * the nodes are few: that is refused outright, as are back-references.
+ * bash's [[ =~ ]] would hang or crash on these too.
  */
 static size_t ere_cost(const char *re)
 {
-	size_t stack[32], depth = 0, cur = 0, last = 0; /* last: the operand so far */
+	struct {
+		size_t cur;
+		bool seq_null, alt_null;
+	} stack[32];
+	size_t depth = 0, cur = 0, last = 0; /* last: the cost of the operand */
+	/* whether "" matches: the operand, the branch before it, the branch
+	 * with it, one of the branches before this one */
+	bool last_null = true, seq_prev = true, seq_null = true, alt_null = false;
 	for (const char *p = re; *p && cur <= ERE_MAX_COST; p++) {
-		size_t atom = 1;
+		size_t atom = 1, copies = 0;
+		bool null = false, opt = false;
 		switch (*p) {
 		case '(':
 			if (depth == ARRAY_SIZE(stack))
 				return ERE_MAX_COST + 1;
-			stack[depth++] = cur;
+			stack[depth].cur = cur;
+			stack[depth].seq_null = seq_null;
+			stack[depth].alt_null = alt_null;
+			depth++;
 			cur = last = 0;
+			last_null = seq_prev = seq_null = true;
+			alt_null = false;
 			continue;
 		case ')':
-			if (depth) {
-				atom = cost_add(cur, 1);
-				cur = stack[--depth];
-			}
+			if (!depth)
+				break;
+			atom = cost_add(cur, 1);
+			null = alt_null || seq_null;
+			depth--;
+			cur = stack[depth].cur;
+			seq_null = stack[depth].seq_null;
+			alt_null = stack[depth].alt_null;
 			break;
 		case '|':
 			cur = cost_add(cur, 1);
+			alt_null = alt_null || seq_null;
 			last = 0;
+			last_null = seq_prev = seq_null = true;
 			continue;
+		case '^':
+		case '$':
+			null = true;
+			break;
 		case '*':
 		case '?':
-			cur = cost_add(cur, 1);
-			last = cost_add(last, 1);
-			continue;
+			copies = 1;
+			opt = true;
+			break;
 		case '+':
-			cost_repeat(&cur, &last, 2);
-			continue;
+			copies = 2;
+			break;
 		case '{': {
 			if (!isdigit((unsigned char)p[1]))
 				break; /* a literal '{' */
@@ -294,9 +314,10 @@ static size_t ere_cost(const char *re)
 			}
 			if (*e != '}')
 				break;
-			cost_repeat(&cur, &last, n > m ? n : m);
+			copies = n > m ? n : m ? m : 1;
+			opt = m == 0;
 			p = e;
-			continue;
+			break;
 		}
 		case '[': /* a bracket expression is one atom */
 			p += p[1] == '^';
@@ -314,15 +335,31 @@ static size_t ere_cost(const char *re)
 				p++;
 			break;
 		case '\\':
+			/* a back-reference is no ERE (a GNU extension), and
+			 * "(|)(\1\1)*" overflows glibc's stack in regexec() */
+			if (p[1] >= '1' && p[1] <= '9')
+				return ERE_MAX_COST + 1;
 			if (p[1])
 				p++;
 			break;
 		}
+		if (copies) {
+			if (copies > 1 && last && last_null)
+				return ERE_MAX_COST + 1;
+			cur = cost_add(cur, cost_add(cost_mul(last, copies - 1), 1));
+			last = cost_add(cost_mul(last, copies), 1);
+			last_null = last_null || opt;
+			seq_null = seq_prev && last_null;
+			continue;
+		}
 		cur = cost_add(cur, atom);
 		last = atom;
+		last_null = null;
+		seq_prev = seq_null;
+		seq_null = seq_prev && null;
 	}
 	while (depth)
-		cur = cost_add(cur, stack[--depth]);
+		cur = cost_add(cur, stack[--depth].cur);
 	return cur;
 }
 

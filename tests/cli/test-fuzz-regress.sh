@@ -11,8 +11,8 @@
 # fuzz_dkms: the input is the records bash prints for a dkms.conf (name,
 # index, value, NUL-separated); they are written back as a dkms.conf, which
 # ctmod build evaluates and checks against BUILD_EXCLUSIVE_* in a root with
-# stub headers.  It must end as ctmod may end, and in little memory (a
-# regex that regcomp() would blow up to gigabytes is refused first).
+# stub headers.  It must end as ctmod may end, soon and in little memory
+# (a regex that regcomp() would blow up is refused first).
 #
 # fuzz_kmsg: the input is a kernel log, read by diagnose --dmesg (an
 # undefined-behaviour report aborts a SAN=1 build).
@@ -49,10 +49,12 @@ EOF
 }
 
 # ok_status WHAT: the last run ended as ctmod may end (0, 1 or 2), without a
-# sanitizer report (a SAN=1 build exits 1 on undefined behaviour)
+# sanitizer report (a SAN=1 build exits 1 on undefined behaviour) and without
+# a build child killed by a signal
 ok_status() {
-	if printf '%s\n' "$ERR" | grep -q -e 'runtime error:' -e 'ERROR: [A-Za-z]*Sanitizer'; then
-		fail "$1 (sanitizer report)"
+	if printf '%s\n' "$ERR" | grep -q -e 'runtime error:' -e 'ERROR: [A-Za-z]*Sanitizer' \
+		-e 'the build process died'; then
+		fail "$1 (sanitizer report or crash)"
 		show
 		return
 	fi
@@ -131,7 +133,7 @@ for f in "$TOP"/tests/data/fuzz-regress/fuzz_dkms/*; do
 	: >"$root/lib/modules/$DKV/build/Makefile"
 	nv=$(dkms_conf "$f" "$root") || { fail "fuzz_dkms $case: dkms.conf"; continue; }
 	if [ -x /usr/bin/time ] && [ -z "${CTMOD_VALGRIND:-}" ]; then
-		run capped /usr/bin/time -f %M -o "$T_TMP/rss" "$CTMOD_BIN" --root "$root" -S "$DKV" build "$nv"
+		run capped timeout 120 /usr/bin/time -f %M -o "$T_TMP/rss" "$CTMOD_BIN" --root "$root" -S "$DKV" build "$nv"
 		ok_status "fuzz_dkms $case: build $nv"
 		rss=$(tail -n1 "$T_TMP/rss")
 		check "fuzz_dkms $case: build in under 256 MB (${rss} kB)" test "$rss" -lt 262144
