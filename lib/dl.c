@@ -21,6 +21,9 @@ static void set_error(struct ctmod_dl *dl, const char *why)
 	for (char *p = dl->error; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	/* glibc frees its message buffer at the next dlerror(): now, since the
+	 * text is copied (LeakSanitizer reports it otherwise) */
+	(void)dlerror();
 }
 
 static int load(struct ctmod_dl *dl)

@@ -114,7 +114,7 @@ echo "  (install takes $DUR ms here; $NK kills between 5 and $DUR ms, and one as
 # middle of the move; the next ctmod install (here one that changes nothing
 # in the image) completes such a move first.  Then a normal install.
 has() { for f in "$@"; do [ -e "$f" ] && return 0; done; return 1; }
-old=0 new=0 mid=0 bad=0 left=0
+old=0 new=0 mid=0 bad=0 left=0 completed=0
 for pt in $(delays $NK 5 "$DUR") commit; do
 	R=$W/r-kill
 	rm -rf "$R"
@@ -143,7 +143,9 @@ for pt in $(delays $NK 5 "$DUR") commit; do
 	l=$(leftovers "$R" | wc -l)
 	[ "$l" -gt 0 ] && left=$((left + 1))
 	then=
-	if [ $st = mid ]; then
+	# killed mid-move, or after the commit mark but before the first rename
+	# (the root still old): the next run must complete the move either way
+	if [ $st = mid ] || has "$R"/.ctmod-install.*/commit; then
 		ctmod --root "$R" install "$W/probe.tar"
 		s2=$(img_sum "$R")
 		then="; after the next run: $([ "$s2" = "$AFTER" ] && echo new || echo HALF)"
@@ -151,6 +153,8 @@ for pt in $(delays $NK 5 "$DUR") commit; do
 			bad=$((bad + 1))
 			show
 			leftovers "$R" | head -5
+		else
+			completed=$((completed + 1))
 		fi
 	fi
 	echo "    kill $what (status $KRC): right after: $st, $l leftovers$then"
@@ -166,7 +170,7 @@ echo "  (right after the kill: $old old, $new new, $mid in the middle of the mov
 check "install killed at $((NK + 1)) points: the previous or the new state once the next run has completed a move, never half; a normal install then succeeds and leaves nothing" \
 	test "$bad" = 0
 check "install killed: kills came while it was staging (old state)" test "$old" -gt 0
-check "install killed as the move began: in the middle of it, completed by the next run" test "$mid" -gt 0
+check "install killed once its move was committed: completed by the next run ($completed)" test "$completed" -gt 0
 
 took "install kills done"
 
