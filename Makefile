@@ -21,7 +21,7 @@ endif
 # a fresh machine: install what is missing first (scripts/deps)
 HAVE_PKGS := $(shell pkg-config --exists $(PKGS) $(DL_PKGS) cmocka 2>/dev/null && echo yes)
 ifneq ($(HAVE_PKGS),yes)
-ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
+ifeq ($(filter deps clean format format-check,$(MAKECMDGOALS)),)
 $(info ctmod: build dependencies missing, running scripts/deps)
 DEPS_RESULT := $(shell ./scripts/deps >&2 && echo ok)
 ifneq ($(DEPS_RESULT),ok)
@@ -141,12 +141,18 @@ install: all
 deps:
 	./scripts/deps
 
+FORMAT_SRC = $(wildcard lib/*.[ch] cmd/*.[ch] shared/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/vm/*.c)
+
 format:
-	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i $(FORMAT_SRC)
+
+# run by .ci/run: any file that clang-format would change fails the build
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all check check-unit check-cli check-vm check-valgrind check-unit-run check-cli-run check-vm-run \
-	demo bench fuzz fuzz-build install deps format clean
+	demo bench fuzz fuzz-build install deps format format-check clean
 .SECONDARY:

@@ -13,7 +13,7 @@ int cli_error(struct cli *cli, int r)
 	if (r >= 0 && !msg)
 		return EXIT_OK;
 	fprintf(stderr, "ctmod: %s%s%s%s%s\n", cli->cmd ? cli->cmd : "", cli->cmd ? ": " : "",
-		msg ? msg : "failed", hint ? ": " : "", hint ? hint : "");
+	        msg ? msg : "failed", hint ? ": " : "", hint ? hint : "");
 	return cls == CTMOD_ERR_BAD_INPUT ? EXIT_USAGE : EXIT_FAILED;
 }
 
@@ -54,7 +54,7 @@ void cli_verbose(struct cli *cli, const char *fmt, ...)
 void cli_json_print(struct json_object *doc)
 {
 	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE));
+	                                             JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);
 }
 
@@ -67,4 +67,7 @@ const char *cli_color_on(const struct cli *cli, const char *sgr)
 	return buf;
 }
 
-const char *cli_color_off(const struct cli *cli) { return cli->color ? "\033[0m" : ""; }
+const char *cli_color_off(const struct cli *cli)
+{
+	return cli->color ? "\033[0m" : "";
+}

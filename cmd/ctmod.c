@@ -18,27 +18,27 @@
 #endif
 
 static const struct ctmod_cmd *const commands[] = {
-	&cmd_install, &cmd_build, &cmd_status, &cmd_load,
-	&cmd_deps,    &cmd_autoload, &cmd_diagnose, &cmd_gate,
+    &cmd_install, &cmd_build,    &cmd_status,   &cmd_load,
+    &cmd_deps,    &cmd_autoload, &cmd_diagnose, &cmd_gate,
 };
 
 static const char global_help[] =
-	"Usage: ctmod [GLOBAL] COMMAND [ARGS]\n"
-	"\n"
-	"Kernel modules for container hosts: headers, DKMS builds, loading with\n"
-	"dependencies, boot-time lists, on-demand loading for containers, diagnosis.\n"
-	"\n"
-	"Global options:\n"
-	"  -d, --root DIR        operate on the system image under DIR (default /)\n"
-	"  -S, --kernel KVER     kernel release (default: the running one)\n"
-	"  -v, --verbose         say more (repeat for debug output)\n"
-	"  -q, --quiet           say only errors\n"
-	"      --json            one JSON document on stdout\n"
-	"      --color=WHEN      auto, always or never\n"
-	"  -h, --help            this help; 'ctmod help COMMAND' for a command\n"
-	"      --version         print the version\n"
-	"\n"
-	"Commands:\n";
+    "Usage: ctmod [GLOBAL] COMMAND [ARGS]\n"
+    "\n"
+    "Kernel modules for container hosts: headers, DKMS builds, loading with\n"
+    "dependencies, boot-time lists, on-demand loading for containers, diagnosis.\n"
+    "\n"
+    "Global options:\n"
+    "  -d, --root DIR        operate on the system image under DIR (default /)\n"
+    "  -S, --kernel KVER     kernel release (default: the running one)\n"
+    "  -v, --verbose         say more (repeat for debug output)\n"
+    "  -q, --quiet           say only errors\n"
+    "      --json            one JSON document on stdout\n"
+    "      --color=WHEN      auto, always or never\n"
+    "  -h, --help            this help; 'ctmod help COMMAND' for a command\n"
+    "      --version         print the version\n"
+    "\n"
+    "Commands:\n";
 
 static void print_help(FILE *out)
 {
@@ -75,7 +75,9 @@ static const char *nearest_command(const char *name)
 static void log_stderr(void *data, int prio, const char *fmt, va_list ap)
 {
 	(void)data;
-	const char *tag = prio <= CTMOD_LOG_ERR ? "error: " : prio <= CTMOD_LOG_WARNING ? "warning: " : "";
+	const char *tag = prio <= CTMOD_LOG_ERR       ? "error: "
+	                  : prio <= CTMOD_LOG_WARNING ? "warning: "
+	                                              : "";
 	fprintf(stderr, "ctmod: %s", tag);
 	vfprintf(stderr, fmt, ap);
 	size_t n = strlen(fmt);
@@ -94,7 +96,8 @@ static int help_command(struct cli *cli, int argc, char **argv)
 		const char *near = nearest_command(argv[1]);
 		cli->cmd = "help";
 		if (near)
-			return cli_usage(cli, "no such command '%s'; did you mean '%s'?", argv[1], near);
+			return cli_usage(cli, "no such command '%s'; did you mean '%s'?", argv[1],
+			                 near);
 		return cli_usage(cli, "no such command '%s'", argv[1]);
 	}
 	fputs(c->usage, stdout);
@@ -139,16 +142,16 @@ int main(int argc, char **argv)
 
 	enum { OPT_JSON = 256, OPT_COLOR, OPT_VERSION };
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'd'},
-		{"kernel", required_argument, NULL, 'S'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"color", optional_argument, NULL, OPT_COLOR},
-		{"colour", optional_argument, NULL, OPT_COLOR},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{0},
+	    {"root", required_argument, NULL, 'd'},
+	    {"kernel", required_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"color", optional_argument, NULL, OPT_COLOR},
+	    {"colour", optional_argument, NULL, OPT_COLOR},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {0},
 	};
 	opterr = 0;
 	int c;
@@ -208,7 +211,8 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		const char *near = nearest_command(cargv[0]);
 		if (near)
-			return cli_usage(&cli, "unknown command '%s'; did you mean '%s'?", cargv[0], near);
+			return cli_usage(&cli, "unknown command '%s'; did you mean '%s'?", cargv[0],
+			                 near);
 		return cli_usage(&cli, "unknown command '%s'", cargv[0]);
 	}
 	int r = setup_ctx(&cli);

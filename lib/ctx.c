@@ -63,8 +63,14 @@ void ctmod_ctx_set_log(struct ctmod_ctx *ctx, ctmod_log_fn fn, void *data)
 	ctx->log_data = data;
 }
 
-void ctmod_ctx_set_log_level(struct ctmod_ctx *ctx, int level) { ctx->log_level = level; }
-int ctmod_ctx_log_level(const struct ctmod_ctx *ctx) { return ctx->log_level; }
+void ctmod_ctx_set_log_level(struct ctmod_ctx *ctx, int level)
+{
+	ctx->log_level = level;
+}
+int ctmod_ctx_log_level(const struct ctmod_ctx *ctx)
+{
+	return ctx->log_level;
+}
 
 void ctmod_log(struct ctmod_ctx *ctx, int prio, const char *fmt, ...)
 {
@@ -76,8 +82,14 @@ void ctmod_log(struct ctmod_ctx *ctx, int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *ctmod_ctx_root(const struct ctmod_ctx *ctx) { return ctx->root; }
-bool ctmod_ctx_has_root(const struct ctmod_ctx *ctx) { return ctx->root[0] != '\0'; }
+const char *ctmod_ctx_root(const struct ctmod_ctx *ctx)
+{
+	return ctx->root;
+}
+bool ctmod_ctx_has_root(const struct ctmod_ctx *ctx)
+{
+	return ctx->root[0] != '\0';
+}
 
 const char *ctmod_running_kver(void)
 {
@@ -107,8 +119,8 @@ char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
 	if (r < 0)
 		return NULL;
 	strbuf_init(&sb);
-	if (strbuf_puts(&sb, ctx->root) < 0 ||
-	    (tail[0] != '/' && strbuf_putc(&sb, '/') < 0) || strbuf_puts(&sb, tail) < 0) {
+	if (strbuf_puts(&sb, ctx->root) < 0 || (tail[0] != '/' && strbuf_putc(&sb, '/') < 0) ||
+	    strbuf_puts(&sb, tail) < 0) {
 		free(tail);
 		strbuf_release(&sb);
 		return NULL;
@@ -163,8 +175,8 @@ static int detect_kver(struct ctmod_ctx *ctx)
 		for (size_t i = 0; i < found.n; i++)
 			strbuf_printf(&sb, "%s%s", i ? ", " : "", found.v[i]);
 		r = ctmod_fail_input(ctx, -EINVAL, "name one with --kernel KVER",
-				     "%s/lib/modules holds several kernels (%s)", ctx->root,
-				     strbuf_str(&sb));
+		                     "%s/lib/modules holds several kernels (%s)", ctx->root,
+		                     strbuf_str(&sb));
 		strbuf_release(&sb);
 	}
 	strv_release(&found);
@@ -183,7 +195,7 @@ int ctmod_ctx_kver(struct ctmod_ctx *ctx, const char **kver)
 }
 
 static void kmod_log_cb(void *data, int priority, const char *file, int line, const char *fn,
-			const char *format, va_list args)
+                        const char *format, va_list args)
 {
 	struct ctmod_ctx *ctx = data;
 	(void)file;
@@ -208,8 +220,8 @@ struct kmod_ctx *ctmod_ctx_kmod(struct ctmod_ctx *ctx)
 
 	/* kmod's own config search path, moved under the root */
 	static const char *const conf[] = {"/etc/modprobe.d", "/run/modprobe.d",
-					   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-					   "/lib/modprobe.d"};
+	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+	                                   "/lib/modprobe.d"};
 	char *paths[ARRAY_SIZE(conf) + 1] = {0};
 	for (size_t i = 0; i < ARRAY_SIZE(conf); i++) {
 		paths[i] = ctmod_path(ctx, "%s", conf[i]);
@@ -228,7 +240,7 @@ out:
 }
 
 static int vfail(struct ctmod_ctx *ctx, enum ctmod_err_class cls, int err, const char *hint,
-		 const char *fmt, va_list ap)
+                 const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 	if (vasprintf(&msg, fmt, ap) < 0)
@@ -260,9 +272,18 @@ int ctmod_fail_input(struct ctmod_ctx *ctx, int err, const char *hint, const cha
 	return r;
 }
 
-const char *ctmod_ctx_error(const struct ctmod_ctx *ctx) { return ctx->err; }
-const char *ctmod_ctx_hint(const struct ctmod_ctx *ctx) { return ctx->hint; }
-enum ctmod_err_class ctmod_ctx_err_class(const struct ctmod_ctx *ctx) { return ctx->err_class; }
+const char *ctmod_ctx_error(const struct ctmod_ctx *ctx)
+{
+	return ctx->err;
+}
+const char *ctmod_ctx_hint(const struct ctmod_ctx *ctx)
+{
+	return ctx->hint;
+}
+enum ctmod_err_class ctmod_ctx_err_class(const struct ctmod_ctx *ctx)
+{
+	return ctx->err_class;
+}
 
 void ctmod_ctx_clear_error(struct ctmod_ctx *ctx)
 {

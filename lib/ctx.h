@@ -28,7 +28,7 @@ enum ctmod_log_prio {
 /* What kind of failure the last error was: cmd/ maps it to the exit code. */
 enum ctmod_err_class {
 	CTMOD_ERR_NONE = 0,
-	CTMOD_ERR_FAILED = 1,	 /* the operation failed: exit 1 */
+	CTMOD_ERR_FAILED = 1,    /* the operation failed: exit 1 */
 	CTMOD_ERR_BAD_INPUT = 2, /* bad usage or malformed input: exit 2 */
 };
 
@@ -43,12 +43,12 @@ void ctmod_ctx_set_log(struct ctmod_ctx *ctx, ctmod_log_fn fn, void *data);
 void ctmod_ctx_set_log_level(struct ctmod_ctx *ctx, int level);
 int ctmod_ctx_log_level(const struct ctmod_ctx *ctx);
 void ctmod_log(struct ctmod_ctx *ctx, int prio, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
-#define ERR(ctx, ...) ctmod_log(ctx, CTMOD_LOG_ERR, __VA_ARGS__)
+#define ERR(ctx, ...)  ctmod_log(ctx, CTMOD_LOG_ERR, __VA_ARGS__)
 #define WARN(ctx, ...) ctmod_log(ctx, CTMOD_LOG_WARNING, __VA_ARGS__)
 #define INFO(ctx, ...) ctmod_log(ctx, CTMOD_LOG_INFO, __VA_ARGS__)
-#define DBG(ctx, ...) ctmod_log(ctx, CTMOD_LOG_DEBUG, __VA_ARGS__)
+#define DBG(ctx, ...)  ctmod_log(ctx, CTMOD_LOG_DEBUG, __VA_ARGS__)
 
 /* The root as given, without trailing slash; "" for the running system. */
 const char *ctmod_ctx_root(const struct ctmod_ctx *ctx);
@@ -69,7 +69,7 @@ const char *ctmod_arch(void);
  * absolute path: ctmod_path(ctx, "/lib/modules/%s", kver).
  */
 char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * The libkmod context for ROOT/lib/modules/KVER, created on first use with
@@ -84,10 +84,10 @@ struct kmod_ctx *ctmod_ctx_kmod(struct ctmod_ctx *ctx);
  * hint may be NULL.
  */
 int ctmod_fail(struct ctmod_ctx *ctx, int err, const char *hint, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Same, marked as bad input (malformed file, bad name): exit status 2. */
 int ctmod_fail_input(struct ctmod_ctx *ctx, int err, const char *hint, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 const char *ctmod_ctx_error(const struct ctmod_ctx *ctx);
 const char *ctmod_ctx_hint(const struct ctmod_ctx *ctx);
 enum ctmod_err_class ctmod_ctx_err_class(const struct ctmod_ctx *ctx);

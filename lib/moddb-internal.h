@@ -132,7 +132,7 @@ int path_to_modname(const char *path, char *out, size_t outsz);
 int moddb_parse_dep(struct ctmod_moddb *db, const char *file, char *buf);
 /* the matches of NAME (normalized) in a modules.alias-format file, in libkmod's order */
 int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name,
-		     struct alias_match **out, size_t *n);
+                     struct alias_match **out, size_t *n);
 int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf);
 int moddb_parse_builtin_modinfo(struct ctmod_moddb *db, const char *buf, size_t len);
 int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf);

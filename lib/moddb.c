@@ -1014,7 +1014,7 @@ static int cmp_match_prio(const void *a, const void *b)
  * is checked, so a malformed one is reported wherever it is.
  */
 int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name,
-		     struct alias_match **out, size_t *n)
+                     struct alias_match **out, size_t *n)
 {
 	size_t cap = 0, lineno = 0;
 	int r;
@@ -1033,7 +1033,8 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 			continue;
 		/* "alias PATTERN MODULE": the keyword is checked on every line,
 		 * the rest only where the pattern can match */
-		if (le - line < 6 || memcmp(line, "alias", 5) != 0 || (line[5] != ' ' && line[5] != '\t'))
+		if (le - line < 6 || memcmp(line, "alias", 5) != 0 ||
+		    (line[5] != ' ' && line[5] != '\t'))
 			goto malformed;
 		const char *pat = line + 6;
 		while (pat < le && (*pat == ' ' || *pat == '\t'))
@@ -1073,7 +1074,8 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 			char buf[PATH_MAX], norm[PATH_MAX];
 			memcpy(buf, pat, pl);
 			buf[pl] = '\0';
-			if (alias_normalize(buf, norm, sizeof(norm)) < 0 || fnmatch(norm, name, 0) != 0)
+			if (alias_normalize(buf, norm, sizeof(norm)) < 0 ||
+			    fnmatch(norm, name, 0) != 0)
 				continue;
 		}
 		const char *tok[3] = {line, pat, mod};
@@ -1092,8 +1094,8 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 		m->modname[tl[2]] = '\0';
 		underscores(m->modname);
 		struct hent *e = hmap_find(&db->modidx, m->modname);
-		m->prio = e && db->mods[e->val].has_line ? db->mods[e->val].order
-							 : SIZE_MAX / 2 + lineno;
+		m->prio =
+		    e && db->mods[e->val].has_line ? db->mods[e->val].order : SIZE_MAX / 2 + lineno;
 		m->seq = lineno;
 	}
 	if (*n > 1)
@@ -1110,7 +1112,7 @@ fail:
 }
 
 static int lookup_rawfile(struct ctmod_moddb *db, struct rawfile *f, const char *name,
-			  struct objlist *l)
+                          struct objlist *l)
 {
 	struct alias_match *m;
 	size_t n;

@@ -19,8 +19,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dropcap CMD...\n");
 		return 2;
 	}
-	if (prctl(PR_CAPBSET_DROP, CAP_SYS_MODULE, 0, 0, 0) < 0 ||
-	    syscall(SYS_capget, &h, d) < 0) {
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_MODULE, 0, 0, 0) < 0 || syscall(SYS_capget, &h, d) < 0) {
 		perror("dropcap");
 		return 1;
 	}
