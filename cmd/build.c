@@ -91,7 +91,7 @@ static const char *result_word(const struct build_job *j, bool install)
 	case BUILD_OK:
 		return install ? "installed" : "built";
 	default:
-		return build_state_name(j->state);
+		return ctmod_build_state_name(j->state);
 	}
 }
 
@@ -194,21 +194,21 @@ static int run(struct cli *cli, int argc, char **argv)
 	strv_init(&srcs);
 	int rc = EXIT_OK;
 	if (kernel && strcmp(kernel, "all") == 0) {
-		if ((r = build_kernels(ctx, &kvers)) < 0)
+		if ((r = ctmod_build_kernels(ctx, &kvers)) < 0)
 			goto err;
 	} else {
 		const char *kv;
 		if ((r = ctmod_ctx_kver(ctx, &kv)) < 0)
 			goto err;
-		if (!o.uninstall && (r = build_check_headers(ctx, kv)) < 0)
+		if (!o.uninstall && (r = ctmod_build_check_headers(ctx, kv)) < 0)
 			goto err;
 		strv_push(&kvers, kv);
 	}
-	if (all && (r = build_autoinstall_sources(ctx, kvers.v[0], &srcs)) < 0)
+	if (all && (r = ctmod_build_autoinstall_sources(ctx, kvers.v[0], &srcs)) < 0)
 		goto err;
 	for (int i = optind; i < argc; i++) {
 		char *src;
-		if ((r = build_find_source(ctx, argv[i], &src)) < 0)
+		if ((r = ctmod_build_find_source(ctx, argv[i], &src)) < 0)
 			goto err;
 		if (!strv_contains(&srcs, src))
 			strv_push_take(&srcs, src);
@@ -221,7 +221,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		         ctmod_ctx_root(ctx));
 		goto out;
 	}
-	if ((r = build_plan_make(ctx, &o, &srcs, &kvers, &plan)) < 0)
+	if ((r = ctmod_build_plan_make(ctx, &o, &srcs, &kvers, &plan)) < 0)
 		goto err;
 	if (o.dry_run) {
 		for (size_t i = 0; i < plan.n; i++) {
@@ -237,7 +237,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "ctmod: build: no CAP_SYS_ADMIN for a private mount namespace: "
 		                "building against / one at a time\n");
 	}
-	r = build_run(ctx, &o, &plan);
+	r = ctmod_build_run(ctx, &o, &plan);
 	if (r < 0)
 		goto err;
 	size_t nlayout = 0;
@@ -276,7 +276,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 		if (j->state == BUILD_FAILED) {
 			rc = EXIT_FAILED;
-			_cleanup_free_ char *tail = build_log_tail(j->log, 12);
+			_cleanup_free_ char *tail = ctmod_build_log_tail(j->log, 12);
 			fprintf(stderr, "ctmod: build: %s/%s for %s: %s: see %s\n", j->name,
 			        j->version, j->kver, j->msg ? j->msg : "failed", j->log);
 			if (tail && !cli->json) {
@@ -315,7 +315,7 @@ static int run(struct cli *cli, int argc, char **argv)
 err:
 	rc = cli_error(cli, r);
 out:
-	build_plan_free(&plan);
+	ctmod_build_plan_release(&plan);
 	strv_release(&kvers);
 	strv_release(&srcs);
 	return rc;

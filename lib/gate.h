@@ -6,9 +6,9 @@
  *
  * A seccomp filter (libseccomp) installed in the command turns
  * finit_module() (and, if asked, init_module()) into a user notification
- * served here.  The caller's file is only ever read by a sandboxed helper
- * process that pulls the name out of .modinfo; the module loaded is the
- * host's, through ctmod_load().
+ * served here.  The caller's file is only ever read in the jail (jail.h),
+ * by a helper process that pulls the name out of .modinfo; the module
+ * loaded is the host's, through ctmod_load().
  */
 #pragma once
 
@@ -79,23 +79,10 @@ int ctmod_gate_allowed(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const stru
 const char *ctmod_gate_verdict_name(enum ctmod_gate_verdict v);
 
 /*
- * Run fn(fd, out, outsz, arg) in a forked helper process that has nothing
- * but fd (as fd 0) and a result pipe, no capabilities, no privileges to
- * gain, memory/CPU/file limits and a seccomp filter allowing little more
- * than read, write and memory management, and is killed after timeout
- * seconds.  fn returns 0 or -errno and fills out (a NUL-terminated string).
- * Returns fn's result, or -ETIME (timed out) / -ECHILD (the helper died:
- * crash, forbidden system call, limit) with the error recorded.
- */
-typedef int (*ctmod_sandbox_fn)(struct ctmod_ctx *ctx, int fd, char *out, size_t outsz, void *arg);
-int ctmod_sandbox_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_sandbox_fn fn,
-                       void *arg, char *out, size_t outsz);
-
-/*
  * The module name in the .modinfo of the module behind fd, read in the
  * sandbox; flags as ctmod_modinfo_read_fd().  The name is checked
  * (modname_valid) and normalized.  -ENOEXEC for a file that is no module or
- * has no name=, the helper's failures as ctmod_sandbox_call().
+ * has no name=, the jail's failures as ctmod_jail_call().
  */
 int ctmod_gate_module_name(struct ctmod_ctx *ctx, int fd, unsigned flags, double timeout,
                            char *name, size_t namesz);
