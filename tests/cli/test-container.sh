@@ -48,6 +48,7 @@ expect "unknown engine: exit 2" 2 "" "unknown engine 'lxc'"
 run env PATH=/nonexistent "$CTMOD_BIN" --root "$R" -S "$KVER" build --container docker "$NV"
 expect "engine missing: exit 1" 1 "" "docker: not found in PATH"
 check "engine missing: one line" one_line
+check "nothing written in the root by unknown or missing engines" sh -c "(cd '$R' && find . | sort) | cmp -s - '$T_TMP/before'"
 
 # --- --image-layout takes the in-tree modules the built ones need
 L=$T_TMP/layout
@@ -68,6 +69,7 @@ if [ -z "${CONTAINERS_CONF:-}" ]; then
 	printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n' >"$T_TMP/containers.conf"
 	export CONTAINERS_CONF="$T_TMP/containers.conf"
 fi
+snap >"$T_TMP/before"
 ctmod --root "$R" -S "$KVER" build --container podman:localhost/ctmod-none:nothere "$NV"
 expect "image missing: exit 1" 1 "" "no image 'localhost/ctmod-none:nothere' in podman's store.*make image"
 check "image missing: one line" one_line
