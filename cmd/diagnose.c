@@ -34,8 +34,9 @@ static void print_json(const struct ctmod_diagnosis *d, const char *module)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ctmod_finding *f = &d->f[i];
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "severity",
-		                       json_object_new_string(ctmod_severity_name(f->severity)));
+		json_object_object_add(
+		    o, "severity",
+		    json_object_new_string(ctmod_diagnosis_severity_name(f->severity)));
 		json_object_object_add(o, "id", json_object_new_string(f->id));
 		json_object_object_add(o, "module",
 		                       f->module ? json_object_new_string(f->module) : NULL);

@@ -68,4 +68,4 @@ const struct ctmod_finding *ctmod_diagnosis_find(const struct ctmod_diagnosis *d
                                                  const char *module);
 /* Counts per severity; returns the worst one (CTMOD_SEV_INFO when none). */
 enum ctmod_severity ctmod_diagnosis_worst(const struct ctmod_diagnosis *d, size_t count[3]);
-const char *ctmod_severity_name(enum ctmod_severity s);
+const char *ctmod_diagnosis_severity_name(enum ctmod_severity s);
