@@ -418,13 +418,23 @@ static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *na
 	}
 }
 
-static void emit(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
-                 enum ctmod_load_method m, int err)
+static void emit_params(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
+                        enum ctmod_load_method m, int err, const char *params)
 {
 	if (!cb)
 		return;
-	struct ctmod_load_event ev = {.name = name, .state = state, .method = m, .err = err};
+	struct ctmod_load_event ev = {.name = name,
+	                              .state = state,
+	                              .method = m,
+	                              .err = err,
+	                              .params = params && *params ? params : NULL};
 	cb(data, &ev);
+}
+
+static void emit(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
+                 enum ctmod_load_method m, int err)
+{
+	emit_params(cb, data, name, state, m, err, NULL);
 }
 
 /* Waits briefly for a module a helper process was asked to load: the
@@ -533,11 +543,12 @@ static int load_bare(struct ctmod_ctx *ctx, const struct ctmod_moddb_step *st,
 		return 0;
 	}
 	if (o->dry_run) {
-		emit(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0);
+		emit_params(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0, st->options);
 		return 0;
 	}
 	int r = load_step(ctx, NULL, st, st->options, o, &used);
-	emit(cb, data, st->name, r < 0 ? CTMOD_LOAD_FAILED : CTMOD_LOADED, used, r < 0 ? r : 0);
+	emit_params(cb, data, st->name, r < 0 ? CTMOD_LOAD_FAILED : CTMOD_LOADED, used,
+	            r < 0 ? r : 0, st->options);
 	return r < 0 ? r : 0;
 }
 
@@ -599,7 +610,7 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 			continue;
 		}
 		if (o->dry_run) {
-			emit(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0);
+			emit_params(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0, st->options);
 			continue;
 		}
 		if (st->install_cmd && !o->ignore_install) {
@@ -622,7 +633,7 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 			emit(cb, data, st->name, CTMOD_LOAD_FAILED, used, r);
 			break;
 		}
-		emit(cb, data, st->name, CTMOD_LOADED, used, 0);
+		emit_params(cb, data, st->name, CTMOD_LOADED, used, 0, st->options);
 		r = 0;
 	}
 	ctmod_moddb_plan_release(&plan);
