@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The module database: the text files depmod writes (modules.dep, .alias,
+ * The text resolver: the files depmod writes (modules.dep, .alias,
  * .symbols, .softdep, .builtin, .builtin.modinfo), modprobe.d and the kernel
  * command line, and a resolver that reproduces libkmod's probe list
  * (kmod_module_new_from_lookup + kmod_module_probe_insert_module) step for
  * step, so that `ctmod deps --show-depends` prints what modprobe prints.
  *
- * The text files are read rather than the .bin indexes so that a tree
- * without indexes (or a half-written one) still resolves, so that every
- * parser can be fuzzed, and so that the kernel command line is taken from
- * ROOT/proc/cmdline (libkmod always reads the host's).
+ * Why a resolver of our own beside libkmod's (lib/probe.c, which serves
+ * single lookups): one parse of the text serves every module of the kernel
+ * (`deps --all`), a tree without .bin indexes (or a half-written one)
+ * still resolves, every parser can be fuzzed, and the kernel command line is
+ * taken from ROOT/proc/cmdline (libkmod always reads the host's).  Which
+ * resolver serves which path is listed in moddb.h.
  */
 #include "moddb.h"
 
@@ -545,65 +547,6 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 		if (bad)
 			WARN(db->ctx, "%s line %zu: ignoring bad line starting with '%s'", file,
 			     start, cmd);
-	}
-	return 0;
-}
-
-/* The kernel command line as libkmod reads it: "mod.param=value" adds
- * options, "modprobe.blacklist=a,b" blacklists. */
-int moddb_parse_cmdline(struct ctmod_moddb *db, char *buf)
-{
-	char *p, *modname = buf, *param = NULL, *value = NULL;
-	bool quoted = false;
-	int r = 0;
-	for (p = buf; *p && *p != '\n'; p++) {
-		switch (*p) {
-		case '"':
-			quoted = !quoted;
-			break;
-		case ' ':
-			if (quoted)
-				break;
-			*p = '\0';
-			r = 0;
-			if (modname && param && value) {
-				if (!strcmp(modname, "modprobe") &&
-				    !strncmp(param, "blacklist=", 10)) {
-					char *v = value, *t;
-					while ((t = strsep(&v, ",")))
-						if (strv_push(&db->blacklist, t) < 0)
-							return -ENOMEM;
-				} else {
-					r = moddb_add_options(db, modname, param);
-				}
-			}
-			if (r < 0)
-				return r;
-			param = value = NULL;
-			modname = p + 1;
-			break;
-		case '.':
-			if (quoted || param)
-				break;
-			*p = '\0';
-			param = p + 1;
-			break;
-		case '=':
-			if (param && !value)
-				value = p + 1;
-			break;
-		}
-	}
-	*p = '\0';
-	if (modname && param && value) {
-		if (!strcmp(modname, "modprobe") && !strncmp(param, "blacklist=", 10)) {
-			char *v = value, *t;
-			while ((t = strsep(&v, ",")))
-				if (strv_push(&db->blacklist, t) < 0)
-					return -ENOMEM;
-		} else {
-			return moddb_add_options(db, modname, param);
-		}
 	}
 	return 0;
 }

@@ -168,17 +168,20 @@ rm -f "$R/etc/modprobe.d/ctmod-test.conf"
 
 # the same tree with every module xz-compressed, depmod run again (cached)
 XROOT=${CTMOD_TEST_CACHE:-${HOME:-/root}/.cache/ctmod-test}/$KVER/root-xz
-if [ ! -f "$XROOT/lib/modules/$KVER/modules.dep" ]; then
+build_xz_tree() { # made once, in a private temp dir renamed into place
+	[ -f "$XROOT/lib/modules/$KVER/modules.dep" ] && return 0
 	echo "    building the xz-compressed tree (once, cached in $XROOT)"
-	rm -rf "$XROOT.tmp"
-	mkdir -p "$XROOT.tmp/lib/modules"
-	cp -a "$KROOT/lib/modules/$KVER" "$XROOT.tmp/lib/modules/"
-	find "$XROOT.tmp/lib/modules/$KVER" -name '*.ko' -print0 |
+	tmp=$(mktemp -d "$XROOT.tmp.XXXXXX") || return 1
+	mkdir -p "$tmp/lib/modules"
+	cp -a "$KROOT/lib/modules/$KVER" "$tmp/lib/modules/"
+	find "$tmp/lib/modules/$KVER" -name '*.ko' -print0 |
 		xargs -0 -P "$JOBS" -n 64 xz -0 --check=crc32
-	/sbin/depmod -b "$XROOT.tmp" "$KVER"
-	rm -rf "$XROOT"
-	mv "$XROOT.tmp" "$XROOT"
-fi
+	/sbin/depmod -b "$tmp" "$KVER"
+	mv -T "$tmp" "$XROOT" 2>/dev/null || rm -rf "$tmp"
+}
+# two test runs at once (other worktrees) build it once: the second waits
+mkdir -p "${XROOT%/*}"
+(flock 9 && build_xz_tree) 9>"$XROOT.lock"
 X=$T_TMP/xz
 mkdir -p "$X/lib/modules" "$X/etc/modprobe.d" "$X/proc"
 ln -s "$XROOT/lib/modules/$KVER" "$X/lib/modules/$KVER"
