@@ -99,6 +99,9 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
 	if (!k)
 		return -ENOMEM;
+	/* map the indexes once, as modprobe does: without it libkmod reopens
+	 * and re-reads modules.dep.bin for every module of the walk */
+	kmod_load_resources(k);
 	struct kmod_list *list = NULL, *l;
 	int r = kmod_module_new_from_lookup(k, name, &list);
 	if (r < 0 || !list)
