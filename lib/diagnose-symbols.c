@@ -330,11 +330,13 @@ static void report_gpl(const struct ctmod_modlog *m, const struct strv *gpl,
 	    f, "%s%s%s is not GPL-compatible, so the kernel hides %s (EXPORT_SYMBOL_GPL) from it",
 	    m->license ? "its license '" : "its license", m->license ? m->license : "",
 	    m->license ? "'" : "", sl ? sl : "");
-	ctmod_finding_fix(f, "build it with a GPL-compatible MODULE_LICENSE(), or without %s",
-	                  gpl->v[0]);
+	ctmod_finding_note(
+	    f,
+	    "rebuild it with a GPL-compatible MODULE_LICENSE(), or without %s: no command here can change its license",
+	    gpl->v[0]);
 }
 
-static void report_orphans(const char *kver, const struct ctmod_modlog *m,
+static void report_orphans(struct ctmod_ctx *ctx, const char *kver, const struct ctmod_modlog *m,
                            const struct strv *orphans, struct ctmod_diagnosis *d)
 {
 	_cleanup_free_ char *sl = ctmod_diagnose_list_words(orphans, 4);
@@ -348,7 +350,9 @@ static void report_orphans(const char *kver, const struct ctmod_modlog *m,
 			    f,
 			    "no module of %s exports %s, and its license '%s' is not GPL-compatible: the kernel hides GPL-only symbols from it",
 			    kver, sl ? sl : "", m->license);
-			ctmod_finding_fix(f, "build it with a GPL-compatible MODULE_LICENSE()");
+			ctmod_finding_note(
+			    f,
+			    "rebuild it with a GPL-compatible MODULE_LICENSE(): no command here can change its license");
 		}
 	} else {
 		f = ctmod_finding_add(d, CTMOD_SEV_ERROR, "symbols-not-exported", m->name,
@@ -358,8 +362,11 @@ static void report_orphans(const char *kver, const struct ctmod_modlog *m,
 			    f,
 			    "nothing installed for %s exports %s: %s was built for another kernel, or needs a module that is not installed (an extra-modules package)",
 			    kver, sl ? sl : "", m->name);
-			ctmod_finding_fix(f, "ctmod build --install %s", m->name);
-			ctmod_finding_fix(f, "ctmod install <the extra modules of %s>", kver);
+			ctmod_diagnose_fix_rebuild(ctx, kver, m->name, f);
+			ctmod_finding_note(
+			    f,
+			    "or install the package of %s that holds the module exporting them (an extra-modules package)",
+			    kver);
 		}
 	}
 	for (size_t i = 0; f && i < m->missing_lines.n; i++)
@@ -391,7 +398,7 @@ void ctmod_diagnose_missing_symbols(struct ctmod_ctx *ctx, struct ctmod_moddb *d
 	if (s.gpl.n)
 		report_gpl(m, &s.gpl, d);
 	if (s.orphans.n)
-		report_orphans(kver, m, &s.orphans, d);
+		report_orphans(ctx, kver, m, &s.orphans, d);
 	sym_sets_release(&s);
 	for (size_t i = 0; i < ns; i++)
 		strv_release(&info[i].mods);

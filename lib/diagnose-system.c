@@ -82,15 +82,17 @@ static void check_caps(struct ctmod_ctx *ctx, const char *container, const char 
 		    "CAP_SYS_MODULE is not in the effective set (CapEff %016llx): the process does not run as root",
 		    eff);
 	if (container || !in_bnd) {
-		ctmod_finding_fix(
+		ctmod_finding_note(
 		    f,
-		    "run the container privileged, with the host's modules and headers: docker run --privileged -v /lib/modules:/lib/modules -v /usr/src:/usr/src IMAGE");
-		ctmod_finding_fix(
+		    "run the container privileged, with the host's modules and headers: docker run --privileged -v /lib/modules:/lib/modules -v /usr/src:/usr/src with its image");
+		ctmod_finding_note(
 		    f,
-		    "or grant only this capability: docker run --cap-add SYS_MODULE -v /lib/modules:/lib/modules IMAGE");
+		    "or grant only this capability: docker run --cap-add SYS_MODULE -v /lib/modules:/lib/modules with its image");
+	} else if (module && !strchr(module, '/')) {
+		ctmod_finding_fix(f, "sudo ctmod load %s", module);
 	} else {
-		ctmod_finding_fix(f, "sudo ctmod load %s",
-		                  module && !strchr(module, '/') ? module : "MODULE");
+		ctmod_finding_note(f,
+		                   "load modules as root: sudo ctmod load with the module's name");
 	}
 	ctmod_finding_evidence(f, "/proc/self/status");
 }
@@ -109,10 +111,10 @@ static void check_kernel_switches(struct ctmod_ctx *ctx, struct ctmod_diagnosis 
 			    "kernel.modules_disabled is 1: once set it cannot be cleared, every load fails with \"Operation not permitted\"");
 			ctmod_finding_fix(
 			    f,
-			    "find what sets it: grep -rn modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d");
-			ctmod_finding_fix(
+			    "grep -rns modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d /run/sysctl.d");
+			ctmod_finding_note(
 			    f,
-			    "load the modules you need before it is set (ctmod autoload), or reboot without it");
+			    "the grep shows what sets it; load the modules you need before it is set (ctmod autoload), or reboot without it");
 			ctmod_finding_evidence(f, "/proc/sys/kernel/modules_disabled");
 		}
 	}
@@ -132,9 +134,9 @@ static void check_kernel_switches(struct ctmod_ctx *ctx, struct ctmod_diagnosis 
 				    f,
 				    "/sys/kernel/security/lockdown is '%s' (Secure Boot or lockdown=): modules built here (DKMS) must be signed with an enrolled key",
 				    mode);
-				ctmod_finding_fix(
+				ctmod_finding_note(
 				    f,
-				    "sign built modules with a key enrolled via mokutil --import KEY.der");
+				    "modules built here must be signed with a key the kernel trusts: ctmod diagnose with the module's name gives the commands");
 				ctmod_finding_evidence(f, "/sys/kernel/security/lockdown");
 			}
 		}
@@ -199,11 +201,13 @@ static void check_tree(struct ctmod_ctx *ctx, const char *kver, struct ctmod_dia
 			    f,
 			    "modules are looked up in /lib/modules/%s; in a container that is the host's directory only when it is mounted",
 			    kver);
-			ctmod_finding_fix(
+			ctmod_finding_note(
 			    f,
-			    "docker run -v /lib/modules:/lib/modules ... (mount the host's modules)");
-			ctmod_finding_fix(f, "ctmod install <the kernel image package of %s>",
-			                  kver);
+			    "in a container, mount the host's modules: docker run -v /lib/modules:/lib/modules");
+			ctmod_finding_note(
+			    f,
+			    "else install the kernel image package of %s (linux-image-%s on Debian) with ctmod install or apt-get",
+			    kver, kver);
 		}
 		return;
 	}
@@ -248,33 +252,12 @@ static void check_tree(struct ctmod_ctx *ctx, const char *kver, struct ctmod_dia
 			    f,
 			    "building modules (DKMS) needs /usr/src/linux-headers-%s and /lib/modules/%s/build; loading does not",
 			    kver, kver);
-			ctmod_finding_fix(f, "ctmod install <linux-headers-%s package or tarball>",
-			                  kver);
+			ctmod_finding_note(
+			    f,
+			    "install them with ctmod install and the linux-headers-%s package or tarball (apt-get install linux-headers-%s on Debian)",
+			    kver, kver);
 		}
 	}
-}
-
-/* "vermagic" of a module file, malloc'd, via libkmod's modinfo */
-static char *module_vermagic(struct ctmod_ctx *ctx, const char *path)
-{
-	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
-	struct kmod_module *mod = NULL;
-	struct kmod_list *info = NULL, *l;
-	char *vm = NULL;
-	if (!k || kmod_module_new_from_path(k, path, &mod) < 0)
-		return NULL;
-	if (kmod_module_get_info(mod, &info) >= 0) {
-		kmod_list_foreach(l, info)
-		{
-			if (strcmp(kmod_module_info_get_key(l), "vermagic") == 0) {
-				vm = strdup(kmod_module_info_get_value(l));
-				break;
-			}
-		}
-		kmod_module_info_free_list(info);
-	}
-	kmod_module_unref(mod);
-	return vm;
 }
 
 /* The kernel's own vermagic: that of a module shipped with it. */
@@ -289,7 +272,7 @@ static char *kernel_vermagic(struct ctmod_ctx *ctx, const char *kver)
 			snprintf(rel, sizeof(rel), "%s%s", probes[i], exts[j]);
 			_cleanup_free_ char *p = ctmod_path(ctx, "/lib/modules/%s/%s", kver, rel);
 			if (p && access(p, R_OK) == 0) {
-				char *vm = module_vermagic(ctx, p);
+				char *vm = ctmod_diagnose_modinfo(ctx, p, "vermagic");
 				if (vm)
 					return vm;
 			}
@@ -300,7 +283,7 @@ static char *kernel_vermagic(struct ctmod_ctx *ctx, const char *kver)
 static void vermagic_check(struct ctmod_ctx *ctx, const char *kver, const char *kvm,
                            const char *name, const char *path, struct ctmod_diagnosis *d)
 {
-	_cleanup_free_ char *vm = module_vermagic(ctx, path);
+	_cleanup_free_ char *vm = ctmod_diagnose_modinfo(ctx, path, "vermagic");
 	if (!vm)
 		return;
 	char rel[128] = "";
@@ -327,7 +310,7 @@ static void vermagic_check(struct ctmod_ctx *ctx, const char *kver, const char *
 		ctmod_finding_why(
 		    f, "%s has version magic '%s' but the kernel's is '%s' (other build options)",
 		    path, vm, kvm);
-	ctmod_finding_fix(f, "ctmod build --install %s", name);
+	ctmod_diagnose_fix_rebuild(ctx, kver, name, f);
 	ctmod_finding_evidence(f, path);
 }
 
@@ -391,10 +374,10 @@ static void depends_check(struct ctmod_ctx *ctx, const char *kver, const char *n
 			    f,
 			    "%s lists %s in its depends= (modinfo): without %s its symbols cannot be resolved",
 			    path, ml ? ml : "", missing.n == 1 ? "it" : "them");
-			for (size_t i = 0; i < missing.n; i++)
-				ctmod_finding_fix(f,
-				                  "ctmod install <the package of %s that holds %s>",
-				                  kver, missing.v[i]);
+			ctmod_finding_note(
+			    f,
+			    "install the package of %s that holds %s (ctmod install with its .deb or tarball)",
+			    kver, ml ? ml : "them");
 			ctmod_finding_evidence(f, path);
 		}
 	}
@@ -526,6 +509,108 @@ static void check_modprobe_d(struct ctmod_ctx *ctx, const char *module, struct c
 	}
 }
 
+/* A blacklist on the kernel command line (ROOT/proc/cmdline) that names MODULE. */
+static void check_cmdline_blacklists(struct ctmod_ctx *ctx, const char *module,
+                                     struct ctmod_diagnosis *d)
+{
+	_cleanup_free_ char *kb = ctmod_diagnose_cmdline(ctx, "module_blacklist");
+	_cleanup_free_ char *mb = ctmod_diagnose_cmdline(ctx, "modprobe.blacklist");
+	if (ctmod_diagnose_in_list(kb, module) && !ctmod_diagnosis_find(d, "blacklisted", module)) {
+		struct ctmod_finding *f =
+		    ctmod_finding_add(d, CTMOD_SEV_ERROR, "blacklisted", module,
+		                      "%s is blacklisted on the kernel command line", module);
+		if (f) {
+			ctmod_finding_why(
+			    f,
+			    "module_blacklist=%s is on the kernel command line (/proc/cmdline): the kernel refuses to load %s until the next boot without it",
+			    kb, module);
+			ctmod_finding_note(
+			    f,
+			    "remove %s from module_blacklist= in the boot loader's configuration (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot",
+			    module);
+			ctmod_finding_evidence(f, "/proc/cmdline");
+		}
+	}
+	if (ctmod_diagnose_in_list(mb, module)) {
+		struct ctmod_finding *f = ctmod_finding_add(
+		    d, CTMOD_SEV_WARNING, "modprobe-blacklist", module,
+		    "%s is blacklisted by modprobe.blacklist= on the kernel command line", module);
+		if (f) {
+			ctmod_finding_why(
+			    f,
+			    "modprobe.blacklist=%s is on the kernel command line (/proc/cmdline): modprobe skips %s when it is asked for by alias (udev, request_module) or with -b; by name it still loads",
+			    mb, module);
+			ctmod_finding_fix(f, "ctmod load %s", module);
+			ctmod_finding_note(
+			    f,
+			    "to load it at every boot, remove %s from modprobe.blacklist= in the boot loader's configuration and reboot",
+			    module);
+			ctmod_finding_evidence(f, "/proc/cmdline");
+		}
+	}
+}
+
+/* Has the log already said something about MODULE (loaded from a file, say)? */
+static bool about_module(const struct ctmod_diagnosis *d, const char *module)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->f[i].module && modname_equal(d->f[i].module, module))
+			return true;
+	return false;
+}
+
+/* MODULE by name: built in (not an error), or not installed (a typo?) */
+static void check_named(struct ctmod_ctx *ctx, const char *kver, const char *module,
+                        struct ctmod_diagnosis *d)
+{
+	struct ctmod_moddb *db = NULL;
+	if (ctmod_moddb_open(ctx, &db) < 0)
+		db = NULL;
+	ctmod_ctx_clear_error(ctx);
+	_cleanup_free_ char *path = ctmod_diagnose_module_path(ctx, module);
+	_cleanup_free_ char *live =
+	    ctmod_diagnose_read_small(ctx, "/sys/module/%s/initstate", module);
+	if (db && ctmod_moddb_is_builtin(db, module)) {
+		if (!ctmod_diagnosis_find(d, "not-found", module)) {
+			struct ctmod_finding *f = ctmod_finding_add(
+			    d, CTMOD_SEV_INFO, "built-in", module,
+			    "%s is built into the kernel: there is nothing to load, and this is not an error",
+			    module);
+			if (f)
+				ctmod_finding_why(
+				    f,
+				    "modules.builtin of %s lists it: it is part of the kernel image; modprobe and ctmod load succeed for it, insmod says \"No such file or directory\"",
+				    kver);
+		}
+	} else if (db && !path && !live && !about_module(d, module)) {
+		struct strv near;
+		strv_init(&near);
+		ctmod_diagnose_nearest(db, module, &near);
+		_cleanup_free_ char *nl = ctmod_diagnose_list_words(&near, 3);
+		struct ctmod_finding *f =
+		    near.n ? ctmod_finding_add(d, CTMOD_SEV_ERROR, "not-found", module,
+		                               "no module named %s; did you mean %s?", module, nl)
+		           : ctmod_finding_add(d, CTMOD_SEV_ERROR, "not-found", module,
+		                               "%s is not installed for %s", module, kver);
+		if (f) {
+			ctmod_finding_why(
+			    f, "/lib/modules/%s has no %s (modules.dep, modules.builtin)", kver,
+			    module);
+			if (near.n)
+				ctmod_finding_fix(f, "ctmod load %s", near.v[0]);
+			else
+				ctmod_finding_note(
+				    f,
+				    "if %s comes from a DKMS package, build it for %s: ctmod build --install NAME/VERSION (ctmod status lists the sources)",
+				    module, kver);
+		}
+		strv_release(&near);
+	}
+	if (db)
+		ctmod_moddb_free(db);
+	check_cmdline_blacklists(ctx, module, d);
+}
+
 int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmod_diagnosis *d)
 {
 	const char *kver;
@@ -541,9 +626,9 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 			ctmod_finding_why(
 			    f,
 			    "modules are the host kernel's: a container loads them only when privileged and with the host's /lib/modules (and /usr/src to build) mounted");
-			ctmod_finding_fix(
+			ctmod_finding_note(
 			    f,
-			    "docker run --privileged -v /lib/modules:/lib/modules -v /usr/src:/usr/src IMAGE");
+			    "docker run --privileged -v /lib/modules:/lib/modules -v /usr/src:/usr/src, with its image");
 		}
 	}
 	/* /proc is there but /proc/modules is not: CONFIG_MODULES=n */
@@ -556,7 +641,7 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 			ctmod_finding_why(
 			    f,
 			    "/proc/modules does not exist: the kernel was built without module support (CONFIG_MODULES=n); everything must be built in");
-			ctmod_finding_fix(
+			ctmod_finding_note(
 			    f,
 			    "boot a kernel with module support, or one with the needed drivers built in");
 			ctmod_finding_evidence(f, "/proc/modules");
@@ -565,7 +650,9 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	check_kernel_switches(ctx, d);
 	check_tree(ctx, kver, d);
 	check_modules(ctx, kver, module, d);
-	if (module && !strchr(module, '/'))
+	if (module && !strchr(module, '/')) {
+		check_named(ctx, kver, module, d);
 		check_modprobe_d(ctx, module, d);
+	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  * the system in diagnose-system.c.
  */
 #include <errno.h>
+#include <libkmod.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ static void finding_release(struct ctmod_finding *f)
 	free(f->what);
 	free(f->why);
 	strv_release(&f->fix);
+	strv_release(&f->notes);
 	strv_release(&f->load_first);
 	strv_release(&f->evidence);
 }
@@ -49,9 +51,9 @@ const char *ctmod_diagnosis_severity_name(enum ctmod_severity s)
 	case CTMOD_SEV_ERROR:
 		return "error";
 	case CTMOD_SEV_WARNING:
-		return "warning";
+		return "warn";
 	default:
-		return "info";
+		return "note";
 	}
 }
 
@@ -102,6 +104,7 @@ struct ctmod_finding *ctmod_finding_add(struct ctmod_diagnosis *d, enum ctmod_se
 		f->what = NULL;
 	va_end(ap);
 	strv_init(&f->fix);
+	strv_init(&f->notes);
 	strv_init(&f->load_first);
 	strv_init(&f->evidence);
 	if (!f->id || (module && !f->module) || !f->what) {
@@ -154,6 +157,22 @@ int ctmod_finding_fix(struct ctmod_finding *f, const char *fmt, ...)
 		return 0;
 	}
 	return strv_push_take(&f->fix, s);
+}
+
+int ctmod_finding_note(struct ctmod_finding *f, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	if (strv_contains(&f->notes, s)) {
+		free(s);
+		return 0;
+	}
+	return strv_push_take(&f->notes, s);
 }
 
 void ctmod_finding_evidence(struct ctmod_finding *f, const char *line)
@@ -223,6 +242,43 @@ void ctmod_diagnose_module_name_of(const char *path, char *out, size_t outsz)
 		*dot = '\0';
 	modname_normalize(raw, out, outsz);
 }
+/* The first value of KEY in a module file's .modinfo (libkmod), malloc'd, or NULL. */
+char *ctmod_diagnose_modinfo(struct ctmod_ctx *ctx, const char *path, const char *key)
+{
+	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
+	struct kmod_module *mod = NULL;
+	struct kmod_list *info = NULL, *l;
+	char *v = NULL;
+	if (!k || kmod_module_new_from_path(k, path, &mod) < 0)
+		return NULL;
+	if (kmod_module_get_info(mod, &info) >= 0) {
+		kmod_list_foreach(l, info)
+		{
+			if (strcmp(kmod_module_info_get_key(l), key) == 0) {
+				v = strdup(kmod_module_info_get_value(l));
+				break;
+			}
+		}
+		kmod_module_info_free_list(info);
+	}
+	kmod_module_unref(mod);
+	return v;
+}
+
+char *ctmod_diagnose_module_path(struct ctmod_ctx *ctx, const char *name)
+{
+	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
+	struct kmod_module *mod = NULL;
+	char *p = NULL;
+	if (k && kmod_module_new_from_name(k, name, &mod) >= 0) {
+		const char *kp = kmod_module_get_path(mod);
+		p = kp ? strdup(kp) : NULL;
+		kmod_module_unref(mod);
+	}
+	ctmod_ctx_clear_error(ctx);
+	return p;
+}
+
 /*
  * The kernel's log holds every failure since boot.  A module that failed
  * and was loaded afterwards (the fix was run) is history, not a problem.

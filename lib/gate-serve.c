@@ -14,10 +14,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "jail.h"
 #include "loader.h"
 #include "moddb.h"
 #include "modinfo.h"
@@ -37,6 +39,7 @@ struct ctmod_gate_slot {
 
 struct request {
 	struct ctmod_gate *g;
+	struct ctmod_gate_source *src;
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	struct ctmod_gate_slot *slot;
@@ -64,7 +67,7 @@ static void decide(struct request *rq, enum ctmod_gate_verdict v, int err, const
 
 static bool still_there(struct request *rq)
 {
-	if (seccomp_notify_id_valid(rq->g->nfd, rq->req->id) == 0)
+	if (seccomp_notify_id_valid(rq->src->nfd, rq->req->id) == 0)
 		return true;
 	decide(rq, CTMOD_GATE_GONE, 0, "the caller went away during the request");
 	return false;
@@ -196,14 +199,20 @@ static bool caller_may_load(struct request *rq)
 		       strerror(-r));
 		return false;
 	}
-	r = ctmod_gate_caller_userns(pid, &rq->g->userns);
-	if (!still_there(rq))
-		return false;
-	if (r <= 0) {
-		decide(rq, CTMOD_GATE_DENIED, EPERM,
-		       r < 0 ? "cannot tell the caller's user namespace"
-		             : "the caller is in another user namespace");
-		return false;
+	/* a container's caller: its policy decides, and CAP_SYS_MODULE in its
+	 * own user namespace only when asked (see ctmod-gate(8), trust model) */
+	if (rq->src->agent && !rq->g->opts->require_cap)
+		return true;
+	if (!rq->src->agent) {
+		r = ctmod_gate_caller_userns(pid, &rq->g->userns);
+		if (!still_there(rq))
+			return false;
+		if (r <= 0) {
+			decide(rq, CTMOD_GATE_DENIED, EPERM,
+			       r < 0 ? "cannot tell the caller's user namespace"
+			             : "the caller is in another user namespace");
+			return false;
+		}
 	}
 	if (!(rq->caller.capeff & (UINT64_C(1) << CAP_SYS_MODULE))) {
 		decide(rq, CTMOD_GATE_DENIED, EPERM, "the caller lacks CAP_SYS_MODULE");
@@ -337,8 +346,11 @@ static void serve(struct request *rq)
 	}
 	if (!read_name(rq, modfd, mflags))
 		; /* decided */
-	else if (!strv_contains(&g->allowed, rq->module))
-		decide(rq, CTMOD_GATE_DENIED, EPERM, "not allowlisted");
+	else if (!strv_contains(rq->src->allowed, rq->module))
+		decide(rq, CTMOD_GATE_DENIED, EPERM, "%s",
+		       rq->src->allowed != &g->allowed && strv_contains(&g->allowed, rq->module)
+		           ? "not allowed for this container (its metadata narrows the allowlist)"
+		           : "not allowlisted");
 	else if (ctmod_module_live(rq->ctx, rq->module))
 		decide(rq, CTMOD_GATE_EXISTS, EEXIST, "allowlisted; already loaded");
 	else
@@ -354,8 +366,8 @@ static void respond_and_log(struct request *rq)
 		rq->resp->flags = 0;
 		rq->resp->val = 0;
 		rq->resp->error = rq->err ? -rq->err : 0;
-		if (seccomp_notify_respond(g->nfd, rq->resp) < 0 &&
-		    seccomp_notify_id_valid(g->nfd, rq->req->id) != 0) {
+		if (seccomp_notify_respond(rq->src->nfd, rq->resp) < 0 &&
+		    seccomp_notify_id_valid(rq->src->nfd, rq->req->id) != 0) {
 			size_t n = strlen(rq->reason);
 			snprintf(rq->reason + n, sizeof(rq->reason) - n,
 			         "; the caller went away before the answer");
@@ -363,6 +375,7 @@ static void respond_and_log(struct request *rq)
 		}
 	}
 	struct ctmod_gate_event ev = {
+	    .container = rq->src->agent ? &rq->src->info : NULL,
 	    .pid = (pid_t)rq->req->pid,
 	    .comm = rq->caller.comm[0] ? rq->caller.comm : "?",
 	    .syscall = rq->syscall ? rq->syscall : "?",
@@ -390,6 +403,7 @@ static void *worker(void *arg)
 {
 	struct request *rq = arg;
 	struct ctmod_gate *g = rq->g;
+	struct ctmod_gate_source *src = rq->src;
 	rq->slot = slot_get(g);
 	if (!rq->slot) {
 		decide(rq, CTMOD_GATE_DENIED, ENOMEM, "out of memory");
@@ -401,23 +415,30 @@ static void *worker(void *arg)
 	request_free(rq);
 	pthread_mutex_lock(&g->lock);
 	g->active--;
+	src->active--;
+	/* under the lock: once active is 0 and the lock free, g may go */
+	uint64_t one = 1;
+	if (write(g->wakefd, &one, sizeof(one)) < 0) {
+		/* full counter: the loop is awake anyway */
+	}
 	pthread_cond_broadcast(&g->idle);
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
 }
 
-void ctmod_gate_dispatch(struct ctmod_gate *g)
+void ctmod_gate_dispatch(struct ctmod_gate *g, struct ctmod_gate_source *src)
 {
 	struct request *rq = calloc(1, sizeof(*rq));
 	if (!rq)
 		return;
 	rq->g = g;
+	rq->src = src;
 	if (seccomp_notify_alloc(&rq->req, &rq->resp) < 0) {
 		free(rq);
 		return;
 	}
 	/* fails when the caller died after the wakeup: nothing to answer */
-	if (seccomp_notify_receive(g->nfd, rq->req) < 0) {
+	if (seccomp_notify_receive(src->nfd, rq->req) < 0) {
 		seccomp_notify_free(rq->req, rq->resp);
 		free(rq);
 		return;
@@ -428,6 +449,7 @@ void ctmod_gate_dispatch(struct ctmod_gate *g)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_mutex_lock(&g->lock);
 	g->active++;
+	src->active++;
 	pthread_mutex_unlock(&g->lock);
 	pthread_t t;
 	if (pthread_create(&t, &attr, worker, rq) != 0) {
@@ -447,4 +469,88 @@ void ctmod_gate_wait_idle(struct ctmod_gate *g, double limit)
 		if (pthread_cond_timedwait(&g->idle, &g->lock, &ts) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&g->lock);
+}
+
+struct ctmod_gate_source *ctmod_gate_source_new(int nfd, const struct strv *allowed)
+{
+	struct ctmod_gate_source *src = calloc(1, sizeof(*src));
+	if (!src)
+		abort(); /* out of memory: see DESIGN.md */
+	src->nfd = nfd;
+	strv_init(&src->own);
+	src->allowed = allowed ? allowed : &src->own;
+	return src;
+}
+
+void ctmod_gate_source_free(struct ctmod_gate_source *src)
+{
+	if (!src)
+		return;
+	if (src->nfd >= 0)
+		close(src->nfd);
+	strv_release(&src->own);
+	free(src->id);
+	free(src->bundle);
+	free(src->policy);
+	free(src);
+}
+
+void ctmod_gate_free(struct ctmod_gate *g)
+{
+	ctmod_gate_slots_free(g);
+	strv_release(&g->allowed);
+	free(g->root);
+	free(g->kver);
+	pthread_mutex_destroy(&g->lock);
+	pthread_cond_destroy(&g->idle);
+	if (g->wakefd >= 0)
+		close(g->wakefd);
+	free(g);
+}
+
+int ctmod_gate_new(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts,
+                   struct ctmod_gate **out)
+{
+	const char *kver;
+	int r = ctmod_ctx_kver(ctx, &kver);
+	if (r < 0)
+		return r;
+	struct ctmod_gate *g = calloc(1, sizeof(*g));
+	if (!g)
+		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
+	g->ctx = ctx;
+	g->opts = opts;
+	g->allow_params = opts->allow_params;
+	g->timeout = opts->timeout > 0 ? opts->timeout : CTMOD_JAIL_TIMEOUT;
+	strv_init(&g->allowed);
+	g->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->idle, NULL);
+	g->root = strdup(ctmod_ctx_root(ctx));
+	g->kver = strdup(kver);
+	if (!g->root || !g->kver) {
+		ctmod_gate_free(g);
+		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
+	}
+	if (stat("/proc/self/ns/user", &g->userns) < 0) {
+		r = -errno;
+		ctmod_gate_free(g);
+		return ctmod_fail(ctx, r, "mount /proc", "/proc/self/ns/user: %s", strerror(-r));
+	}
+	struct ctmod_moddb *db;
+	r = ctmod_moddb_open(ctx, &db);
+	if (r < 0) {
+		ctmod_gate_free(g);
+		return r;
+	}
+	r = opts->allow ? ctmod_gate_allowed(ctx, db, opts->allow, &g->allowed) : 0;
+	ctmod_moddb_free(db);
+	if (r < 0) {
+		ctmod_gate_free(g);
+		return r;
+	}
+	for (size_t i = 0; i < g->allowed.n; i++)
+		DBG(ctx, "gate: allowing %s", g->allowed.v[i]);
+	*out = g;
+	return 0;
 }

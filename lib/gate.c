@@ -161,7 +161,8 @@ static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM, SIGUSR1,
 
 /* Start argv with the filter; its listener fd comes back over a socket. */
 static int start_command(struct ctmod_ctx *ctx, struct ctmod_gate *g, char *const argv[],
-                         const sigset_t *oldmask, pid_t *pidp, struct ctmod_gate_result *res)
+                         const sigset_t *oldmask, pid_t *pidp, int *nfdp,
+                         struct ctmod_gate_result *res)
 {
 	scmp_filter_ctx f = NULL;
 	int r = build_filter(ctx, g->opts, &f);
@@ -193,7 +194,7 @@ static int start_command(struct ctmod_ctx *ctx, struct ctmod_gate *g, char *cons
 	int fd = -1;
 	r = recv_msg(sv[0], &err, &fd);
 	if (r == 1 && err == 0 && fd >= 0) {
-		g->nfd = fd;
+		*nfdp = fd;
 		/* the second message, if any, says exec failed; EOF says it worked */
 		r = recv_msg(sv[0], &err, &fd);
 		if (r == 1 && err < 0) {
@@ -228,71 +229,13 @@ static int start_command(struct ctmod_ctx *ctx, struct ctmod_gate *g, char *cons
 	return r;
 }
 
-static void gate_free(struct ctmod_gate *g)
-{
-	ctmod_gate_slots_free(g);
-	strv_release(&g->allowed);
-	free(g->root);
-	free(g->kver);
-	pthread_mutex_destroy(&g->lock);
-	pthread_cond_destroy(&g->idle);
-	free(g);
-}
-
-/* A gate with its allowlist resolved, or -errno with the error recorded. */
-static int gate_new(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts,
-                    struct ctmod_gate **out)
-{
-	const char *kver;
-	int r = ctmod_ctx_kver(ctx, &kver);
-	if (r < 0)
-		return r;
-	struct ctmod_gate *g = calloc(1, sizeof(*g));
-	if (!g)
-		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
-	g->ctx = ctx;
-	g->opts = opts;
-	g->allow_params = opts->allow_params;
-	g->nfd = -1;
-	g->timeout = opts->timeout > 0 ? opts->timeout : CTMOD_JAIL_TIMEOUT;
-	strv_init(&g->allowed);
-	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->idle, NULL);
-	g->root = strdup(ctmod_ctx_root(ctx));
-	g->kver = strdup(kver);
-	if (!g->root || !g->kver) {
-		gate_free(g);
-		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
-	}
-	if (stat("/proc/self/ns/user", &g->userns) < 0) {
-		r = -errno;
-		gate_free(g);
-		return ctmod_fail(ctx, r, "mount /proc", "/proc/self/ns/user: %s", strerror(-r));
-	}
-	struct ctmod_moddb *db;
-	r = ctmod_moddb_open(ctx, &db);
-	if (r < 0) {
-		gate_free(g);
-		return r;
-	}
-	r = opts->allow ? ctmod_gate_allowed(ctx, db, opts->allow, &g->allowed) : 0;
-	ctmod_moddb_free(db);
-	if (r < 0) {
-		gate_free(g);
-		return r;
-	}
-	for (size_t i = 0; i < g->allowed.n; i++)
-		DBG(ctx, "gate: allowing %s", g->allowed.v[i]);
-	*out = g;
-	return 0;
-}
-
 /*
  * Serve the command's notifications and forward its signals until it
  * exits; its wait status in *st.  0, or -errno when the loop failed (the
  * command is then killed and collected).
  */
-static int serve_command(struct ctmod_gate *g, int sfd, pid_t pid, int *st)
+static int serve_command(struct ctmod_gate *g, struct ctmod_gate_source *src, int sfd, pid_t pid,
+                         int *st)
 {
 	bool listening = true;
 	int r = 0;
@@ -301,7 +244,7 @@ static int serve_command(struct ctmod_gate *g, int sfd, pid_t pid, int *st)
 		bool full = g->active >= CTMOD_GATE_MAX_ACTIVE;
 		pthread_mutex_unlock(&g->lock);
 		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
-		                        {.fd = g->nfd, .events = POLLIN}};
+		                        {.fd = src->nfd, .events = POLLIN}};
 		nfds_t n = listening && !full ? 2 : 1;
 		int k = poll(pfd, n, full ? 50 : -1);
 		if (k < 0 && errno != EINTR) {
@@ -322,7 +265,7 @@ static int serve_command(struct ctmod_gate *g, int sfd, pid_t pid, int *st)
 				return 0;
 		}
 		if (n == 2 && (pfd[1].revents & POLLIN))
-			ctmod_gate_dispatch(g);
+			ctmod_gate_dispatch(g, src);
 		else if (n == 2 && (pfd[1].revents & (POLLHUP | POLLERR)))
 			listening = false; /* no task uses the filter any more */
 	}
@@ -333,7 +276,8 @@ static int serve_command(struct ctmod_gate *g, int sfd, pid_t pid, int *st)
 }
 
 /* After the command: in-flight requests finish, then the gate goes. */
-static void gate_close(struct ctmod_gate *g, int sfd, const sigset_t *old)
+static void gate_close(struct ctmod_gate *g, struct ctmod_gate_source *src, int sfd,
+                       const sigset_t *old)
 {
 	/* requests in flight finish (their callers may outlive the command) */
 	ctmod_gate_wait_idle(g, g->timeout + 60);
@@ -351,8 +295,8 @@ static void gate_close(struct ctmod_gate *g, int sfd, const sigset_t *old)
 		;
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 	if (idle) {
-		close(g->nfd);
-		gate_free(g);
+		ctmod_gate_source_free(src);
+		ctmod_gate_free(g);
 	}
 	/* else a load is stuck in the kernel: its thread still uses g, which
 	 * stays allocated until the process exits */
@@ -366,7 +310,7 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 		return ctmod_fail_input(ctx, -EINVAL, "ctmod gate --allow LIST -- COMMAND",
 		                        "no command to run");
 	struct ctmod_gate *g = NULL;
-	int r = gate_new(ctx, opts, &g);
+	int r = ctmod_gate_new(ctx, opts, &g);
 	if (r < 0)
 		return r;
 
@@ -384,14 +328,16 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 	pthread_sigmask(SIG_BLOCK, &blocked, &old);
 
 	pid_t pid = -1;
-	r = start_command(ctx, g, argv, &old, &pid, res);
+	int nfd = -1;
+	r = start_command(ctx, g, argv, &old, &pid, &nfd, res);
 	if (r < 0) {
-		if (g->nfd >= 0)
-			close(g->nfd);
+		if (nfd >= 0)
+			close(nfd);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		gate_free(g);
+		ctmod_gate_free(g);
 		return res->exec_err ? 0 : r;
 	}
+	struct ctmod_gate_source *src = ctmod_gate_source_new(nfd, &g->allowed);
 	int st = 0, sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		r = -errno;
@@ -399,10 +345,10 @@ int ctmod_gate_run(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts, ch
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	} else {
-		r = serve_command(g, sfd, pid, &st);
+		r = serve_command(g, src, sfd, pid, &st);
 	}
 	res->wstatus = st;
-	gate_close(g, sfd, &old);
+	gate_close(g, src, sfd, &old);
 	if (r < 0)
 		return ctmod_fail(ctx, r, NULL, "gate: %s", strerror(-r));
 	return 0;

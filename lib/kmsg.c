@@ -42,6 +42,7 @@ static const struct pattern patterns[] = {
      NULL},
     {CTMOD_KMSG_SIG_REJECTED, "Loading of %A is rejected", NULL},
     {CTMOD_KMSG_LOCKDOWN, "Lockdown: %A: %B is restricted; see man kernel_lockdown.7", NULL},
+    {CTMOD_KMSG_LOCKDOWN_SOURCE, "Kernel is locked down from %A; see man kernel_lockdown.7", NULL},
     {CTMOD_KMSG_NAMESPACE, "%M: module uses symbol (%S) from namespace %A, but does not import it.",
      NULL},
     {CTMOD_KMSG_BLACKLISTED, "Module %M is blacklisted", NULL},
@@ -53,6 +54,14 @@ static const struct pattern patterns[] = {
     {CTMOD_KMSG_TAINT_STAGING,
      "%M: module is from the staging directory, the quality is unknown, you have been warned.",
      NULL},
+    {CTMOD_KMSG_BAD_PARAM_VALUE, "%M: `%A' invalid for parameter `%S'", NULL},
+    {CTMOD_KMSG_BAD_PARAM_VALUE, "%M: `' invalid for parameter `%S'", NULL}, /* an empty value */
+    /* drivers/base/firmware_loader: "DRIVER DEVICE: ..." */
+    {CTMOD_KMSG_FIRMWARE, "%M %X: firmware: failed to load %A (%E)", NULL},
+    {CTMOD_KMSG_FIRMWARE, "%M %X: Direct firmware load for %A failed with error %E", NULL},
+    /* arch/x86/kvm: the CPU lacks VMX/SVM, or the firmware turned it off */
+    {CTMOD_KMSG_NO_HARDWARE, "kvm: no hardware support for '%M'", NULL},
+    {CTMOD_KMSG_NO_HARDWARE, "kvm: support for '%M' %A", NULL},
     /* kmod */
     {CTMOD_KMSG_TOOL_FAILED, "modprobe: ERROR: could not insert '%M': %B", "modprobe"},
     {CTMOD_KMSG_TOOL_FAILED, "insmod: ERROR: could not insert module %P: %B", "insmod"},
@@ -83,6 +92,10 @@ static const char *const kind_names[] = {
     [CTMOD_KMSG_TAINT_STAGING] = "taint-staging",
     [CTMOD_KMSG_TOOL_FAILED] = "tool-failed",
     [CTMOD_KMSG_TOOL_NOT_FOUND] = "tool-not-found",
+    [CTMOD_KMSG_BAD_PARAM_VALUE] = "bad-parameter-value",
+    [CTMOD_KMSG_FIRMWARE] = "firmware-missing",
+    [CTMOD_KMSG_NO_HARDWARE] = "no-hardware",
+    [CTMOD_KMSG_LOCKDOWN_SOURCE] = "lockdown-source",
 };
 
 const char *ctmod_kmsg_kind_name(enum ctmod_kmsg_kind kind)
@@ -388,6 +401,7 @@ void ctmod_kmsg_event_release(struct ctmod_kmsg_event *ev)
 	free(ev->arg);
 	free(ev->arg2);
 	free(ev->text);
+	free(ev->path);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -417,6 +431,7 @@ int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event 
 			ev->module = dup_n(norm, strlen(norm), &r);
 		} else if (c.s[1]) {
 			ev->module = module_from_path(c.s[1], c.n[1], &r);
+			ev->path = dup_n(c.s[1], c.n[1], &r);
 		}
 		ev->symbol = dup_n(c.s[2], c.n[2], &r);
 		ev->arg = patterns[i].tool ? dup_n(patterns[i].tool, strlen(patterns[i].tool), &r)
