@@ -75,6 +75,10 @@ EOF
 else
 	skip "profiles: no python3 to read them"
 fi
+ctmod gate profile --format docker
+[ "$OUT" = "$(cat "$TOP/contrib/kubernetes/gate-seccomp.json")" ] &&
+	pass "contrib/kubernetes/gate-seccomp.json is what 'ctmod gate profile --format docker' prints" ||
+	fail "contrib/kubernetes/gate-seccomp.json is what 'ctmod gate profile --format docker' prints"
 
 if [ -n "${CTMOD_VALGRIND:-}" ]; then
 	skip "valgrind cannot run a seccomp supervisor: the agent is tested natively"
@@ -242,10 +246,17 @@ sleep 0.5
 fd1=$(fds) rss1=$(rss)
 [ "$fd1" -le "$fd0" ] && pass "1,000 containers: no fd left behind ($fd0 -> $fd1)" ||
 	fail "1,000 containers: no fd left behind ($fd0 -> $fd1)"
-[ $((rss1 - rss0)) -lt 4096 ] && pass "1,000 containers: RSS flat ($rss0 -> $rss1 KiB)" ||
-	fail "1,000 containers: RSS flat ($rss0 -> $rss1 KiB)"
+if ldd "$CTMOD_BIN" 2>/dev/null | grep -q libasan; then
+	# ASan keeps freed memory in quarantine: its leak check at exit counts
+	skip "1,000 containers: RSS under ASan (LeakSanitizer checks at exit instead)"
+else
+	[ $((rss1 - rss0)) -lt 4096 ] && pass "1,000 containers: RSS flat ($rss0 -> $rss1 KiB)" ||
+		fail "1,000 containers: RSS flat ($rss0 -> $rss1 KiB)"
+fi
 alive && pass "1,000 containers: the agent runs on" || fail "1,000 containers: the agent runs on"
 stop_agent
+[ "$AGENT_RC" = 0 ] && pass "1,000 containers: the agent exits 0 (no leak reported)" ||
+	{ fail "1,000 containers: the agent exits 0 (status $AGENT_RC)"; printf '%s\n' "$AERR" | grep -v "^ctmod: gate:" | head -20; }
 ends=$(printf '%s\n' "$AERR" | grep -c ": end: ")
 [ "$ends" -ge 1010 ] && pass "every container's end is noticed ($ends)" ||
 	fail "every container's end is noticed ($ends of 1010)"
