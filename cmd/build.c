@@ -206,7 +206,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	bool all = false;
 	int c, r;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ak:S:iuj:nvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ak:S:iuj:nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
@@ -438,4 +438,5 @@ const struct ctmod_cmd cmd_build = {
     .run = run,
     .summary = "build DKMS modules (dkms.conf) for one or all kernels, --install them",
     .usage = usage,
+    .own_globals = "kernel,S", /* --kernel all */
 };

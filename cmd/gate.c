@@ -238,4 +238,6 @@ const struct ctmod_cmd cmd_gate = {
     .run = run,
     .summary = "run a command whose finit_module() loads allowlisted host modules",
     .usage = usage,
+    /* COMMAND's own options are its own; --json streams the events */
+    .flags = CLI_CMD_STOP_AT_OPERAND | CLI_CMD_JSON_LINES,
 };
