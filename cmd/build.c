@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "../lib/build.h"
+#include "../lib/container.h"
 #include "../lib/layout.h"
 #include "../lib/sandbox.h"
 #include "../lib/util.h"
@@ -34,127 +34,17 @@ static const char usage[] =
     "  -j, --jobs N          at most N make jobs in total (default: CPUs)\n"
     "      --clean           run the package's CLEAN once the modules are kept\n"
     "      --container ENGINE[:IMAGE]\n"
-    "                        run the build in docker, podman or system-docker\n"
-    "                        (privileged, /usr/src and /lib/modules bound)\n"
+    "                        run the build with IMAGE's own ctmod (default\n"
+    "                        " CTMOD_CONTAINER_IMAGE ", from `make image`)\n"
+    "                        in docker, podman or system-docker: privileged,\n"
+    "                        the root's /usr/src, /lib/modules, /var/lib/ctmod\n"
+    "                        and linux-kbuild dirs bound at the same paths\n"
     "  -n, --dry-run         show what would be built (with -v: the engine command)\n"
     "  -v, --verbose         say more\n"
     "      --json            the summary as JSON\n"
     "\n"
     "Exit status: 0 all built or skipped, 1 a build failed, 2 bad usage or a\n"
     "broken dkms.conf.\n";
-
-#define DEFAULT_IMAGE "ctmod-build"
-
-/* The engine command line: same build, inside ENGINE with the root's trees bound. */
-static int container_argv(struct cli *cli, const char *spec, int argc, char **argv,
-                          struct strv *out)
-{
-	_cleanup_free_ char *engine = strdup(spec);
-	if (!engine)
-		return -ENOMEM;
-	char *image = strchr(engine, ':');
-	if (image)
-		*image++ = '\0';
-	if (strcmp(engine, "docker") != 0 && strcmp(engine, "podman") != 0 &&
-	    strcmp(engine, "system-docker") != 0)
-		return ctmod_fail_input(cli->ctx, -EINVAL, "use docker, podman or system-docker",
-		                        "--container: unknown engine '%s'", engine);
-	const char *root = ctmod_ctx_root(cli->ctx);
-	char rp[PATH_MAX], self[PATH_MAX];
-	const char *r = *root ? (realpath(root, rp) ? rp : root) : "";
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	strv_push(out, engine);
-	strv_push(out, "run");
-	strv_push(out, "--rm");
-	strv_push(out, "--privileged");
-	const char *binds[] = {"/usr/src", "/lib/modules", "/usr/lib", CTMOD_TREE, "/etc/dkms"};
-	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
-		char v[PATH_MAX * 2 + 8];
-		/* the host's /usr/lib holds its compiler; only the root's kbuild goes in */
-		if (strcmp(binds[i], "/usr/lib") == 0)
-			continue;
-		snprintf(v, sizeof(v), "%s%s", r, binds[i]);
-		/* an engine would create a missing source as an empty root-owned dir */
-		if (strcmp(binds[i], "/etc/dkms") == 0 && access(v, F_OK) < 0)
-			continue;
-		snprintf(v, sizeof(v), "%s%s:%s", r, binds[i], binds[i]);
-		strv_push(out, "-v");
-		strv_push(out, v);
-	}
-	if (*r) {
-		/* Debian's headers reach /usr/lib/linux-kbuild-* through a relative link */
-		char p[PATH_MAX + 16];
-		snprintf(p, sizeof(p), "%s/usr/lib", r);
-		struct strv kb;
-		strv_init(&kb);
-		DIR *d = opendir(p);
-		if (d) {
-			struct dirent *de;
-			while ((de = readdir(d)))
-				if (strncmp(de->d_name, "linux-kbuild-", 13) == 0)
-					strv_push(&kb, de->d_name);
-			closedir(d);
-		}
-		strv_sort(&kb);
-		for (size_t i = 0; i < kb.n; i++) {
-			char v[PATH_MAX * 2 + 32];
-			snprintf(v, sizeof(v), "%s/usr/lib/%s:/usr/lib/%s:ro", r, kb.v[i], kb.v[i]);
-			strv_push(out, "-v");
-			strv_push(out, v);
-		}
-		strv_release(&kb);
-	}
-	if (*self) {
-		char v[PATH_MAX + 64];
-		snprintf(v, sizeof(v), "%s:/usr/local/bin/ctmod:ro", self);
-		strv_push(out, "-v");
-		strv_push(out, v);
-	}
-	/* the same arguments, minus --container and -n; sources as seen inside */
-	struct strv args;
-	strv_init(&args);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--container") == 0) {
-			i++;
-			continue;
-		}
-		if (strncmp(argv[i], "--container=", 12) == 0 || strcmp(argv[i], "-n") == 0 ||
-		    strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-v") == 0 ||
-		    strcmp(argv[i], "--verbose") == 0)
-			continue;
-		char sp[PATH_MAX], pre[PATH_MAX + 16];
-		snprintf(pre, sizeof(pre), "%s/usr/src/", r);
-		if (argv[i][0] != '-' && realpath(argv[i], sp)) {
-			if (strncmp(sp, pre, strlen(pre)) == 0) {
-				char in[PATH_MAX + 16];
-				snprintf(in, sizeof(in), "/usr/src/%s", sp + strlen(pre));
-				strv_push(&args, in);
-			} else {
-				char v[PATH_MAX * 2 + 8];
-				snprintf(v, sizeof(v), "%s:%s:ro", sp, sp);
-				strv_push(out, "-v");
-				strv_push(out, v);
-				strv_push(&args, sp);
-			}
-			continue;
-		}
-		strv_push(&args, argv[i]);
-	}
-	strv_push(out, image && *image ? image : DEFAULT_IMAGE);
-	strv_push(out, "ctmod");
-	if (cli->kver) {
-		strv_push(out, "-S");
-		strv_push(out, cli->kver);
-	}
-	if (cli->json)
-		strv_push(out, "--json");
-	strv_push(out, "build");
-	for (size_t i = 0; i < args.n; i++)
-		strv_push(out, args.v[i]);
-	strv_release(&args);
-	return 0;
-}
 
 static void print_shell_word(const char *s)
 {
@@ -172,13 +62,36 @@ static void print_shell_word(const char *s)
 	putchar('\'');
 }
 
+/* --container: the same build by the image's ctmod (lib/container.h) */
+static int run_container(struct cli *cli, const char *spec, bool dry_run, int argc, char **argv)
+{
+	struct ctmod_container c;
+	int r = ctmod_container_plan(cli->ctx, spec, cli->kver, cli->json, argc, argv, &c);
+	if (r >= 0 && (dry_run || cli->verbose)) {
+		for (size_t i = 0; i < c.argv.n; i++) {
+			if (i)
+				putchar(' ');
+			print_shell_word(c.argv.v[i]);
+		}
+		putchar('\n');
+		fflush(stdout);
+	}
+	int st = 0;
+	if (r >= 0 && !dry_run)
+		r = ctmod_container_run(cli->ctx, &c, &st);
+	ctmod_container_release(&c);
+	if (r < 0)
+		return cli_error(cli, r);
+	return st; /* the inner ctmod's own status and report */
+}
+
 static const char *result_word(const struct build_job *j, bool install)
 {
 	switch (j->state) {
 	case BUILD_OK:
 		return install ? "installed" : "built";
 	default:
-		return build_state_name(j->state);
+		return ctmod_build_state_name(j->state);
 	}
 }
 
@@ -271,33 +184,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (kernel && strcmp(kernel, "all") != 0)
 		cli->kver = kernel;
 
-	if (container) {
-		struct strv cmd;
-		strv_init(&cmd);
-		if ((r = container_argv(cli, container, argc, argv, &cmd)) < 0) {
-			strv_release(&cmd);
-			return cli_error(cli, r);
-		}
-		if (o.dry_run || cli->verbose) {
-			for (size_t i = 0; i < cmd.n; i++) {
-				if (i)
-					putchar(' ');
-				print_shell_word(cmd.v[i]);
-			}
-			putchar('\n');
-			fflush(stdout);
-		}
-		if (o.dry_run) {
-			strv_release(&cmd);
-			return EXIT_OK;
-		}
-		execvp(cmd.v[0], cmd.v);
-		fprintf(stderr,
-		        "ctmod: build: cannot run %s: %s: install it or use another engine\n",
-		        cmd.v[0], strerror(errno));
-		strv_release(&cmd);
-		return EXIT_FAILED;
-	}
+	if (container)
+		return run_container(cli, container, o.dry_run, argc, argv);
 
 	struct ctmod_ctx *ctx = cli->ctx;
 	struct strv kvers, srcs;
@@ -306,21 +194,21 @@ static int run(struct cli *cli, int argc, char **argv)
 	strv_init(&srcs);
 	int rc = EXIT_OK;
 	if (kernel && strcmp(kernel, "all") == 0) {
-		if ((r = build_kernels(ctx, &kvers)) < 0)
+		if ((r = ctmod_build_kernels(ctx, &kvers)) < 0)
 			goto err;
 	} else {
 		const char *kv;
 		if ((r = ctmod_ctx_kver(ctx, &kv)) < 0)
 			goto err;
-		if (!o.uninstall && (r = build_check_headers(ctx, kv)) < 0)
+		if (!o.uninstall && (r = ctmod_build_check_headers(ctx, kv)) < 0)
 			goto err;
 		strv_push(&kvers, kv);
 	}
-	if (all && (r = build_autoinstall_sources(ctx, kvers.v[0], &srcs)) < 0)
+	if (all && (r = ctmod_build_autoinstall_sources(ctx, kvers.v[0], &srcs)) < 0)
 		goto err;
 	for (int i = optind; i < argc; i++) {
 		char *src;
-		if ((r = build_find_source(ctx, argv[i], &src)) < 0)
+		if ((r = ctmod_build_find_source(ctx, argv[i], &src)) < 0)
 			goto err;
 		if (!strv_contains(&srcs, src))
 			strv_push_take(&srcs, src);
@@ -333,7 +221,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		         ctmod_ctx_root(ctx));
 		goto out;
 	}
-	if ((r = build_plan_make(ctx, &o, &srcs, &kvers, &plan)) < 0)
+	if ((r = ctmod_build_plan_make(ctx, &o, &srcs, &kvers, &plan)) < 0)
 		goto err;
 	if (o.dry_run) {
 		for (size_t i = 0; i < plan.n; i++) {
@@ -349,7 +237,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "ctmod: build: no CAP_SYS_ADMIN for a private mount namespace: "
 		                "building against / one at a time\n");
 	}
-	r = build_run(ctx, &o, &plan);
+	r = ctmod_build_run(ctx, &o, &plan);
 	if (r < 0)
 		goto err;
 	size_t nlayout = 0;
@@ -388,7 +276,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 		if (j->state == BUILD_FAILED) {
 			rc = EXIT_FAILED;
-			_cleanup_free_ char *tail = build_log_tail(j->log, 12);
+			_cleanup_free_ char *tail = ctmod_build_log_tail(j->log, 12);
 			fprintf(stderr, "ctmod: build: %s/%s for %s: %s: see %s\n", j->name,
 			        j->version, j->kver, j->msg ? j->msg : "failed", j->log);
 			if (tail && !cli->json) {
@@ -427,7 +315,7 @@ static int run(struct cli *cli, int argc, char **argv)
 err:
 	rc = cli_error(cli, r);
 out:
-	build_plan_free(&plan);
+	ctmod_build_plan_release(&plan);
 	strv_release(&kvers);
 	strv_release(&srcs);
 	return rc;

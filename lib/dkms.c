@@ -104,7 +104,7 @@ static const char evaluator[] =
     "done\n"
     "exit 0\n";
 
-bool dkms_yes(const char *s)
+bool ctmod_dkms_yes(const char *s)
 {
 	return s && strcasecmp(s, "yes") == 0;
 }
@@ -130,8 +130,8 @@ static char *build_script(void)
 	return strbuf_steal(&out);
 }
 
-int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
-                   const char *cwd, int errfd, struct dkms_conf *out)
+int ctmod_dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
+                         const char *cwd, int errfd, struct dkms_conf *out)
 {
 	_cleanup_free_ char *script = build_script();
 	int pfd[2];
@@ -187,7 +187,8 @@ int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
 		r = ctmod_fail(ctx, -ENOENT, NULL, "%s: cannot enter %s", conf, cwd);
 	else
-		r = dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver, out);
+		r = ctmod_dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver,
+		                          out);
 	strbuf_release(&sb);
 	return r;
 }
@@ -398,8 +399,8 @@ static bool bad_mod_name(const char *s)
 	       (n > 3 && strcmp(s + n - 3, ".ko") == 0);
 }
 
-int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
-                    const char *kver, struct dkms_conf *out)
+int ctmod_dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
+                          const char *kver, struct dkms_conf *out)
 {
 	struct rawvar raw[N_VARS];
 	int r = 0;
@@ -485,7 +486,7 @@ int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, si
 	out->excl_kernel_min = dup_nonempty(raw_get(raw, V_EXCL_KMIN, 0));
 	out->excl_kernel_max = dup_nonempty(raw_get(raw, V_EXCL_KMAX, 0));
 	out->obsolete_by = dup_nonempty(raw_get(raw, V_OBSOLETE_BY, 0));
-	out->autoinstall = dkms_yes(raw_get(raw, V_AUTOINSTALL, 0));
+	out->autoinstall = ctmod_dkms_yes(raw_get(raw, V_AUTOINSTALL, 0));
 
 	for (size_t i = 0; i < raw[V_PATCH].vals.n; i++) {
 		const char *pt = raw_get(raw, V_PATCH, i), *pm = raw_get(raw, V_PATCH_MATCH, i);
@@ -587,11 +588,11 @@ out:
 	for (int k = 0; k < N_VARS; k++)
 		strv_release(&raw[k].vals);
 	if (r < 0)
-		dkms_conf_free(out);
+		ctmod_dkms_conf_release(out);
 	return r;
 }
 
-void dkms_conf_free(struct dkms_conf *c)
+void ctmod_dkms_conf_release(struct dkms_conf *c)
 {
 	if (!c)
 		return;
@@ -636,8 +637,8 @@ static bool config_set(const char *config, const char *opt)
 	return false;
 }
 
-int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch, const char *config,
-                  char **why)
+int ctmod_dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
+                        const char *config, char **why)
 {
 	int r = 0;
 	*why = NULL;
@@ -673,7 +674,7 @@ int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
 	return *why ? 1 : 0;
 }
 
-char *dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs)
+char *ctmod_dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs)
 {
 	char *base = NULL, *out = NULL;
 	if (c->make)

@@ -4,7 +4,7 @@
  * per-package overrides under ROOT/etc/dkms) with kernelver, arch,
  * kernel_source_dir, dkms_tree, source_tree and PACKAGE_NAME/VERSION preset,
  * then prints every variable DKMS reads as NUL-separated (name, index, value)
- * records, which dkms_conf_parse() turns into a struct dkms_conf for one
+ * records, which ctmod_dkms_conf_parse() turns into a struct dkms_conf for one
  * kernel.  No shell parsing happens here: real files use if, ., pushd and
  * $BASH_SOURCE.
  */
@@ -63,25 +63,25 @@ struct dkms_env {
  * bash's message.  bash's own stderr (the file's echoes) goes to errfd
  * (-1: discarded).
  */
-int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
-                   const char *cwd, int errfd, struct dkms_conf *out);
+int ctmod_dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
+                         const char *cwd, int errfd, struct dkms_conf *out);
 
 /* Turn the records bash printed into out, for kernel kver.  Fuzzed. */
-int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
-                    const char *kver, struct dkms_conf *out);
+int ctmod_dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
+                          const char *kver, struct dkms_conf *out);
 
-void dkms_conf_free(struct dkms_conf *c);
+void ctmod_dkms_conf_release(struct dkms_conf *c);
 
 /*
  * Whether BUILD_EXCLUSIVE_* or OBSOLETE_BY rule this kernel out: 1 with a
  * malloc'd reason in *why, 0 when the build may go ahead.  config is the
  * kernel's .config text (may be NULL: CONFIG checks then fail closed).
  */
-int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch, const char *config,
-                  char **why);
+int ctmod_dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
+                        const char *config, char **why);
 
 /* DKMS's default MAKE and its "-jN KERNELRELEASE=KVER" after a leading make. */
-char *dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs);
+char *ctmod_dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs);
 
 /* AUTOINSTALL semantics: "yes" in any case */
-bool dkms_yes(const char *s);
+bool ctmod_dkms_yes(const char *s);
