@@ -90,8 +90,14 @@ ctmod status --color=sometimes
 expect "status --color=BAD after the command" 2 "" "auto, always or never"
 ctmod diagnose -v --root "$R" --no-system --dmesg /dev/null
 expect "diagnose -v after the command" 0
-ctmod load -n loop --root "$R" -v
-expect "load -n MODULE --root DIR -v: globals after the module" 0 "load loop"
+if need_kernel; then
+	ctmod load -n btrfs --root "$KROOT" --kernel "$KVER" -v
+	expect "load -n MODULE --root DIR --kernel KVER -v: globals after the module" 0 "^load btrfs$"
+	ctmod deps btrfs --json --root "$KROOT" --kernel "$KVER"
+	expect "deps MODULE --json --root DIR: JSON after the module" 0 '"name":"btrfs"'
+else
+	skip "globals after a module: no test kernel"
+fi
 
 # --- with --json every outcome is one JSON document with "ok"
 ctmod --json nosuch
