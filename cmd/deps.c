@@ -246,34 +246,58 @@ static void fast_step(void *data, const struct ctmod_moddb_step *st)
 	step_print(st, f->mode, f->out);
 }
 
+struct fast_args {
+	struct cli *cli;
+	const struct opts *o;
+	int argc;
+	char **argv;
+};
+
+/* In the child: every name through libkmod; 0 and the output printed when
+ * all resolved, 1 (nothing printed) otherwise. */
+static int fast_child(void *data)
+{
+	struct fast_args *a = data;
+	struct strbuf out;
+	strbuf_init(&out);
+	struct fast f = {a->o->mode, &out};
+	int r = 0;
+	for (int i = optind; r == 0 && i < a->argc; i++) {
+		struct strbuf extra;
+		strbuf_init(&extra);
+		const char *name = a->argv[i];
+		r = ctmod_probe_walk(a->cli->ctx, name, a->o->flags,
+		                     take_params(a->argc, a->argv, &i, &extra), fast_step, &f);
+		strbuf_release(&extra);
+	}
+	if (r == 0)
+		fputs(strbuf_str(&out), stdout);
+	strbuf_release(&out);
+	return r == 0 ? 0 : 1;
+}
+
 /*
  * Single lookups through libkmod's indexes (lib/probe), when they give the
  * text resolver's answer: true when every name resolved and the output is
  * printed.  A name that fails sends the whole run to lib/moddb, whose
- * messages name the closest modules.
+ * messages name the closest modules; so does a libkmod that crashes on a
+ * truncated or corrupt index (it runs in a child for that reason).
  */
 static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char **argv)
 {
 	if (o->all || cli->json || (o->mode != M_SHOW && o->mode != M_LIST) ||
 	    (o->flags & CTMOD_RESOLVE_NO_SOFTDEPS) || !ctmod_probe_usable(cli->ctx))
 		return false;
-	struct strbuf out;
-	strbuf_init(&out);
-	struct fast f = {o->mode, &out};
-	int r = 0;
-	for (int i = optind; r == 0 && i < argc; i++) {
-		struct strbuf extra;
-		strbuf_init(&extra);
-		const char *name = argv[i];
-		r = ctmod_probe_walk(cli->ctx, name, o->flags, take_params(argc, argv, &i, &extra),
-		                     fast_step, &f);
-		strbuf_release(&extra);
-	}
-	if (r == 0)
-		fputs(strbuf_str(&out), stdout);
-	strbuf_release(&out);
+	struct fast_args a = {cli, o, argc, argv};
+	int sig = 0;
+	int st = ctmod_probe_isolated(fast_child, &a, &sig);
+	if (st == -EFAULT && !cli->quiet)
+		fprintf(
+		    stderr,
+		    "ctmod: deps: libkmod died (%s) reading the .bin indexes: they look truncated or corrupt (run depmod); answering from the text files\n",
+		    strsignal(sig));
 	ctmod_ctx_clear_error(cli->ctx);
-	return r == 0;
+	return st == 0;
 }
 
 static int run(struct cli *cli, int argc, char **argv)
