@@ -253,9 +253,9 @@ struct fast_args {
 	char **argv;
 };
 
-/* In the child: every name through libkmod; 0 and the output printed when
+/* Under the guard: every name through libkmod; 0 and the output printed when
  * all resolved, 1 (nothing printed) otherwise. */
-static int fast_child(void *data)
+static int fast_walk(void *data)
 {
 	struct fast_args *a = data;
 	struct strbuf out;
@@ -281,7 +281,7 @@ static int fast_child(void *data)
  * text resolver's answer: true when every name resolved and the output is
  * printed.  A name that fails sends the whole run to lib/moddb, whose
  * messages name the closest modules; so does a libkmod that crashes on a
- * truncated or corrupt index (it runs in a child for that reason).
+ * truncated or corrupt index (caught by ctmod_probe_guarded).
  */
 static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char **argv)
 {
@@ -290,7 +290,7 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 		return false;
 	struct fast_args a = {cli, o, argc, argv};
 	int sig = 0;
-	int st = ctmod_probe_isolated(fast_child, &a, &sig);
+	int st = ctmod_probe_guarded(fast_walk, &a, &sig);
 	if (st == -EFAULT && !cli->quiet)
 		fprintf(
 		    stderr,
@@ -300,7 +300,8 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 	return st == 0;
 }
 
-static int run(struct cli *cli, int argc, char **argv)
+/* The options; -1 to go on, else the exit status. */
+static int parse_opts(struct cli *cli, int argc, char **argv, struct opts *o)
 {
 	enum { OPT_NO_SOFTDEPS = 256 };
 	static const struct option lopts[] = {
@@ -313,27 +314,26 @@ static int run(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct opts o = {.mode = M_LIST};
 	int c;
 	while ((c = getopt_long(argc, argv, "+DtraihS:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
-			o.mode = M_SHOW;
+			o->mode = M_SHOW;
 			break;
 		case 't':
-			o.mode = M_TREE;
+			o->mode = M_TREE;
 			break;
 		case 'r':
-			o.mode = M_REVERSE;
+			o->mode = M_REVERSE;
 			break;
 		case 'a':
-			o.all = true;
+			o->all = true;
 			break;
 		case 'i':
-			o.flags |= CTMOD_RESOLVE_IGNORE_INSTALL;
+			o->flags |= CTMOD_RESOLVE_IGNORE_INSTALL;
 			break;
 		case OPT_NO_SOFTDEPS:
-			o.flags |= CTMOD_RESOLVE_NO_SOFTDEPS;
+			o->flags |= CTMOD_RESOLVE_NO_SOFTDEPS;
 			break;
 		case 'h':
 			fputs(USAGE, stdout);
@@ -342,16 +342,54 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!o.all && optind >= argc)
+	if (!o->all && optind >= argc)
 		return cli_usage(cli, "name a module, or use --all");
-	if (o.all && optind < argc)
+	if (o->all && optind < argc)
 		return cli_usage(cli, "--all takes no module names");
-	if (o.all && (o.mode == M_TREE || o.mode == M_REVERSE))
+	if (o->all && (o->mode == M_TREE || o->mode == M_REVERSE))
 		return cli_usage(cli, "--all goes with --show-depends or nothing");
 	if (optind < argc && strchr(argv[optind], '='))
 		return cli_usage(cli, "'%s' looks like a parameter: name the module first",
 		                 argv[optind]);
 
+	return -1;
+}
+
+/* The names on the command line, each with its PARAM=VALUE words; every
+ * failing name is reported and the others still resolved, as modprobe -a. */
+static int resolve_named(struct cli *cli, struct ctmod_moddb *db, const struct opts *o, int argc,
+                         char **argv, struct json_object *arr, struct strbuf *out)
+{
+	int rc = EXIT_OK;
+	for (int i = optind; i < argc; i++) {
+		const char *name = argv[i];
+		struct strbuf extra;
+		strbuf_init(&extra);
+		const char *params = take_params(argc, argv, &i, &extra);
+		int r;
+		if (o->mode == M_TREE)
+			r = do_tree(cli, db, name, arr);
+		else if (o->mode == M_REVERSE)
+			r = do_reverse(cli, db, name, arr);
+		else
+			r = do_resolve(cli, db, o, name, params, arr, out);
+		strbuf_release(&extra);
+		if (r < 0) {
+			int e = cli_error(cli, r);
+			if (e > rc)
+				rc = e;
+			ctmod_ctx_clear_error(cli->ctx);
+		}
+	}
+	return rc;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	struct opts o = {.mode = M_LIST};
+	int st = parse_opts(cli, argc, argv, &o);
+	if (st >= 0)
+		return st;
 	if (fast_resolve(cli, &o, argc, argv))
 		return EXIT_OK;
 	struct ctmod_moddb *db;
@@ -386,26 +424,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		if (r < 0)
 			rc = cli_error(cli, r);
 	} else {
-		for (int i = optind; i < argc; i++) {
-			const char *name = argv[i];
-			struct strbuf extra;
-			strbuf_init(&extra);
-			const char *params = take_params(argc, argv, &i, &extra);
-			if (o.mode == M_TREE)
-				r = do_tree(cli, db, name, arr);
-			else if (o.mode == M_REVERSE)
-				r = do_reverse(cli, db, name, arr);
-			else
-				r = do_resolve(cli, db, &o, name, params, arr, &out);
-			strbuf_release(&extra);
-			if (r < 0) {
-				/* report each failing name, keep going like modprobe -a */
-				int e = cli_error(cli, r);
-				if (e > rc)
-					rc = e;
-				ctmod_ctx_clear_error(cli->ctx);
-			}
-		}
+		rc = resolve_named(cli, db, &o, argc, argv, arr, &out);
 	}
 	fputs(strbuf_str(&out), stdout);
 	strbuf_release(&out);

@@ -239,8 +239,8 @@ for t in kmod ctmod; do
 done
 # a modules.dep.bin cut short (depmod interrupted, a full disk), on the
 # real tree (a root of links to it but for that file): libkmod 30 reads past
-# its mapping and kmod's modprobe dies of SIGSEGV; ctmod runs libkmod in a
-# child, so the personality says what is wrong (exit 1), and `ctmod deps`
+# its mapping and kmod's modprobe dies of SIGSEGV; ctmod catches the fault
+# (lib/probe.h), so the personality says what is wrong (exit 1), and `ctmod deps`
 # answers from the text files
 X=$T_TMP/cut
 XM=$X/lib/modules/$KVER
