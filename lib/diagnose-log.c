@@ -652,7 +652,7 @@ static void explain_not_installed(struct rule_env *env, struct ctmod_finding *f,
 		ctmod_finding_what(f, "%s is not installed for %s", mn, env->kver);
 		ctmod_finding_why(f, "%s found no %s in /lib/modules/%s (modules.dep)", e->arg, mn,
 		                  env->kver);
-		ctmod_finding_fix(f, "%s deps %s", cmd, mn);
+		ctmod_finding_note(f, "%s deps --all lists the modules that are installed", cmd);
 		ctmod_finding_note(
 		    f,
 		    "if %s comes from a DKMS package, build it for %s: ctmod build --install NAME/VERSION (ctmod status lists the sources)",

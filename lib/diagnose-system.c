@@ -109,12 +109,9 @@ static void check_kernel_switches(struct ctmod_ctx *ctx, struct ctmod_diagnosis 
 			ctmod_finding_why(
 			    f,
 			    "kernel.modules_disabled is 1: once set it cannot be cleared, every load fails with \"Operation not permitted\"");
-			ctmod_finding_fix(
-			    f,
-			    "grep -rns modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d /run/sysctl.d");
 			ctmod_finding_note(
 			    f,
-			    "the grep shows what sets it; load the modules you need before it is set (ctmod autoload), or reboot without it");
+			    "nothing undoes it before the next boot; find what sets it (grep -rn modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d), and load the modules you need before it is set (ctmod autoload), or reboot without it");
 			ctmod_finding_evidence(f, "/proc/sys/kernel/modules_disabled");
 		}
 	}
