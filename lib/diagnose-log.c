@@ -359,7 +359,7 @@ static const char *refused_module(struct rule_env *env, int err, bool want_unsig
 		return NULL;
 	_cleanup_free_ char *path = module_file(env, env->filter);
 	if (!path)
-		return NULL;
+		return env->filter; /* its file is not here to rule it out: never "nothing wrong" */
 	_cleanup_free_ char *signer = ctmod_diagnose_modinfo(env->ctx, path, "signer");
 	if (!signer)
 		return want_unsigned ? env->filter : NULL;
@@ -384,8 +384,14 @@ static void explain_sig_rejected(struct rule_env *env, struct ctmod_finding *f,
 	    cmdline
 	        ? "module.sig_enforce=1 is on the kernel command line (/proc/cmdline)"
 	        : "the kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE, or module.sig_enforce set at boot)";
+	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
 	if (!f->module)
 		ctmod_finding_what(f, "the kernel rejects modules without a valid signature");
+	else if (!path)
+		ctmod_finding_what(
+		    f,
+		    "the kernel refused a module for its signature, which may be %s: the line names none, and no file of %s is here to check (diagnose the .ko file itself)",
+		    f->module, f->module);
 	else if (unsigned_line)
 		ctmod_finding_what(f, "%s is not signed, and this kernel loads only signed modules",
 		                   f->module);
@@ -396,7 +402,6 @@ static void explain_sig_rejected(struct rule_env *env, struct ctmod_finding *f,
 	    f,
 	    "the kernel logged \"Loading of %s is rejected\" (the load fails with \"Key was rejected by service\"): %s",
 	    e->arg, source);
-	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
 	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
 	if (cmdline)
 		ctmod_finding_note(
@@ -425,11 +430,17 @@ static void explain_lockdown(struct rule_env *env, struct ctmod_finding *f,
 			said = env->log->ev[i].arg;
 	bool sb = !mode &&
 	          ((said && strstr(said, "Secure Boot")) || ctmod_diagnose_secure_boot(env->ctx));
-	if (f->module)
+	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
+	if (f->module && path)
 		ctmod_finding_what(
 		    f,
 		    "%s is refused by kernel lockdown: it is not signed with a key the kernel trusts",
 		    f->module);
+	else if (f->module)
+		ctmod_finding_what(
+		    f,
+		    "kernel lockdown refused an unsigned module, which may be %s: the line names none, and no file of %s is here to check (diagnose the .ko file itself)",
+		    f->module, f->module);
 	else
 		ctmod_finding_what(f, "kernel lockdown refuses unsigned modules");
 	if (mode)
@@ -454,7 +465,6 @@ static void explain_lockdown(struct rule_env *env, struct ctmod_finding *f,
 		    said && strstr(said, "securityfs")
 		        ? "set at run time (\"Kernel is locked down from securityfs\": something wrote /sys/kernel/security/lockdown)"
 		        : "neither from lockdown= on the command line nor from Secure Boot: it was set at run time in /sys/kernel/security/lockdown");
-	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
 	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
 	if (mode)
 		ctmod_finding_note(
@@ -484,13 +494,37 @@ static void explain_bad_value(struct rule_env *env, struct ctmod_finding *f,
 	    e->symbol, mn, e->symbol);
 }
 
+/*
+ * "DRIVER DEVICE: firmware: ...": the driver is the module, except for a
+ * device of a class without one ("misc test_firmware"): then the device's
+ * name is, when a module of that name is here.
+ */
+static const char *firmware_module(struct rule_env *env, const struct ctmod_kmsg_event *e)
+{
+	_cleanup_free_ char *mp = ctmod_diagnose_module_path(env->ctx, e->module);
+	if (mp || !e->symbol || !modname_valid(e->symbol))
+		return e->module;
+	char norm[64];
+	modname_normalize(e->symbol, norm, sizeof(norm));
+	_cleanup_free_ char *dp = ctmod_diagnose_module_path(env->ctx, norm);
+	_cleanup_free_ char *live =
+	    ctmod_diagnose_read_small(env->ctx, "/sys/module/%s/initstate", norm);
+	if (!dp && !live)
+		return e->module;
+	for (size_t i = 0; i < env->names.n; i++) /* a name that lives as long as env */
+		if (strcmp(env->names.v[i], norm) == 0)
+			return env->names.v[i];
+	strv_push(&env->names, norm);
+	return env->names.v[env->names.n - 1];
+}
+
 static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
                              const struct ctmod_kmsg_event *e)
 {
+	const char *mn = f->module ? f->module : e->module;
 	const char *pkg = ctmod_diagnose_firmware_package(e->arg);
 	_cleanup_free_ char *dest = ctmod_path(env->ctx, "/lib/firmware/%s", e->arg);
-	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", e->module,
-	                   e->arg);
+	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", mn, e->arg);
 	ctmod_finding_why(
 	    f,
 	    "the kernel looked for /lib/firmware/%s and did not find it (error %d); the driver loaded, but the device it drives does not work without it",
@@ -500,12 +534,12 @@ static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
 		ctmod_finding_note(
 		    f,
 		    "Debian ships %s in %s (usually; it is in the non-free-firmware component: add it to the apt sources first), then reload %s",
-		    e->arg, pkg, e->module);
+		    e->arg, pkg, mn);
 	} else {
 		ctmod_finding_note(
 		    f,
 		    "no Debian package is known here for %s: copy the file from linux-firmware (git.kernel.org) to %s, then reload %s",
-		    e->arg, dest ? dest : "/lib/firmware", e->module);
+		    e->arg, dest ? dest : "/lib/firmware", mn);
 	}
 }
 
@@ -601,8 +635,8 @@ static const struct log_rule log_rules[] = {
      lockdown_of_modules, explain_lockdown},
     {CTMOD_KMSG_BAD_PARAM_VALUE, "bad-parameter-value", CTMOD_SEV_ERROR, false, false, NULL, NULL,
      explain_bad_value},
-    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, NULL, NULL,
-     explain_firmware},
+    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, firmware_module,
+     NULL, explain_firmware},
     {CTMOD_KMSG_NO_HARDWARE, "no-hardware", CTMOD_SEV_ERROR, false, false, NULL, NULL,
      explain_no_hardware},
 };
@@ -811,12 +845,11 @@ static void apply_log_rules(struct rule_env *env, const struct ctmod_kmsg *log, 
 		const struct log_rule *rule = log_rule_of(e->kind);
 		if (!rule || (e->module && !ctmod_diagnose_wanted(module, e->module)))
 			continue;
-		const char *about = rule->about_system ? NULL : e->module;
-		if (rule->about_system) {
-			about = rule->who(env, e);
-			if (module && !about)
-				continue; /* not about the module asked about */
-		}
+		const char *about = rule->who ? rule->who(env, e) : e->module;
+		if (rule->about_system && module && !about)
+			continue; /* not about the module asked about */
+		if (!rule->about_system && !ctmod_diagnose_wanted(module, about))
+			continue;
 		if (rule->applies && !rule->applies(e))
 			continue;
 		enum ctmod_severity sev =
