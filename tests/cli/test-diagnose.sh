@@ -185,6 +185,7 @@ ctmod --root "$R" diagnose libcrc32c
 expect "... after the fix lines libcrc32c is fine" 0 "Nothing wrong found for libcrc32c"
 rm -r "$R/etc"
 
+mkdir -p "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose
 expect "no /lib/modules/KVER" 1 "there are no modules for kernel $KVER"
 
