@@ -843,7 +843,7 @@ static void apply_log_rules(struct rule_env *env, const struct ctmod_kmsg *log, 
 	for (size_t i = 0; i < log->n; i++) {
 		const struct ctmod_kmsg_event *e = &log->ev[i];
 		const struct log_rule *rule = log_rule_of(e->kind);
-		if (!rule || (e->module && !ctmod_diagnose_wanted(module, e->module)))
+		if (!rule)
 			continue;
 		const char *about = rule->who ? rule->who(env, e) : e->module;
 		if (rule->about_system && module && !about)
