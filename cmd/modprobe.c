@@ -800,8 +800,8 @@ struct mp_run {
 	char dirname[4096];
 };
 
-/* Under the guard (lib/probe.h says why): libkmod's context, the action. */
-static int mp_walk(void *data)
+/* In a child (lib/probe.h says why): libkmod's context, the action. */
+static int mp_child(void *data)
 {
 	struct mp_run *run = data;
 	struct kmod_ctx *k = open_kmod(run->a, run->dirname);
@@ -812,21 +812,25 @@ static int mp_walk(void *data)
 	return st;
 }
 
-/* The action, guarded: a libkmod that faults on a damaged index (kmod
+/* The action, in a child: a libkmod that crashes on a damaged index (kmod
  * 30's own modprobe does) becomes an error that says so. */
-static int run_guarded(struct mp_args *a, char **args, int n)
+static int run_isolated(struct mp_args *a, char **args, int n)
 {
 	static struct mp_run run; /* 4 KiB of path: not on the stack */
 	run = (struct mp_run){.a = a, .args = args, .n = n};
 	if (!mp_dirname(a, run.dirname))
 		return EXIT_FAILURE;
 	int sig = 0;
-	int st = ctmod_probe_guarded(mp_walk, &run, &sig);
+	int st = ctmod_probe_isolated(mp_child, &run, &sig);
 	if (st == -EFAULT) {
 		mp_log(
 		    LOG_ERR,
 		    "libkmod died (%s) reading the indexes of %s: they look truncated or corrupt, run depmod\n",
 		    strsignal(sig), *run.dirname ? run.dirname : "/lib/modules");
+		return EXIT_FAILURE;
+	}
+	if (st < 0) {
+		mp_log(LOG_ERR, "fork: %s\n", strerror(-st));
 		return EXIT_FAILURE;
 	}
 	return st;
@@ -851,7 +855,7 @@ static int modprobe(int argc, char **argv)
 			mp_log(LOG_ERR, "missing parameters. See -h.\n");
 			st = EXIT_FAILURE;
 		} else {
-			st = run_guarded(&a, argv + optind, n);
+			st = run_isolated(&a, argv + optind, n);
 		}
 		if (mp.syslog)
 			closelog();
