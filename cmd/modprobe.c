@@ -642,9 +642,30 @@ struct mp_args {
 	bool all, remove, show_config, show_modversions, show_exports;
 };
 
+/* The options that only switch a flag on */
+static const struct {
+	int opt;
+	bool *flag;
+} flag_opts[] = {
+    {OPT_REMOVE_HOLDERS, &mp.remove_holders},
+    {OPT_FIRST_TIME, &mp.first_time},
+    {'i', &mp.ignore_commands},
+    {'b', &mp.use_blacklist},
+    {'f', &mp.force},
+    {OPT_FORCE_MODVERSION, &mp.strip_modversion},
+    {OPT_FORCE_VERMAGIC, &mp.strip_vermagic},
+    {'R', &mp.lookup_only},
+    {'n', &mp.dry_run},
+};
+
 /* One option; returns -1 to go on, else the exit status. */
 static int parse_opt(int c, struct mp_args *a)
 {
+	for (size_t i = 0; i < ARRAY_SIZE(flag_opts); i++)
+		if (flag_opts[i].opt == c) {
+			*flag_opts[i].flag = true;
+			return -1;
+		}
 	char *end = NULL;
 	switch (c) {
 	case 'a':
@@ -654,9 +675,6 @@ static int parse_opt(int c, struct mp_args *a)
 	case 'r':
 		a->remove = true;
 		break;
-	case OPT_REMOVE_HOLDERS:
-		mp.remove_holders = true;
-		break;
 	case 'w':
 		mp.wait_msec = strtoul(optarg, &end, 0);
 		if (!*optarg || *end) {
@@ -664,29 +682,8 @@ static int parse_opt(int c, struct mp_args *a)
 			return EXIT_FAILURE;
 		}
 		break;
-	case OPT_FIRST_TIME:
-		mp.first_time = true;
-		break;
-	case 'i':
-		mp.ignore_commands = true;
-		break;
-	case 'b':
-		mp.use_blacklist = true;
-		break;
-	case 'f':
-		mp.force = true;
-		break;
-	case OPT_FORCE_MODVERSION:
-		mp.strip_modversion = true;
-		break;
-	case OPT_FORCE_VERMAGIC:
-		mp.strip_vermagic = true;
-		break;
 	case 'D':
 		mp.ignore_loaded = mp.dry_run = mp.show = true;
-		break;
-	case 'R':
-		mp.lookup_only = true;
 		break;
 	case 'c':
 		a->show_config = true;
@@ -696,9 +693,6 @@ static int parse_opt(int c, struct mp_args *a)
 		break;
 	case OPT_SHOW_EXPORTS:
 		a->show_exports = true;
-		break;
-	case 'n':
-		mp.dry_run = true;
 		break;
 	case 'C':
 		strv_push(&a->config, optarg);
