@@ -53,10 +53,17 @@ int ctmod_gate_caller_userns(pid_t pid, const struct stat *ns);
  * readable), -EINVAL (not a regular file), -errno.
  */
 int ctmod_gate_caller_fd(pid_t pid, int fdnum, int *out);
+/*
+ * The caller's memory is read by a copier in the jail (jail.h), killed at
+ * the time limit, so memory that never answers (userfaultfd) holds up that
+ * helper only; -ETIME / -ECHILD as ctmod_jail_run(), the error recorded.
+ */
 /* A NUL-terminated string at addr, at most max bytes: -EFAULT, -E2BIG, -ESRCH */
-int ctmod_gate_caller_string(pid_t pid, uint64_t addr, size_t max, char **out);
+int ctmod_gate_caller_string(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, size_t max,
+                             double timeout, char **out);
 /* init_module()'s image at addr, copied into a memfd: -EFBIG, -EFAULT, -ESRCH */
-int ctmod_gate_caller_image(pid_t pid, uint64_t addr, uint64_t len, int *out);
+int ctmod_gate_caller_image(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, uint64_t len,
+                            double timeout, int *out);
 
 /* ---- gate-serve.c ---- */
 

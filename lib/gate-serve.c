@@ -258,7 +258,8 @@ static int take_module(struct request *rq, bool finit, unsigned *mflags, uint64_
 		r = ctmod_gate_caller_fd(pid, (int)d->args[0], &modfd);
 		*uargs = d->args[1];
 	} else {
-		r = ctmod_gate_caller_image(pid, d->args[0], d->args[1], &modfd);
+		r = ctmod_gate_caller_image(rq->ctx, pid, d->args[0], d->args[1], rq->g->timeout,
+		                            &modfd);
 		*uargs = d->args[2];
 	}
 	if (!still_there(rq)) {
@@ -269,7 +270,8 @@ static int take_module(struct request *rq, bool finit, unsigned *mflags, uint64_
 	} else if (r < 0) {
 		decide(rq, CTMOD_GATE_DENIED,
 		       r == -EBADF || r == -EINVAL || r == -EFAULT ? -r : EPERM,
-		       "cannot take the caller's module: %s", strerror(-r));
+		       "cannot take the caller's module: %s",
+		       r == -ETIME || r == -ECHILD ? ctmod_ctx_error(rq->ctx) : strerror(-r));
 	} else if (finit) {
 		struct stat st;
 		if (fstat(modfd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -331,26 +333,28 @@ static void serve(struct request *rq)
 	int modfd = take_module(rq, finit, &mflags, &uargs);
 	if (modfd < 0)
 		return;
-	char *params = NULL;
-	int r =
-	    ctmod_gate_caller_string((pid_t)rq->req->pid, uargs, CTMOD_GATE_MAX_PARAMS, &params);
-	if (!still_there(rq)) {
-		close(modfd);
-		return;
-	}
-	if (r < 0) {
-		close(modfd);
-		decide(rq, CTMOD_GATE_DENIED, r == -E2BIG ? E2BIG : EFAULT,
-		       "cannot read the caller's parameters: %s", strerror(-r));
-		return;
-	}
+	/* the name first: memory that stalls the copier is read for an allowed name only */
 	if (!read_name(rq, modfd, mflags))
-		; /* decided */
-	else if (!strv_contains(rq->src->allowed, rq->module))
+		return; /* decided */
+	if (!strv_contains(rq->src->allowed, rq->module)) {
 		decide(rq, CTMOD_GATE_DENIED, EPERM, "%s",
 		       rq->src->allowed != &g->allowed && strv_contains(&g->allowed, rq->module)
 		           ? "not allowed for this container (its metadata narrows the allowlist)"
 		           : "not allowlisted");
+		return;
+	}
+	char *params = NULL;
+	int r = ctmod_gate_caller_string(rq->ctx, (pid_t)rq->req->pid, uargs, CTMOD_GATE_MAX_PARAMS,
+	                                 g->timeout, &params);
+	if (!still_there(rq))
+		;
+	else if (r < 0)
+		decide(rq, CTMOD_GATE_DENIED,
+		       r == -E2BIG    ? E2BIG
+		       : r == -EFAULT ? EFAULT
+		                      : EPERM,
+		       "cannot read the caller's parameters: %s",
+		       r == -ETIME || r == -ECHILD ? ctmod_ctx_error(rq->ctx) : strerror(-r));
 	else if (ctmod_module_live(rq->ctx, rq->module))
 		decide(rq, CTMOD_GATE_EXISTS, EEXIST, "allowlisted; already loaded");
 	else
