@@ -75,7 +75,7 @@ static int fdinfo_flags(pid_t pid, int fdnum, unsigned *flags)
 }
 
 /* the thread group of task tid (a notification names the calling thread) */
-static pid_t thread_group(pid_t tid)
+pid_t ctmod_gate_caller_tgid(pid_t tid)
 {
 	char path[64], *buf;
 	size_t len;
@@ -94,7 +94,7 @@ static int getfd_by_pidfd(pid_t pid, int fdnum, int *out)
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	/* a thread that is not the leader: EINVAL, or ENOENT since Linux 6.9 */
 	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
-		pid_t tgid = thread_group(pid);
+		pid_t tgid = ctmod_gate_caller_tgid(pid);
 		if (tgid != pid)
 			pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	}

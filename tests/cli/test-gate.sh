@@ -232,6 +232,15 @@ else
 	show
 fi
 
+# one process with 70 slow requests in flight (more than the 64 slots) does
+# not hold up another process: per-process queues, a free slot to the
+# process with the fewest in flight
+ctmod -q $G --allow crc7,overlay --timeout 1.5 -- sh -c "'$FINIT' -f 4 -P 70 '$B/slow.ko.gz' & h=\$!; sleep 0.5; '$FINIT' -T '$D/overlay.ko'; kill \$h; wait"
+ms=$(printf '%s\n' "$OUT" | sed -n 's/.*overlay.ko: ENOSYS \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -lt 1000 ] &&
+	pass "70 slow requests of one process do not hold up another's ($ms ms)" ||
+	{ fail "70 slow requests of one process do not hold up another's (${ms:-?} ms)"; show; }
+
 # parameters: ignored unless --allow-params (the load still fails: ENOSYS)
 ctmod $G --allow overlay -- "$FINIT" -n "$D/overlay.ko"
 expect "a NULL parameter pointer: EFAULT as from the kernel" 0 "overlay.ko: EFAULT"

@@ -16,6 +16,9 @@
  *   -U         the parameter string (with -i: the image) lies in memory
  *              registered with userfaultfd and never served: whoever reads
  *              it waits for as long as this process lives
+ *   -P N       make the calls from N threads at once, each every FILE
+ *              (a process with many requests in flight); prints the counts
+ *              as -r does
  *   -t         make the call from a second thread (not the thread-group
  *              leader: pidfd_open() refuses its TID, the gate falls back
  *              to /proc/TID/fd/N)
@@ -37,7 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int flags, use_init, null_params, in_thread, timed, repeat, lease, uffd_mem, kill_ms = -1;
+static int flags, use_init, null_params, in_thread, timed, repeat, lease, uffd_mem, nthreads,
+    kill_ms = -1;
 static const char *params = "";
 
 /* len bytes of memory that faults forever (userfaultfd, never served) */
@@ -138,10 +142,44 @@ static int flood(int n, char **files)
 	return 0;
 }
 
+static int nfiles;
+static char **tfiles;
+static long tcounts[256];
+static pthread_mutex_t tlock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *thread_all(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < nfiles; i++) {
+		long r = load(tfiles[i]);
+		pthread_mutex_lock(&tlock);
+		tcounts[-r < 256 ? -r : 255]++;
+		pthread_mutex_unlock(&tlock);
+	}
+	return NULL;
+}
+
+/* -P N: N threads at once */
+static int threads(int n, char **files)
+{
+	nfiles = n;
+	tfiles = files;
+	pthread_t *t = calloc((size_t)nthreads, sizeof(*t));
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&t[i], NULL, thread_all, NULL);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	for (int e = 0; e < 256; e++)
+		if (tcounts[e])
+			printf("%s: %ld\n", e ? strerrorname_np(e) : "OK", tcounts[e]);
+	free(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:p:nitTLUr:k:")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:nitTLUr:P:k:")) != -1) {
 		switch (c) {
 		case 'f':
 			flags = (int)strtol(optarg, NULL, 0);
@@ -173,10 +211,15 @@ int main(int argc, char **argv)
 		case 'r':
 			repeat = atoi(optarg);
 			break;
+		case 'P':
+			nthreads = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
+	if (nthreads > 0)
+		return threads(argc - optind, argv + optind);
 	if (repeat > 0)
 		return flood(argc - optind, argv + optind);
 	for (int i = optind; i < argc; i++) {
