@@ -90,6 +90,19 @@ static void collect(struct build_job *j, int fd)
 	strbuf_release(&sb);
 }
 
+/* what the job's PRE_INSTALL/POST_INSTALL/POST_REMOVE printed, for the caller to show */
+static void load_script_out(struct build_job *j)
+{
+	_cleanup_free_ char *p = xasprintf("%s/scripts.out", j->tree);
+	size_t len;
+	free(j->script_out);
+	j->script_out = NULL;
+	if (p && read_file(p, 1 << 20, &j->script_out, &len) == 0 && len == 0) {
+		free(j->script_out);
+		j->script_out = NULL;
+	}
+}
+
 /* start j in run[s]; the child frees its copy of run, which it never uses */
 static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *root,
                      struct build_job *j, struct running *run, size_t s)
@@ -124,6 +137,26 @@ static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *ro
 	slot->resfd = pfd[0];
 	slot->start = now_seconds();
 	return 0;
+}
+
+/* POST_REMOVE from the source, as DKMS runs it; its output kept for the caller to show */
+static void post_remove(struct build_job *j, const char *script)
+{
+	_cleanup_free_ char *out = xasprintf("%s/scripts.out", j->tree);
+	_cleanup_free_ char *cmd = xasprintf("cd \"$1\" || exit 15; r=./${2%%%% *}; "
+	                                     "[ -x \"$r\" ] || { echo \"Warning: The post_remove "
+	                                     "script is not executable.\"; exit 0; }; exec ./$2");
+	int fd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	if (fd < 0 || !cmd) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	dprintf(fd, "Running the post_remove script:\n");
+	char *pr[] = {"bash", "-c", cmd, "bash", j->src, (char *)script, NULL};
+	run_process(pr, j->src, -1, fd, fd);
+	close(fd);
+	load_script_out(j);
 }
 
 /* the files an --install put in place, removed from the staged copy of lib/modules/KVER */
@@ -171,11 +204,8 @@ static int uninstall_job(struct ctmod_ctx *ctx, const char *root, struct build_j
 	ctmod_build_default_env(ctx, &env, j->kver, j->arch, ksrc, sizeof(ksrc));
 	_cleanup_free_ char *conf = xasprintf("%s/dkms.conf", j->src);
 	if (conf && ctmod_dkms_conf_eval(ctx, &env, conf, j->src, -1, &c) == 0) {
-		if (c.post_remove) {
-			_cleanup_free_ char *cmd = xasprintf("exec ./%s", c.post_remove);
-			char *pr[] = {"bash", "-c", cmd, NULL};
-			run_argv(pr, j->src, -1, -1);
-		}
+		if (c.post_remove)
+			post_remove(j, c.post_remove);
 		ctmod_dkms_conf_release(&c);
 	}
 	ctmod_ctx_clear_error(ctx);
@@ -295,6 +325,7 @@ int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct bui
 			if (!j || j->pid != pid)
 				continue;
 			collect(j, run[s].resfd);
+			load_script_out(j);
 			j->seconds = now_seconds() - run[s].start;
 			/* an install is recorded once its directory is in place */
 			if ((j->state == BUILD_OK && !j->installed.n) || j->state == BUILD_FAILED)

@@ -41,6 +41,8 @@ static void job_free(struct build_job *j)
 	free(j->tree);
 	free(j->log);
 	free(j->msg);
+	free(j->script_out);
+	strv_release(&j->warnings);
 	strv_release(&j->depends);
 	strv_release(&j->installed);
 	strv_release(&j->dep_binds);
@@ -89,6 +91,8 @@ int ctmod_build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o,
 			                   ctmod_ctx_hint(ctx) ? ": " : "",
 			                   ctmod_ctx_hint(ctx) ? ctmod_ctx_hint(ctx) : "");
 			ctmod_ctx_clear_error(ctx);
+		} else if (c.bad_patch) {
+			broken = strdup(c.bad_patch);
 		}
 		for (size_t k = 0; k < kvers->n; k++) {
 			struct build_job *j = &plan->jobs[plan->n++];
@@ -103,6 +107,9 @@ int ctmod_build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o,
 			if (r == 0)
 				for (size_t d = 0; d < c.build_depends.n; d++)
 					strv_push(&j->depends, c.build_depends.v[d]);
+			if (r == 0 && k == 0)
+				for (size_t w = 0; w < c.warnings.n; w++)
+					strv_push(&j->warnings, c.warnings.v[w]);
 			if (broken) {
 				j->state = BUILD_BROKEN;
 				j->msg = strdup(broken);

@@ -37,7 +37,9 @@ struct build_job {
 	char *log;  /* tree/make.log */
 	struct strv depends;
 	enum build_state state;
-	char *msg; /* why it was skipped / failed, one line */
+	char *msg;            /* why it was skipped / failed, one line */
+	struct strv warnings; /* dkms.conf's warnings (DKMS's words), once per package */
+	char *script_out;     /* what PRE_INSTALL/POST_INSTALL/POST_REMOVE printed */
 	double seconds;
 	struct strv installed; /* files put under the root (absolute host paths) */
 	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
