@@ -178,6 +178,7 @@ expect "... the fix comments the line out" 1 "fix: sed -i '2s/^/# /' $R/etc/modp
 expect "modprobe.d blacklist is a warning" 1 "libcrc32c is blacklisted in $R/etc/modprobe.d/harden.conf:3"
 rm -r "$R/etc"
 
+mkdir -p "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose
 expect "no /lib/modules/KVER" 1 "there are no modules for kernel $KVER"
 
