@@ -11,7 +11,7 @@
 
 #include "../lib/autoload.h"
 #include "../lib/modlist.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =
@@ -231,10 +231,7 @@ static int run(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case OPT_CLOUD:
-			if (strv_push(&clouds, optarg) < 0) {
-				st = EXIT_FAILED;
-				goto out;
-			}
+			strv_push(&clouds, optarg);
 			break;
 		case OPT_CMDLINE:
 			mo.cmdline = optarg;

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "../lib/gate.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =
@@ -88,11 +88,7 @@ static int add_names(struct strv *sv, const char *list)
 		size_t n = strcspn(p, sep);
 		if (n == 0)
 			break;
-		char *s = strndup(p, n);
-		if (!s || strv_push_take(sv, s) < 0) {
-			free(s);
-			return -ENOMEM;
-		}
+		strv_push_take(sv, xstrndup(p, n));
 		p += n;
 	}
 	return 0;

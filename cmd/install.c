@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "../lib/headers.h"
-#include "../lib/util.h"
+#include "util.h"
 
 #define USAGE                                                                                      \
 	"Usage: ctmod install [OPTIONS] SOURCE...\n"                                               \

@@ -15,8 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compress.h"
+#include "depmod.h"
 #include "dkms.h"
 #include "extract.h"
+#include "rootlock.h"
 #include "sandbox.h"
 
 const char *build_state_name(enum build_state s)
@@ -50,17 +53,6 @@ static bool exists(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	int r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
 }
 
 /* ---- kernels and headers ---------------------------------------------- */
@@ -353,13 +345,8 @@ static const char *compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 		char *c = strchr(line, ':');
 		if (c) {
 			*c = '\0';
-			if (strstr(line, ".ko.xz"))
-				return ".xz";
-			if (strstr(line, ".ko.zst"))
-				return ".zst";
-			if (strstr(line, ".ko.gz"))
-				return ".gz";
-			return "";
+			const struct compression *z = compression_by_suffix(line);
+			return z ? z->suffix : "";
 		}
 	}
 	/* no modules.dep yet: the kernel's configuration says */
@@ -367,15 +354,10 @@ static const char *compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 	_cleanup_free_ char *cfg = h ? xasprintf("%s/.config", h) : NULL;
 	_cleanup_free_ char *txt = NULL;
 	size_t len;
-	if (cfg && read_file(cfg, 16u << 20, &txt, &len) == 0) {
-		if (strstr(txt, "\nCONFIG_MODULE_COMPRESS_XZ=y"))
-			return ".xz";
-		if (strstr(txt, "\nCONFIG_MODULE_COMPRESS_ZSTD=y"))
-			return ".zst";
-		if (strstr(txt, "\nCONFIG_MODULE_COMPRESS_GZIP=y"))
-			return ".gz";
-	}
-	return "";
+	const struct compression *z = NULL;
+	if (cfg && read_file(cfg, 16u << 20, &txt, &len) == 0)
+		z = compression_by_config(txt);
+	return z ? z->suffix : "";
 }
 
 /* Module signing, when ROOT/etc/dkms/framework.conf names a key and certificate */
@@ -413,20 +395,9 @@ static int signer_load(struct ctmod_ctx *ctx, const char *ksrc, const char *conf
 	                "bash",
 	                fw,
 	                NULL};
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fd, 3);
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st = -1;
-	if (pid > 0)
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	so.fd3 = fd;
+	spawn_run(argv, &so);
 	char buf[3 * PATH_MAX] = "";
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 	close(fd);
@@ -488,35 +459,24 @@ static int install_module(struct ctmod_ctx *ctx, const char *built, const char *
 	}
 	const char *src = tmp;
 	if (*suffix) {
-		/* the kernel's in-kernel xz decoder wants CRC32 and a dict <= 1 MiB */
-		char *xz[] = {"xz", "--check=crc32", "--lzma2=dict=1MiB", "-c", tmp, NULL};
-		char *zs[] = {"zstd", "-q", "-T0", "-c", tmp, NULL};
-		char *gz[] = {"gzip", "-9", "-n", "-c", tmp, NULL};
-		char **argv = strcmp(suffix, ".xz") == 0    ? xz
-		              : strcmp(suffix, ".zst") == 0 ? zs
-		                                            : gz;
+		const struct compression *z = compression_by_suffix(suffix);
+		_cleanup_strv_ struct strv argv = STRV_INIT;
+		for (size_t i = 0; z->compress_argv[i]; i++)
+			strv_push(&argv, z->compress_argv[i]);
+		strv_push(&argv, tmp);
 		int fd = open(ztmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return ctmod_fail(ctx, -errno, NULL, "install: %s: %m", ztmp);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int devnull = open("/dev/null", O_RDWR);
-			dup2(devnull, 0);
-			dup2(fd, 1);
-			dup2(logfd >= 0 ? logfd : devnull, 2);
-			execvp(argv[0], argv);
-			_exit(127);
-		}
-		int st = -1;
-		if (pid > 0)
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
+		struct spawn_opts so = SPAWN_OPTS_INIT;
+		so.out = fd;
+		so.err = logfd;
+		int st = spawn_run(argv.v, &so);
 		close(fd);
 		unlink(tmp);
-		if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (st != 0) {
 			unlink(ztmp);
 			return ctmod_fail(ctx, -EIO, NULL, "install: %s compression of %s failed",
-			                  argv[0], built);
+			                  argv.v[0], built);
 		}
 		src = ztmp;
 	}
@@ -1121,28 +1081,6 @@ out:
 
 /* ---- the install transaction ------------------------------------------ */
 
-/*
- * The root's lock, the one ctmod install takes (flock on the root
- * directory): one --install or --uninstall at a time per root, and none
- * while headers are being installed.  Returns the fd that holds it.
- */
-static int lock_root(struct ctmod_ctx *ctx, const char *root)
-{
-	const char *dir = *root ? root : "/";
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return ctmod_fail(ctx, -errno, NULL, "%s: %m", dir);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		WARN(ctx, "waiting for another ctmod install or build on %s to finish", dir);
-		if (flock(fd, LOCK_EX) < 0) {
-			int r = ctmod_fail(ctx, -errno, NULL, "cannot lock %s: %m", dir);
-			close(fd);
-			return r;
-		}
-	}
-	return fd;
-}
-
 /* NAME of the directory FROM copied into TO, its mode kept */
 static int copy_at(int from, int to, const char *name, mode_t mode)
 {
@@ -1359,12 +1297,8 @@ static int commit_kernel(struct ctmod_ctx *ctx, const char *root, const char *kv
 		if (r < 0)
 			goto out;
 	}
-	char *argv[] = {"depmod", "-b", (char *)stage, (char *)kver, NULL};
-	if (run_argv(argv, NULL, -1, -1) != 0) {
-		r = ctmod_fail(ctx, -EIO, "run depmod -b ROOT KVER by hand to see why",
-		               "depmod %s failed: nothing was installed", kver);
+	if ((r = ctmod_depmod_run(ctx, stage, kver, "nothing was installed")) < 0)
 		goto out;
-	}
 	r = 0;
 	if (renameat2(AT_FDCWD, farm, AT_FDCWD, live, RENAME_EXCHANGE) < 0) {
 		int e = -errno;
@@ -1386,7 +1320,7 @@ int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *pl
 {
 	if (!o->install && !o->uninstall)
 		return run_plan(ctx, o, plan);
-	int lock = lock_root(ctx, plan->root);
+	int lock = ctmod_rootlock_take(ctx, plan->root);
 	if (lock < 0)
 		return lock;
 	remove_stale_stages(ctx, plan->root);

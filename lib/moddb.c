@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "moddb-internal.h"
 
 #define MAX_INDEX_FILE (256u << 20)
@@ -162,13 +163,7 @@ int path_to_modname(const char *path, char *out, size_t outsz)
 
 static bool is_module_path(const char *p)
 {
-	const char *b = strrchr(p, '/');
-	b = b ? b + 1 : p;
-	const char *dot = strstr(b, ".ko");
-	if (!dot || dot == b)
-		return false;
-	const char *ext = dot + 3;
-	return !*ext || !strcmp(ext, ".xz") || !strcmp(ext, ".zst") || !strcmp(ext, ".gz");
+	return module_suffix(p) != NULL;
 }
 
 static bool has_wildcard(const char *s)
@@ -356,9 +351,8 @@ int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf)
 			return dep_fail(db, file, lineno, "malformed line: not a module path");
 		if (hmap_find(&db->builtin, name))
 			continue;
-		char *k = strdup(name);
-		if (!k || strv_push_take(&db->builtin_names, k) < 0)
-			return -ENOMEM;
+		char *k = xstrdup(name);
+		strv_push_take(&db->builtin_names, k);
 		if (hmap_put(&db->builtin, k, 0) < 0)
 			return -ENOMEM;
 	}
@@ -458,10 +452,10 @@ static int add_softdep(struct ctmod_moddb *db, const char *modname, char *rest)
 			mode = 1;
 		else if (!strcmp(tok, "post:"))
 			mode = 2;
-		else if (mode == 1 && strv_push(&sd->pre, tok) < 0)
-			return -ENOMEM;
-		else if (mode == 2 && strv_push(&sd->post, tok) < 0)
-			return -ENOMEM;
+		else if (mode == 1)
+			strv_push(&sd->pre, tok);
+		else if (mode == 2)
+			strv_push(&sd->post, tok);
 	}
 	return 0;
 }
@@ -516,7 +510,7 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 				if (!k)
 					return -ENOMEM;
 				underscores(k);
-				r = strv_push_take(&db->blacklist, k);
+				strv_push_take(&db->blacklist, k);
 			}
 		} else if (!strcmp(cmd, "options") || !strcmp(cmd, "install") ||
 		           !strcmp(cmd, "remove") || !strcmp(cmd, "softdep")) {
@@ -571,8 +565,7 @@ int moddb_parse_cmdline(struct ctmod_moddb *db, char *buf)
 				    !strncmp(param, "blacklist=", 10)) {
 					char *v = value, *t;
 					while ((t = strsep(&v, ",")))
-						if (strv_push(&db->blacklist, t) < 0)
-							return -ENOMEM;
+						strv_push(&db->blacklist, t);
 				} else {
 					r = moddb_add_options(db, modname, param);
 				}
@@ -599,8 +592,7 @@ int moddb_parse_cmdline(struct ctmod_moddb *db, char *buf)
 		if (!strcmp(modname, "modprobe") && !strncmp(param, "blacklist=", 10)) {
 			char *v = value, *t;
 			while ((t = strsep(&v, ",")))
-				if (strv_push(&db->blacklist, t) < 0)
-					return -ENOMEM;
+				strv_push(&db->blacklist, t);
 		} else {
 			return moddb_add_options(db, modname, param);
 		}
@@ -610,16 +602,13 @@ int moddb_parse_cmdline(struct ctmod_moddb *db, char *buf)
 
 static int load_conf_dirs(struct ctmod_moddb *db)
 {
-	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
-	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-	                                   "/lib/modprobe.d"};
 	/* the first file of a given name wins; files apply in name order */
 	struct strv names, paths;
 	strv_init(&names);
 	strv_init(&paths);
 	int r = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && r == 0; i++) {
-		_cleanup_free_ char *dir = ctmod_path(db->ctx, "%s", dirs[i]);
+	for (size_t i = 0; ctmod_modprobe_dirs[i] && r == 0; i++) {
+		_cleanup_free_ char *dir = ctmod_path(db->ctx, "%s", ctmod_modprobe_dirs[i]);
 		if (!dir) {
 			r = -ENOMEM;
 			break;
@@ -646,10 +635,8 @@ static int load_conf_dirs(struct ctmod_moddb *db)
 				free(full);
 				continue;
 			}
-			if (strv_push(&names, fn) < 0 || strv_push_take(&paths, full) < 0) {
-				r = -ENOMEM;
-				break;
-			}
+			strv_push(&names, fn);
+			strv_push_take(&paths, full);
 		}
 		closedir(d);
 	}
@@ -1672,11 +1659,11 @@ int ctmod_moddb_resolve(struct ctmod_moddb *db, const char *name, unsigned flags
 int ctmod_moddb_show_depends(const struct ctmod_moddb_step *s, struct strbuf *out)
 {
 	if (s->install_cmd)
-		return strbuf_printf(out, "install %s %s\n", s->install_cmd, s->options);
-	if (s->path)
-		return strbuf_printf(out, "insmod %s %s\n", s->path, s->options);
-	if (s->builtin)
-		return strbuf_printf(out, "builtin %s\n", s->name);
+		strbuf_printf(out, "install %s %s\n", s->install_cmd, s->options);
+	else if (s->path)
+		strbuf_printf(out, "insmod %s %s\n", s->path, s->options);
+	else if (s->builtin)
+		strbuf_printf(out, "builtin %s\n", s->name);
 	return 0;
 }
 
@@ -1701,8 +1688,8 @@ int ctmod_moddb_lookup(struct ctmod_moddb *db, const char *name, struct strv *mo
 		                                       "%s: not a valid module name or alias", name)
 		                    : r;
 	for (size_t i = 0; i < l->n; i++)
-		if (!strv_contains(mods, l->v[i]->name) && strv_push(mods, l->v[i]->name) < 0)
-			return -ENOMEM;
+		if (!strv_contains(mods, l->v[i]->name))
+			strv_push(mods, l->v[i]->name);
 	return 0;
 }
 
@@ -1713,8 +1700,7 @@ int ctmod_moddb_depends(struct ctmod_moddb *db, const char *module, struct strv 
 		return not_found(db, module);
 	struct mod *m = &db->mods[i];
 	for (size_t k = m->ndeps; k-- > 0;)
-		if (strv_push(deps, db->mods[m->deps[k]].name) < 0)
-			return -ENOMEM;
+		strv_push(deps, db->mods[m->deps[k]].name);
 	return 0;
 }
 
@@ -1736,8 +1722,8 @@ int ctmod_moddb_direct_depends(struct ctmod_moddb *db, const char *module, struc
 			for (size_t x = 0; x < o->ndeps && !indirect; x++)
 				indirect = o->deps[x] == d && m->deps[j] != (size_t)i;
 		}
-		if (!indirect && d != (size_t)i && strv_push(deps, db->mods[d].name) < 0)
-			return -ENOMEM;
+		if (!indirect && d != (size_t)i)
+			strv_push(deps, db->mods[d].name);
 	}
 	return 0;
 }
@@ -1753,8 +1739,7 @@ int ctmod_moddb_users(struct ctmod_moddb *db, const char *module, struct strv *u
 			continue;
 		for (size_t k = 0; k < m->ndeps; k++)
 			if (m->deps[k] == (size_t)t) {
-				if (strv_push(users, m->name) < 0)
-					return -ENOMEM;
+				strv_push(users, m->name);
 				break;
 			}
 	}
@@ -1775,7 +1760,7 @@ int ctmod_moddb_symbol_owners(struct ctmod_moddb *db, const char *symbol, struct
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (!strv_contains(owners, m[i].modname))
-			r = strv_push(owners, m[i].modname);
+			strv_push(owners, m[i].modname);
 	free(m);
 	return r;
 }
@@ -1790,8 +1775,8 @@ bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module)
 int ctmod_moddb_all(struct ctmod_moddb *db, struct strv *mods)
 {
 	for (size_t i = 0; i < db->nmods; i++)
-		if (db->mods[i].has_line && strv_push(mods, db->mods[i].name) < 0)
-			return -ENOMEM;
+		if (db->mods[i].has_line)
+			strv_push(mods, db->mods[i].name);
 	return 0;
 }
 
