@@ -145,6 +145,11 @@ install: all
 deps:
 	./scripts/deps
 
+# localhost/ctmod:$(VERSION) and :latest, offline from Debian's packages
+# (scripts/image: mmdebstrap bases cached in ~/.cache/ctmod-image, podman)
+image:
+	./scripts/image $(VERSION)
+
 FORMAT_SRC = $(wildcard lib/*.[ch] cmd/*.[ch] shared/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/vm/*.c)
 
 format:
@@ -157,6 +162,6 @@ format-check:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check check-unit check-cli check-vm check-valgrind check-unit-run check-cli-run check-vm-run \
+.PHONY: image all check check-unit check-cli check-vm check-valgrind check-unit-run check-cli-run check-vm-run \
 	demo bench fuzz fuzz-build install deps ensure-deps format format-check clean
 .SECONDARY:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../lib/moddb.h"
+#include "../lib/probe.h"
 #include "builtin.h"
 
 #define USAGE                                                                                      \
@@ -65,19 +66,22 @@ static struct json_object *plan_json(const char *name, const struct ctmod_moddb_
 	return o;
 }
 
+static void step_print(const struct ctmod_moddb_step *s, enum mode mode, struct strbuf *out)
+{
+	if (mode == M_SHOW)
+		ctmod_moddb_show_depends(s, out);
+	else if (s->install_cmd)
+		strbuf_printf(out, "%s install %s\n", s->name, s->install_cmd);
+	else if (s->path)
+		strbuf_printf(out, "%s %s\n", s->name, s->path);
+	else
+		strbuf_printf(out, "%s builtin\n", s->name);
+}
+
 static void plan_print(const struct ctmod_moddb_plan *plan, enum mode mode, struct strbuf *out)
 {
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct ctmod_moddb_step *s = &plan->steps[i];
-		if (mode == M_SHOW)
-			ctmod_moddb_show_depends(s, out);
-		else if (s->install_cmd)
-			strbuf_printf(out, "%s install %s\n", s->name, s->install_cmd);
-		else if (s->path)
-			strbuf_printf(out, "%s %s\n", s->name, s->path);
-		else
-			strbuf_printf(out, "%s builtin\n", s->name);
-	}
+	for (size_t i = 0; i < plan->n; i++)
+		step_print(&plan->steps[i], mode, out);
 }
 
 /* ---- --tree ---- */
@@ -220,6 +224,58 @@ static int do_resolve(struct cli *cli, struct ctmod_moddb *db, const struct opts
 	return 0;
 }
 
+/* argv[*i] is a module; the PARAM=VALUE words after it are its options */
+static const char *take_params(int argc, char **argv, int *i, struct strbuf *extra)
+{
+	while (*i + 1 < argc && strchr(argv[*i + 1], '=')) {
+		if (extra->len)
+			strbuf_putc(extra, ' ');
+		strbuf_puts(extra, argv[++*i]);
+	}
+	return extra->len ? strbuf_str(extra) : NULL;
+}
+
+struct fast {
+	enum mode mode;
+	struct strbuf *out;
+};
+
+static void fast_step(void *data, const struct ctmod_moddb_step *st)
+{
+	struct fast *f = data;
+	step_print(st, f->mode, f->out);
+}
+
+/*
+ * Single lookups through libkmod's indexes (lib/probe), when they give the
+ * text resolver's answer: true when every name resolved and the output is
+ * printed.  A name that fails sends the whole run to lib/moddb, whose
+ * messages name the closest modules.
+ */
+static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char **argv)
+{
+	if (o->all || cli->json || (o->mode != M_SHOW && o->mode != M_LIST) ||
+	    (o->flags & CTMOD_RESOLVE_NO_SOFTDEPS) || !ctmod_probe_usable(cli->ctx))
+		return false;
+	struct strbuf out;
+	strbuf_init(&out);
+	struct fast f = {o->mode, &out};
+	int r = 0;
+	for (int i = optind; r == 0 && i < argc; i++) {
+		struct strbuf extra;
+		strbuf_init(&extra);
+		const char *name = argv[i];
+		r = ctmod_probe_walk(cli->ctx, name, o->flags, take_params(argc, argv, &i, &extra),
+		                     fast_step, &f);
+		strbuf_release(&extra);
+	}
+	if (r == 0)
+		fputs(strbuf_str(&out), stdout);
+	strbuf_release(&out);
+	ctmod_ctx_clear_error(cli->ctx);
+	return r == 0;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_NO_SOFTDEPS = 256 };
@@ -272,6 +328,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "'%s' looks like a parameter: name the module first",
 		                 argv[optind]);
 
+	if (fast_resolve(cli, &o, argc, argv))
+		return EXIT_OK;
 	struct ctmod_moddb *db;
 	int r = ctmod_moddb_open(cli->ctx, &db);
 	if (r < 0)
@@ -306,21 +364,15 @@ static int run(struct cli *cli, int argc, char **argv)
 	} else {
 		for (int i = optind; i < argc; i++) {
 			const char *name = argv[i];
-			/* PARAM=VALUE words after a module are its options */
 			struct strbuf extra;
 			strbuf_init(&extra);
-			while (i + 1 < argc && strchr(argv[i + 1], '=')) {
-				if (extra.len)
-					strbuf_putc(&extra, ' ');
-				strbuf_puts(&extra, argv[++i]);
-			}
+			const char *params = take_params(argc, argv, &i, &extra);
 			if (o.mode == M_TREE)
 				r = do_tree(cli, db, name, arr);
 			else if (o.mode == M_REVERSE)
 				r = do_reverse(cli, db, name, arr);
 			else
-				r = do_resolve(cli, db, &o, name,
-				               extra.len ? strbuf_str(&extra) : NULL, arr, &out);
+				r = do_resolve(cli, db, &o, name, params, arr, &out);
 			strbuf_release(&extra);
 			if (r < 0) {
 				/* report each failing name, keep going like modprobe -a */

@@ -34,14 +34,17 @@ static void print_json(const struct ctmod_diagnosis *d, const char *module)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ctmod_finding *f = &d->f[i];
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "severity",
-		                       json_object_new_string(ctmod_severity_name(f->severity)));
+		json_object_object_add(
+		    o, "severity",
+		    json_object_new_string(ctmod_diagnosis_severity_name(f->severity)));
+		json_object_object_add(o, "class", json_object_new_string(f->id));
 		json_object_object_add(o, "id", json_object_new_string(f->id));
 		json_object_object_add(o, "module",
 		                       f->module ? json_object_new_string(f->module) : NULL);
 		json_object_object_add(o, "what", json_object_new_string(f->what));
 		json_object_object_add(o, "why", json_object_new_string(f->why ? f->why : ""));
 		json_object_object_add(o, "fix", strv_json(&f->fix));
+		json_object_object_add(o, "notes", strv_json(&f->notes));
 		if (f->load_first.n)
 			json_object_object_add(o, "load_first", strv_json(&f->load_first));
 		json_object_object_add(o, "evidence", strv_json(&f->evidence));
@@ -59,7 +62,7 @@ static void print_json(const struct ctmod_diagnosis *d, const char *module)
 
 static void print_finding(struct cli *cli, const struct ctmod_finding *f)
 {
-	static const char *const label[] = {"note ", "WARN ", "ERROR"};
+	static const char *const label[] = {"NOTE ", "WARN ", "ERROR"};
 	static const char *const color[] = {"36", "33", "1;31"};
 	printf("  %s%s%s  %s\n", cli_color_on(cli, color[f->severity]), label[f->severity],
 	       cli_color_off(cli), f->what);
@@ -68,6 +71,8 @@ static void print_finding(struct cli *cli, const struct ctmod_finding *f)
 	for (size_t i = 0; i < f->fix.n; i++)
 		printf("         %s %s%s%s\n", i ? "    " : "fix:", cli_color_on(cli, "1"),
 		       f->fix.v[i], cli_color_off(cli));
+	for (size_t i = 0; i < f->notes.n; i++)
+		printf("         %s %s\n", i ? "    " : "note:", f->notes.v[i]);
 	if (cli->verbose > 0)
 		for (size_t i = 0; i < f->evidence.n; i++)
 			printf("         %s %s\n", i ? "    " : "log:", f->evidence.v[i]);

@@ -2,6 +2,7 @@
 /* ctmod gate: run a command whose finit_module() calls load allowlisted host modules. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,11 @@ static const char usage[] =
     "Usage: ctmod gate [--allow LIST] [--allow-file FILE] [--allow-init-module]\n"
     "                  [--allow-params] [--timeout SECONDS] [--events FILE]\n"
     "                  -- COMMAND [ARGS...]\n"
+    "       ctmod gate --listen SOCKET [--allow LIST] [--allow-file FILE]\n"
+    "                  [--policy FILE] [--socket-mode MODE] [--socket-group GROUP]\n"
+    "                  [--require-cap] [--allow-init-module] [--allow-params] ...\n"
+    "       ctmod gate profile [--listen SOCKET] [--metadata STR] [--base FILE]\n"
+    "                  [--format oci|docker] [--allow-init-module]\n"
     "\n"
     "Run COMMAND (a shell, a container runtime) so that its finit_module() calls,\n"
     "and those of all its descendants, load the host's own module of the same\n"
@@ -28,6 +34,25 @@ static const char usage[] =
     "  --allow-params        apply module parameters the caller passes\n"
     "  --timeout SECONDS     limit for reading one caller's module (default 10)\n"
     "  --events FILE         with --json, append the events to FILE, not stdout\n"
+    "\n"
+    "Agent (--listen): serve the containers that OCI runtimes (runc, crun; podman,\n"
+    "containerd, CRI-O above them) hand over through linux.seccomp.listenerPath,\n"
+    "until SIGTERM.  The allowlist is the ceiling; a container's listenerMetadata\n"
+    "(allow=a,b or policy=NAME) narrows it, never widens it.\n"
+    "  --listen SOCKET       the unix socket (made 0600; a stale one is replaced)\n"
+    "  --policy FILE         named policies, 'NAME module,module ...' a line;\n"
+    "                        'default' serves containers without metadata\n"
+    "  --socket-mode MODE    octal mode of the socket (default 0600)\n"
+    "  --socket-group GROUP  group of the socket\n"
+    "  --require-cap         the caller needs CAP_SYS_MODULE in its own user\n"
+    "                        namespace (default: the policy alone decides)\n"
+    "\n"
+    "profile: print a seccomp profile sending finit_module() to the agent:\n"
+    "  --metadata STR        listenerMetadata (e.g. allow=overlay)\n"
+    "  --base FILE           start from this profile (or config.json) instead\n"
+    "                        of allowing every other call\n"
+    "  --format oci|docker   OCI linux.seccomp (runc, crun; default) or the\n"
+    "                        docker/podman/Kubernetes profile format\n"
     "\n"
     "Every decision is logged on stderr; with --json also as one JSON object a\n"
     "line on stdout.  The caller gets 0, EEXIST when the module is already loaded,\n"
@@ -48,18 +73,48 @@ static const char *errno_name(int err)
 	return n ? n : "?";
 }
 
+static struct json_object *container_json(const struct ctmod_gate_container *c)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(c->id ? c->id : "?"));
+	json_object_object_add(o, "pid", json_object_new_int(c->pid));
+	json_object_object_add(o, "bundle", c->bundle ? json_object_new_string(c->bundle) : NULL);
+	json_object_object_add(o, "policy", c->policy ? json_object_new_string(c->policy) : NULL);
+	return o;
+}
+
+static void emit(struct printer *p, struct json_object *o)
+{
+	FILE *out = p->events ? p->events : stdout;
+	fprintf(out, "%s\n",
+	        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(out);
+	json_object_put(o);
+}
+
 static void on_event(void *data, const struct ctmod_gate_event *ev)
 {
 	struct printer *p = data;
-	if (!p->cli->quiet)
-		fprintf(stderr, "ctmod: gate: pid %d (%s) %s %s: %s%s%s%s: %s\n", (int)ev->pid,
-		        ev->comm, ev->syscall, ev->module ? ev->module : "-",
+	const struct ctmod_gate_container *c = ev->container;
+	if (!p->cli->quiet) {
+		char where[512] = "";
+		if (c)
+			snprintf(where, sizeof(where), "container %.64s (pid %d%s%s%s%s) ", c->id,
+			         (int)c->pid, c->bundle ? ", bundle " : "",
+			         c->bundle ? c->bundle : "", c->policy ? ", " : "",
+			         c->policy ? c->policy : "");
+		fprintf(stderr, "ctmod: gate: %spid %d (%s) %s %s: %s%s%s%s: %s\n", where,
+		        (int)ev->pid, ev->comm, ev->syscall, ev->module ? ev->module : "-",
 		        ctmod_gate_verdict_name(ev->verdict), ev->err ? " (" : "",
 		        ev->err ? errno_name(ev->err) : "", ev->err ? ")" : "", ev->reason);
+	}
 	if (!p->cli->json)
 		return;
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "event", json_object_new_string("gate"));
+	if (c)
+		json_object_object_add(o, "container", container_json(c));
 	json_object_object_add(o, "pid", json_object_new_int(ev->pid));
 	json_object_object_add(o, "comm", json_object_new_string(ev->comm));
 	json_object_object_add(o, "syscall", json_object_new_string(ev->syscall));
@@ -71,30 +126,33 @@ static void on_event(void *data, const struct ctmod_gate_event *ev)
 	                       ev->err ? json_object_new_string(errno_name(ev->err)) : NULL);
 	json_object_object_add(o, "reason", json_object_new_string(ev->reason));
 	json_object_object_add(o, "seconds", json_object_new_double(ev->seconds));
-	FILE *out = p->events ? p->events : stdout;
-	fprintf(out, "%s\n",
-	        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                              JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(out);
-	json_object_put(o);
+	emit(p, o);
 }
 
-/* "a,b c" -> a, b, c */
-static int add_names(struct strv *sv, const char *list)
+static void on_container(void *data, const struct ctmod_gate_container *c, const char *what,
+                         const char *detail)
 {
-	const char *sep = ", \t\r\n";
-	for (const char *p = list; *p;) {
-		p += strspn(p, sep);
-		size_t n = strcspn(p, sep);
-		if (n == 0)
-			break;
-		strv_push_take(sv, xstrndup(p, n));
-		p += n;
+	struct printer *p = data;
+	if (!p->cli->quiet) {
+		if (strcmp(what, "listen") == 0 || strcmp(what, "stop") == 0)
+			fprintf(stderr, "ctmod: gate: %s\n", detail);
+		else
+			fprintf(stderr, "ctmod: gate: container %.64s (pid %d%s%s%s%s): %s: %s\n",
+			        c->id, (int)c->pid, c->bundle ? ", bundle " : "",
+			        c->bundle ? c->bundle : "", c->policy ? ", " : "",
+			        c->policy ? c->policy : "", what, detail);
 	}
-	return 0;
+	if (!p->cli->json)
+		return;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string(what));
+	if (strcmp(what, "listen") != 0 && strcmp(what, "stop") != 0)
+		json_object_object_add(o, "container", container_json(c));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	emit(p, o);
 }
 
-static int add_file(struct cli *cli, struct strv *sv, const char *path)
+static int add_file(struct strv *sv, const char *path)
 {
 	char *buf;
 	size_t len;
@@ -108,10 +166,7 @@ static int add_file(struct cli *cli, struct strv *sv, const char *path)
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		if (add_names(sv, line) < 0) {
-			free(buf);
-			return cli_usage(cli, "out of memory");
-		}
+		ctmod_gate_names_add(sv, line);
 	}
 	free(buf);
 	return EXIT_OK;
@@ -126,9 +181,112 @@ static int exit_code(const struct ctmod_gate_result *res)
 	return EXIT_FAILED;
 }
 
-static int run(struct cli *cli, int argc, char **argv)
+/* Everything the options say, for all three forms. */
+struct args {
+	struct strv allow;
+	bool have_allow;
+	struct ctmod_gate_opts go;
+	struct ctmod_gate_listen_opts lo;
+	struct ctmod_gate_profile_opts po;
+	const char *events, *format;
+};
+
+enum {
+	OPT_ALLOW = 256,
+	OPT_FILE,
+	OPT_INIT,
+	OPT_PARAMS,
+	OPT_TIMEOUT,
+	OPT_EVENTS,
+	OPT_LISTEN,
+	OPT_POLICY,
+	OPT_MODE,
+	OPT_GROUP,
+	OPT_REQUIRE_CAP,
+	OPT_METADATA,
+	OPT_BASE,
+	OPT_FORMAT,
+};
+
+static int parse_mode(struct cli *cli, const char *s, int *mode)
 {
-	enum { OPT_ALLOW = 256, OPT_FILE, OPT_INIT, OPT_PARAMS, OPT_TIMEOUT, OPT_EVENTS };
+	char *end;
+	long m = strtol(s, &end, 8);
+	if (*end || end == s || m <= 0 || m > 0777)
+		return cli_usage(cli, "--socket-mode takes an octal mode (e.g. 0660), not '%s'", s);
+	*mode = (int)m;
+	return EXIT_OK;
+}
+
+static int parse_group(struct cli *cli, const char *s, long *gid)
+{
+	struct group *gr = getgrnam(s);
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (gr)
+		*gid = (long)gr->gr_gid;
+	else if (!*end && end != s && n >= 0)
+		*gid = n;
+	else
+		return cli_usage(cli, "--socket-group: no group '%s'", s);
+	return EXIT_OK;
+}
+
+/* one option into a: EXIT_OK or an exit code */
+static int take_option(struct cli *cli, struct args *a, int c, const char *arg)
+{
+	char *end;
+	switch (c) {
+	case OPT_ALLOW:
+		a->have_allow = true;
+		ctmod_gate_names_add(&a->allow, arg);
+		return EXIT_OK;
+	case OPT_FILE:
+		a->have_allow = true;
+		return add_file(&a->allow, arg);
+	case OPT_INIT:
+		a->go.allow_init_module = a->po.allow_init_module = true;
+		return EXIT_OK;
+	case OPT_PARAMS:
+		a->go.allow_params = true;
+		return EXIT_OK;
+	case OPT_TIMEOUT:
+		a->go.timeout = strtod(arg, &end);
+		if (*end || end == arg || !(a->go.timeout > 0 && a->go.timeout <= 3600))
+			return cli_usage(cli, "--timeout takes seconds (0 < s <= 3600), not '%s'",
+			                 arg);
+		return EXIT_OK;
+	case OPT_EVENTS:
+		a->events = arg;
+		return EXIT_OK;
+	case OPT_LISTEN:
+		a->lo.path = a->po.listen = arg;
+		return EXIT_OK;
+	case OPT_POLICY:
+		a->lo.policy = arg;
+		return EXIT_OK;
+	case OPT_MODE:
+		return parse_mode(cli, arg, &a->lo.mode);
+	case OPT_GROUP:
+		return parse_group(cli, arg, &a->lo.gid);
+	case OPT_REQUIRE_CAP:
+		a->go.require_cap = true;
+		return EXIT_OK;
+	case OPT_METADATA:
+		a->po.metadata = arg;
+		return EXIT_OK;
+	case OPT_BASE:
+		a->po.base = arg;
+		return EXIT_OK;
+	case OPT_FORMAT:
+		a->format = arg;
+		return EXIT_OK;
+	}
+	return cli_usage(cli, "unknown option");
+}
+
+static int parse(struct cli *cli, int argc, char **argv, struct args *a)
+{
 	static const struct option opts[] = {
 	    {"allow", required_argument, NULL, OPT_ALLOW},
 	    {"allow-file", required_argument, NULL, OPT_FILE},
@@ -136,102 +294,119 @@ static int run(struct cli *cli, int argc, char **argv)
 	    {"allow-params", no_argument, NULL, OPT_PARAMS},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"events", required_argument, NULL, OPT_EVENTS},
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"socket-mode", required_argument, NULL, OPT_MODE},
+	    {"socket-group", required_argument, NULL, OPT_GROUP},
+	    {"require-cap", no_argument, NULL, OPT_REQUIRE_CAP},
+	    {"metadata", required_argument, NULL, OPT_METADATA},
+	    {"base", required_argument, NULL, OPT_BASE},
+	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct strv allow;
-	strv_init(&allow);
-	struct ctmod_gate_opts go = {.allow = &allow};
-	const char *events = NULL;
-	int rc = EXIT_OK, c;
+	int c, rc = EXIT_OK;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ALLOW:
-			if (add_names(&allow, optarg) < 0)
-				rc = cli_usage(cli, "out of memory");
-			break;
-		case OPT_FILE:
-			rc = add_file(cli, &allow, optarg);
-			break;
-		case OPT_INIT:
-			go.allow_init_module = true;
-			break;
-		case OPT_PARAMS:
-			go.allow_params = true;
-			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			go.timeout = strtod(optarg, &end);
-			if (*end || end == optarg || !(go.timeout > 0 && go.timeout <= 3600))
-				rc = cli_usage(cli,
-				               "--timeout takes seconds (0 < s <= 3600), not '%s'",
-				               optarg);
-			break;
-		}
-		case OPT_EVENTS:
-			events = optarg;
-			break;
-		case 'h':
+	while (rc == EXIT_OK && (c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
 			fputs(usage, stdout);
-			strv_release(&allow);
-			return EXIT_OK;
-		default:
-			if (optopt && optopt >= OPT_ALLOW)
-				rc = cli_usage(cli, "option '%s' needs an argument",
-				               argv[optind - 1]);
-			else
-				rc = cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+			return -1;
 		}
-		if (rc != EXIT_OK) {
-			strv_release(&allow);
-			return rc;
-		}
+		if (c == '?' || c == ':')
+			rc = optopt && optopt >= OPT_ALLOW
+			         ? cli_usage(cli, "option '%s' needs an argument", argv[optind - 1])
+			         : cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+		else
+			rc = take_option(cli, a, c, optarg);
 	}
-	if (optind >= argc) {
-		strv_release(&allow);
-		return cli_usage(cli,
-		                 "no command given: ctmod gate --allow LIST -- COMMAND [ARGS...]");
-	}
-	for (size_t i = 0; i < allow.n; i++) {
-		if (!modname_valid(allow.v[i]) && !strchr(allow.v[i], ':')) {
-			rc = cli_usage(cli, "--allow: invalid module name '%s'", allow.v[i]);
-			strv_release(&allow);
-			return rc;
-		}
-	}
+	for (size_t i = 0; rc == EXIT_OK && i < a->allow.n; i++)
+		if (!modname_valid(a->allow.v[i]) && !strchr(a->allow.v[i], ':'))
+			rc = cli_usage(cli, "--allow: invalid module name '%s'", a->allow.v[i]);
+	return rc;
+}
 
-	struct printer p = {.cli = cli};
-	if (events && cli->json) {
-		p.events = fopen(events, "ae");
-		if (!p.events) {
-			fprintf(stderr, "ctmod: gate: --events %s: %s: give a writable path\n",
-			        events, strerror(errno));
-			strv_release(&allow);
-			return EXIT_USAGE;
-		}
-	}
-	go.cb = on_event;
-	go.data = &p;
+static int open_events(struct args *a, struct printer *p)
+{
+	if (!a->events || !p->cli->json)
+		return EXIT_OK;
+	p->events = fopen(a->events, "ae");
+	if (p->events)
+		return EXIT_OK;
+	fprintf(stderr, "ctmod: gate: --events %s: %s: give a writable path\n", a->events,
+	        strerror(errno));
+	return EXIT_USAGE;
+}
 
+static int run_command(struct cli *cli, struct args *a, char **cmd)
+{
 	struct ctmod_gate_result res;
-	int r = ctmod_gate_run(cli->ctx, &go, argv + optind, &res);
+	int r = ctmod_gate_run(cli->ctx, &a->go, cmd, &res);
 	if (r < 0)
-		rc = cli_error(cli, r);
-	else if (res.exec_err) {
+		return cli_error(cli, r);
+	if (res.exec_err) {
 		cli_error(cli, -res.exec_err);
-		rc = res.exec_err == ENOENT ? 127 : 126;
-	} else
-		rc = exit_code(&res);
+		return res.exec_err == ENOENT ? 127 : 126;
+	}
+	return exit_code(&res);
+}
+
+static int run_agent(struct cli *cli, struct args *a)
+{
+	if (!a->have_allow && !a->lo.policy)
+		return cli_usage(cli, "--listen needs --allow, --allow-file or --policy");
+	if (!a->have_allow)
+		a->go.allow = NULL; /* the policies' union is the ceiling */
+	a->lo.on_container = on_container;
+	int r = ctmod_gate_listen(cli->ctx, &a->go, &a->lo);
+	return r < 0 ? cli_error(cli, r) : EXIT_OK;
+}
+
+static int run_profile(struct cli *cli, struct args *a)
+{
+	if (a->format && strcmp(a->format, "oci") != 0 && strcmp(a->format, "docker") != 0)
+		return cli_usage(cli, "--format is oci or docker, not '%s'", a->format);
+	a->po.docker = a->format && strcmp(a->format, "docker") == 0;
+	char *text;
+	int r = ctmod_gate_profile(cli->ctx, &a->po, &text);
+	if (r < 0)
+		return cli_error(cli, r);
+	printf("%s\n", text);
+	free(text);
+	return EXIT_OK;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	bool profile = argc > 1 && strcmp(argv[1], "profile") == 0;
+	struct args a = {.lo = {.gid = -1}};
+	strv_init(&a.allow);
+	a.go.allow = &a.allow;
+	int rc = parse(cli, argc - profile, argv + profile, &a);
+	int first = optind + profile;
+	struct printer p = {.cli = cli};
+	if (rc == EXIT_OK && !profile && !a.lo.path && first >= argc)
+		rc = cli_usage(cli,
+		               "no command given: ctmod gate --allow LIST -- COMMAND [ARGS...]");
+	else if (rc == EXIT_OK && (profile || a.lo.path) && first < argc)
+		rc = cli_usage(cli, "unexpected argument '%s'", argv[first]);
+	if (rc == EXIT_OK)
+		rc = open_events(&a, &p);
+	a.go.cb = on_event;
+	a.go.data = &p;
+	if (rc == EXIT_OK)
+		rc = profile     ? run_profile(cli, &a)
+		     : a.lo.path ? run_agent(cli, &a)
+		                 : run_command(cli, &a, argv + first);
 	if (p.events)
 		fclose(p.events);
-	strv_release(&allow);
-	return rc;
+	strv_release(&a.allow);
+	return rc < 0 ? EXIT_OK : rc;
 }
 
 const struct ctmod_cmd cmd_gate = {
     .name = "gate",
     .run = run,
-    .summary = "run a command whose finit_module() loads allowlisted host modules",
+    .summary =
+        "run a command, or serve containers, whose finit_module() loads allowlisted host modules",
     .usage = usage,
 };

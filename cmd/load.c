@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ctmod load: load (or with -r unload) modules with their dependencies and
- * softdeps.  The same file answers when the binary is invoked as
- * `modprobe`, so ctmod can serve as the kernel's modprobe helper in images
- * that have no kmod.
+ * softdeps.  (Invoked as `modprobe`, the binary is kmod's modprobe:
+ * cmd/modprobe.c.)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,6 +56,8 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 			json_object_object_add(
 			    o, "method",
 			    json_object_new_string(ctmod_load_method_name(ev->method)));
+		if (ev->params)
+			json_object_object_add(o, "params", json_object_new_string(ev->params));
 		if (ev->err)
 			json_object_object_add(o, "error",
 			                       json_object_new_string(strerror(-ev->err)));
@@ -67,13 +68,14 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 	case CTMOD_WOULD_LOAD:
 	case CTMOD_WOULD_UNLOAD:
 		if (!cli->quiet)
-			printf("%s %s\n", ev->state == CTMOD_WOULD_LOAD ? "load" : "unload",
-			       ev->name);
+			printf("%s %s%s%s\n", ev->state == CTMOD_WOULD_LOAD ? "load" : "unload",
+			       ev->name, ev->params ? " " : "", ev->params ? ev->params : "");
 		break;
 	case CTMOD_LOADED:
 		if (ev->method)
-			cli_verbose(cli, "loaded %s (%s)", ev->name,
-			            ctmod_load_method_name(ev->method));
+			cli_verbose(cli, "loaded %s (%s)%s%s", ev->name,
+			            ctmod_load_method_name(ev->method), ev->params ? " " : "",
+			            ev->params ? ev->params : "");
 		else
 			cli_verbose(cli, "loaded %s (install command)", ev->name);
 		break;
@@ -92,7 +94,6 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 struct load_args {
 	struct ctmod_load_opts opts;
 	bool all, remove, show_depends;
-	bool silent; /* modprobe -q: the kernel's requests need no words */
 };
 
 /* Load (or unload) each name; the first failure ends the run, as modprobe. */
@@ -103,8 +104,10 @@ static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, 
 	int r = ctmod_moddb_open(cli->ctx, &db);
 	bool by_name =
 	    !a->opts.methods || (a->opts.methods & (CTMOD_LOAD_IOCTL | CTMOD_LOAD_MODPROBE));
-	if (r < 0 && !a->remove && !a->show_depends && by_name && r != -ENOMEM &&
-	    ctmod_ctx_err_class(cli->ctx) != CTMOD_ERR_BAD_INPUT) {
+	/* a dry run says what would happen, and without a module tree a load
+	 * by name is a guess: it fails as modprobe -n fails */
+	if (r < 0 && !a->remove && !a->show_depends && !a->opts.dry_run && by_name &&
+	    r != -ENOMEM && ctmod_ctx_err_class(cli->ctx) != CTMOD_ERR_BAD_INPUT) {
 		/* a container without /lib/modules: the kernel's own helper can
 		 * still load by name */
 		cli_verbose(cli, "%s; trying the ways that load by name",
@@ -140,10 +143,7 @@ static int run_loads(struct cli *cli, struct load_args *a, char **names, int n, 
 		}
 	}
 	int st = EXIT_OK;
-	if (r < 0 && a->silent)
-		st =
-		    ctmod_ctx_err_class(cli->ctx) == CTMOD_ERR_BAD_INPUT ? EXIT_USAGE : EXIT_FAILED;
-	else if (r < 0) {
+	if (r < 0) {
 		/* "load NAME: ..." already names the command: no "load: " before it */
 		const char *msg = ctmod_ctx_error(cli->ctx);
 		if (msg && (strncmp(msg, "load ", 5) == 0 || strncmp(msg, "unload ", 7) == 0))
@@ -176,7 +176,7 @@ static int split_params(struct cli *cli, int argc, char **argv, struct strbuf *p
 	return EXIT_OK;
 }
 
-static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
+static int run(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_FIRST = 256, OPT_METHOD };
 	static const struct option opts[] = {
@@ -199,7 +199,7 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 	    {0},
 	};
 	struct load_args a = {0};
-	const char *short_opts = modprobe_mode ? "+arnibDqvC:d:S:sh" : "+arnibh";
+	const char *short_opts = "+arnibh";
 	int c;
 
 	opterr = 0;
@@ -235,7 +235,6 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 			break;
 		case 'q':
 			cli->quiet = true;
-			a.silent = modprobe_mode;
 			break;
 		case 'v':
 			cli->verbose++;
@@ -267,8 +266,7 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage(cli, "which module? (ctmod %s MODULE)",
-		                 modprobe_mode ? "modprobe" : "load");
+		return cli_usage(cli, "which module? (ctmod load MODULE)");
 
 	char **names = argv + optind;
 	int n = argc - optind;
@@ -288,16 +286,6 @@ static int load_main(struct cli *cli, int argc, char **argv, bool modprobe_mode)
 	int st = run_loads(cli, &a, names, n, params.len ? strbuf_str(&params) : NULL);
 	strbuf_release(&params);
 	return st;
-}
-
-static int run(struct cli *cli, int argc, char **argv)
-{
-	return load_main(cli, argc, argv, false);
-}
-
-int cmd_modprobe_main(struct cli *cli, int argc, char **argv)
-{
-	return load_main(cli, argc, argv, true);
 }
 
 const struct ctmod_cmd cmd_load = {

@@ -53,7 +53,7 @@ static int run(struct cli *cli, int argc, char **argv)
 
 	struct build_status *st;
 	size_t n;
-	int r = build_status_list(cli->ctx, &st, &n);
+	int r = ctmod_build_status_list(cli->ctx, &st, &n);
 	if (r < 0)
 		return cli_error(cli, r);
 	bool broken = false;
@@ -93,7 +93,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		json_object_object_add(doc, "broken", json_object_new_boolean(broken));
 		cli_json_print(doc);
 	}
-	build_status_free(st, n);
+	ctmod_build_status_free(st, n);
 	return broken ? EXIT_FAILED : EXIT_OK;
 }
 

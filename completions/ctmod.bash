@@ -106,7 +106,7 @@ _ctmod() {
 	deps) opts="-D --show-depends -t --tree -r --reverse -a --all -i --ignore-install --no-softdeps" ;;
 	autoload) opts="--list -n --dry-run --source --cloud-config --cmdline -j --jobs --json" ;;
 	diagnose) opts="--dmesg --no-system" ;;
-	gate) opts="--allow --allow-file --allow-init-module --allow-params --timeout --events" ;;
+	gate) opts="--allow --allow-file --allow-init-module --allow-params --timeout --events --listen --policy --socket-mode --socket-group --require-cap profile --metadata --base --format" ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -82,4 +82,10 @@ complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow-file -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l allow-init-module -l allow-params
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l timeout -x
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l events -r -F
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l listen -r -F
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l policy -r -F
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l socket-mode -l socket-group -l metadata -x
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l require-cap
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l base -r -F
+complete -c ctmod -n '__fish_seen_subcommand_from gate' -l format -x -a 'oci docker'
 complete -c ctmod -n '__fish_seen_subcommand_from help' -a "$cmds"

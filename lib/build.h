@@ -37,7 +37,9 @@ struct build_job {
 	char *log;  /* tree/make.log */
 	struct strv depends;
 	enum build_state state;
-	char *msg; /* why it was skipped / failed, one line */
+	char *msg;            /* why it was skipped / failed, one line */
+	struct strv warnings; /* dkms.conf's warnings (DKMS's words), once per package */
+	char *script_out;     /* what PRE_INSTALL/POST_INSTALL/POST_REMOVE printed */
 	double seconds;
 	struct strv installed; /* files put under the root (absolute host paths) */
 	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
@@ -68,36 +70,37 @@ struct build_plan {
  * Kernels with headers under the root (ROOT/lib/modules/K/build/Makefile),
  * sorted.  Fails when there are none.
  */
-int build_kernels(struct ctmod_ctx *ctx, struct strv *out);
+int ctmod_build_kernels(struct ctmod_ctx *ctx, struct strv *out);
 /* Fails with the `ctmod install` hint when kver has no headers under the root. */
-int build_check_headers(struct ctmod_ctx *ctx, const char *kver);
+int ctmod_build_check_headers(struct ctmod_ctx *ctx, const char *kver);
 
 /*
  * Resolve one argument (a directory with a dkms.conf, or NAME/VERSION under
  * ROOT/usr/src) to a source directory.
  */
-int build_find_source(struct ctmod_ctx *ctx, const char *arg, char **src);
+int ctmod_build_find_source(struct ctmod_ctx *ctx, const char *arg, char **src);
 /* Every ROOT/usr/src/ * /dkms.conf with AUTOINSTALL=yes (for --all). */
-int build_autoinstall_sources(struct ctmod_ctx *ctx, const char *kver, struct strv *out);
+int ctmod_build_autoinstall_sources(struct ctmod_ctx *ctx, const char *kver, struct strv *out);
 
 /*
  * The plan: sources x kernels, ordered so that BUILD_DEPENDS come first.
  * A broken dkms.conf gives jobs in state BUILD_BROKEN (the others still
  * run).
  */
-int build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o, const struct strv *srcs,
-                    const struct strv *kvers, struct build_plan *plan);
-void build_plan_free(struct build_plan *plan);
+int ctmod_build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o,
+                          const struct strv *srcs, const struct strv *kvers,
+                          struct build_plan *plan);
+void ctmod_build_plan_release(struct build_plan *plan);
 
 /*
  * Run the plan: at most jobs make jobs at once (one jobserver).  Returns 0
  * when every job is OK or skipped, 1 when some failed (their state and msg
  * say why), -errno on a setup failure.
  */
-int build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan);
+int ctmod_build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan);
 
 /* The last lines of a log, for a failed build's message */
-char *build_log_tail(const char *log, int lines);
+char *ctmod_build_log_tail(const char *log, int lines);
 
 /* `dkms status` */
 struct build_status {
@@ -105,7 +108,7 @@ struct build_status {
 	const char *state;                  /* built, installed, added, broken */
 	char *detail;                       /* broken: why */
 };
-int build_status_list(struct ctmod_ctx *ctx, struct build_status **out, size_t *n);
-void build_status_free(struct build_status *st, size_t n);
+int ctmod_build_status_list(struct ctmod_ctx *ctx, struct build_status **out, size_t *n);
+void ctmod_build_status_free(struct build_status *st, size_t n);
 
-const char *build_state_name(enum build_state s);
+const char *ctmod_build_state_name(enum build_state s);

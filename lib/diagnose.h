@@ -15,19 +15,21 @@
 #include "kmsg.h"
 #include "util.h"
 
+/* Printed NOTE, WARN, ERROR; in --json "note", "warn", "error". */
 enum ctmod_severity {
-	CTMOD_SEV_INFO = 0,    /* worth knowing, nothing to fix */
-	CTMOD_SEV_WARNING = 1, /* wrong, but the module may still load */
-	CTMOD_SEV_ERROR = 2,   /* keeps a module from loading */
+	CTMOD_SEV_INFO = 0,    /* NOTE: context, nothing to fix */
+	CTMOD_SEV_WARNING = 1, /* WARN: it loaded (or may), with a problem */
+	CTMOD_SEV_ERROR = 2,   /* ERROR: keeps a module from loading */
 };
 
 struct ctmod_finding {
 	enum ctmod_severity severity;
-	char *id;               /* stable name: "missing-dependencies", "no-cap-sys-module" */
-	char *module;           /* NULL when about the system */
-	char *what;             /* one sentence */
-	char *why;              /* the reason, in the kernel's or the system's terms */
-	struct strv fix;        /* commands (or steps) to run, in order */
+	char *id;        /* the class, a stable name: "missing-dependencies", "no-cap-sys-module" */
+	char *module;    /* NULL when about the system */
+	char *what;      /* one sentence */
+	char *why;       /* the reason, in the kernel's or the system's terms */
+	struct strv fix; /* shell commands that run as printed, in order */
+	struct strv notes;      /* steps that are not commands (a boot loader edit, a reboot) */
 	struct strv load_first; /* missing-dependencies: the modules to load first */
 	struct strv evidence;   /* the log lines or files this comes from */
 };
@@ -68,4 +70,4 @@ const struct ctmod_finding *ctmod_diagnosis_find(const struct ctmod_diagnosis *d
                                                  const char *module);
 /* Counts per severity; returns the worst one (CTMOD_SEV_INFO when none). */
 enum ctmod_severity ctmod_diagnosis_worst(const struct ctmod_diagnosis *d, size_t count[3]);
-const char *ctmod_severity_name(enum ctmod_severity s);
+const char *ctmod_diagnosis_severity_name(enum ctmod_severity s);

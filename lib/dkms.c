@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,11 @@ static const char *const dkms_vars[] = {
     "AUTOINSTALL",
     "OBSOLETE_BY",
     "NO_WEAK_MODULES",
+    "REMAKE_INITRD",
+    "MODULES_CONF",
+    "MODULES_CONF_OBSOLETES",
+    "MODULES_CONF_ALIAS_TYPE",
+    "MODULES_CONF_OBSOLETE_ONLY",
 };
 enum {
 	V_PACKAGE_NAME,
@@ -69,13 +75,19 @@ enum {
 	V_AUTOINSTALL,
 	V_OBSOLETE_BY,
 	V_NO_WEAK_MODULES,
+	V_REMAKE_INITRD,
+	V_MODULES_CONF,
+	V_MODULES_CONF_OBSOLETES,
+	V_MODULES_CONF_ALIAS_TYPE,
+	V_MODULES_CONF_OBSOLETE_ONLY,
 	N_VARS,
 };
 
 /*
  * The evaluator.  $1 the file, $2 the root prefix for /etc/dkms, then the
  * presets.  Records go to fd 3 (the file's own stdout is discarded, as DKMS
- * does); a syntax error is reported as one __ERROR record, found by
+ * does; a value's trailing CR is dropped, as upstream DKMS does for CR/LF
+ * files); a syntax error is reported as one __ERROR record, found by
  * `bash -n` before anything runs.
  */
 static const char evaluator[] =
@@ -98,13 +110,13 @@ static const char evaluator[] =
     "for __v in __VARS__; do\n"
     "  declare -n __a=$__v\n"
     "  for __i in \"${!__a[@]}\"; do\n"
-    "    printf '%s\\0%s\\0%s\\0' \"$__v\" \"$__i\" \"${__a[$__i]}\" >&3\n"
+    "    printf '%s\\0%s\\0%s\\0' \"$__v\" \"$__i\" \"${__a[$__i]%$'\\r'}\" >&3\n"
     "  done\n"
     "  unset -n __a\n"
     "done\n"
     "exit 0\n";
 
-bool dkms_yes(const char *s)
+bool ctmod_dkms_yes(const char *s)
 {
 	return s && strcasecmp(s, "yes") == 0;
 }
@@ -130,8 +142,8 @@ static char *build_script(void)
 	return strbuf_steal(&out);
 }
 
-int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
-                   const char *cwd, int errfd, struct dkms_conf *out)
+int ctmod_dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
+                         const char *cwd, int errfd, struct dkms_conf *out)
 {
 	_cleanup_free_ char *script = build_script();
 	int pfd[2];
@@ -190,7 +202,7 @@ int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char
 	}
 	close(pfd[0]);
 	spawn_wait(pid);
-	int r = dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver, out);
+	int r = ctmod_dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver, out);
 	strbuf_release(&sb);
 	return r;
 }
@@ -393,6 +405,17 @@ static bool path_inside(const char *p)
 	return true;
 }
 
+static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *out;
+	va_start(ap, fmt);
+	int r = vasprintf(&out, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : out;
+}
+
 static bool bad_mod_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -400,29 +423,18 @@ static bool bad_mod_name(const char *s)
 	       (n > 3 && strcmp(s + n - 3, ".ko") == 0);
 }
 
-int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
-                    const char *kver, struct dkms_conf *out)
+/* records: name \0 index \0 value \0 */
+static int parse_records(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
+                         struct rawvar *raw)
 {
-	struct rawvar raw[N_VARS];
-	int r = 0;
-	memset(raw, 0, sizeof(raw));
-	memset(out, 0, sizeof(*out));
-	strv_init(&out->patches);
-	strv_init(&out->excl_config);
-	strv_init(&out->build_depends);
-	out->file = strdup(file);
-
-	/* records: name \0 index \0 value \0 */
 	const char *p = buf, *end = buf + len;
 	while (p < end) {
 		const char *f[3];
 		for (int k = 0; k < 3; k++) {
 			const char *z = memchr(p, '\0', (size_t)(end - p));
-			if (!z) {
-				r = ctmod_fail_input(ctx, -EINVAL, "check the file with bash -n",
-				                     "%s: evaluation ended early", file);
-				goto out;
-			}
+			if (!z)
+				return ctmod_fail_input(ctx, -EINVAL, "check the file with bash -n",
+				                        "%s: evaluation ended early", file);
 			f[k] = p;
 			p = z + 1;
 		}
@@ -432,9 +444,8 @@ int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, si
 			for (char *c = msg; *c; c++)
 				if (*c == '\n')
 					*c = ' ';
-			r = ctmod_fail_input(ctx, -EINVAL, "fix the file", "%s: %s", file,
-			                     rstrip(msg));
-			goto out;
+			return ctmod_fail_input(ctx, -EINVAL, "fix the file", "%s: %s", file,
+			                        rstrip(msg));
 		}
 		int v = -1;
 		for (int k = 0; k < N_VARS; k++)
@@ -443,30 +454,30 @@ int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, si
 		char *e;
 		errno = 0;
 		unsigned long idx = strtoul(f[1], &e, 10);
-		if (v < 0 || *e || e == f[1] || idx > 1023 || errno) {
-			r = ctmod_fail_input(ctx, -EINVAL, "use plain indexed arrays (0..1023)",
-			                     "%s: bad value %s[%s]", file, f[0], f[1]);
-			goto out;
-		}
-		if ((r = raw_set(raw, v, idx, f[2])) < 0)
-			goto out;
+		if (v < 0 || *e || e == f[1] || idx > 1023 || errno)
+			return ctmod_fail_input(ctx, -EINVAL, "use plain indexed arrays (0..1023)",
+			                        "%s: bad value %s[%s]", file, f[0], f[1]);
+		int r = raw_set(raw, v, idx, f[2]);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
 
+/* The package-wide values: names, MAKE[#] by MAKE_MATCH[#], scripts, [0] of BUILD_EXCLUSIVE_* */
+static int parse_package(struct ctmod_ctx *ctx, const char *file, struct rawvar *raw,
+                         const char *kver, struct dkms_conf *out)
+{
 	out->name = dup_nonempty(raw_get(raw, V_PACKAGE_NAME, 0));
 	out->version = dup_nonempty(raw_get(raw, V_PACKAGE_VERSION, 0));
-	if (!out->name || !out->version) {
-		r = ctmod_fail_input(ctx, -EINVAL, "set both in dkms.conf",
-		                     "%s: no PACKAGE_NAME or PACKAGE_VERSION", file);
-		goto out;
-	}
+	if (!out->name || !out->version)
+		return ctmod_fail_input(ctx, -EINVAL, "set both in dkms.conf",
+		                        "%s: no PACKAGE_NAME or PACKAGE_VERSION", file);
 	if (strchr(out->name, '/') || strchr(out->version, '/') || out->name[0] == '.' ||
-	    out->version[0] == '.') {
-		r = ctmod_fail_input(ctx, -EINVAL, NULL, "%s: bad PACKAGE_NAME/VERSION '%s/%s'",
-		                     file, out->name, out->version);
-		goto out;
-	}
-
-	/* MAKE[#] chosen by MAKE_MATCH[#], as DKMS's read_conf does */
+	    out->version[0] == '.')
+		return ctmod_fail_input(ctx, -EINVAL, NULL, "%s: bad PACKAGE_NAME/VERSION '%s/%s'",
+		                        file, out->name, out->version);
+	/* as DKMS's read_conf: a MAKE_MATCH[0] set means MAKE[0] is not the default */
 	const char *mk = raw_get(raw, V_MAKE_MATCH, 0) && *raw_get(raw, V_MAKE_MATCH, 0)
 	                     ? NULL
 	                     : raw_get(raw, V_MAKE, 0);
@@ -480,6 +491,7 @@ int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, si
 	out->clean = dup_nonempty(raw_get(raw, V_CLEAN, 0));
 	out->pre_build = dup_nonempty(raw_get(raw, V_PRE_BUILD, 0));
 	out->post_build = dup_nonempty(raw_get(raw, V_POST_BUILD, 0));
+	out->pre_install = dup_nonempty(raw_get(raw, V_PRE_INSTALL, 0));
 	out->post_install = dup_nonempty(raw_get(raw, V_POST_INSTALL, 0));
 	out->post_remove = dup_nonempty(raw_get(raw, V_POST_REMOVE, 0));
 	out->excl_kernel = dup_nonempty(raw_get(raw, V_EXCL_KERNEL, 0));
@@ -487,113 +499,205 @@ int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, si
 	out->excl_kernel_min = dup_nonempty(raw_get(raw, V_EXCL_KMIN, 0));
 	out->excl_kernel_max = dup_nonempty(raw_get(raw, V_EXCL_KMAX, 0));
 	out->obsolete_by = dup_nonempty(raw_get(raw, V_OBSOLETE_BY, 0));
-	out->autoinstall = dkms_yes(raw_get(raw, V_AUTOINSTALL, 0));
+	out->autoinstall = ctmod_dkms_yes(raw_get(raw, V_AUTOINSTALL, 0));
+	return 0;
+}
 
+/*
+ * PATCH[#] whose PATCH_MATCH[#] matches.  A path that leaves patches/ is
+ * recorded in bad_patch, not refused here: the package is still `added`
+ * (as DKMS's status says); only its build is refused.
+ */
+static void parse_patches(const char *file, struct rawvar *raw, const char *kver,
+                          struct dkms_conf *out)
+{
 	for (size_t i = 0; i < raw[V_PATCH].vals.n; i++) {
 		const char *pt = raw_get(raw, V_PATCH, i), *pm = raw_get(raw, V_PATCH_MATCH, i);
 		if (!pt || !*pt || (pm && *pm && !ere_match(pm, kver)))
 			continue;
-		if (!path_inside(pt)) {
-			r = ctmod_fail_input(ctx, -EINVAL, NULL,
-			                     "%s: PATCH[%zu] '%s' leaves patches/", file, i, pt);
-			goto out;
+		if (!path_inside(pt) && !out->bad_patch) {
+			if (asprintf(&out->bad_patch,
+			             "%s: patch '%s' as specified in dkms.conf contains '..' path "
+			             "component (PATCH[%zu] leaves patches/)",
+			             file, pt, i) < 0)
+				out->bad_patch = NULL;
+			continue;
 		}
 		strv_push(&out->patches, pt);
 	}
-	/* word lists */
-	const int lists[] = {V_EXCL_CONFIG, V_BUILD_DEPENDS};
-	struct strv *dst[] = {&out->excl_config, &out->build_depends};
-	for (size_t l = 0; l < 2; l++)
-		for (size_t i = 0; i < raw[lists[l]].vals.n; i++) {
-			const char *s = raw_get(raw, lists[l], i);
-			if (!s)
-				continue;
-			_cleanup_free_ char *cp = strdup(s);
-			char *save = NULL;
-			for (char *w = strtok_r(cp, " \t\n", &save); w;
-			     w = strtok_r(NULL, " \t\n", &save))
-				strv_push(dst[l], w);
-		}
+}
 
-	/* modules: as many as the longest of the four arrays */
+static void split_words(const char *s, struct strv *dst)
+{
+	if (!s)
+		return;
+	_cleanup_free_ char *cp = strdup(s);
+	char *save = NULL;
+	for (char *w = cp ? strtok_r(cp, " \t\n", &save) : NULL; w;
+	     w = strtok_r(NULL, " \t\n", &save))
+		strv_push(dst, w);
+}
+
+/* record i's module: names, locations, STRIP, and its own BUILD_EXCLUSIVE_*[i] */
+static int parse_module(struct ctmod_ctx *ctx, const char *file, struct rawvar *raw, size_t i,
+                        struct dkms_conf *out)
+{
+	struct dkms_module *m = &out->mods[i];
+	strv_init(&m->excl_config);
+	const char *bn = raw_get(raw, V_BUILT_MODULE_NAME, i);
+	if ((!bn || !*bn) && raw[V_DEST_MODULE_LOCATION].count == 1)
+		bn = out->name;
+	if (!bn || !*bn)
+		return ctmod_fail_input(ctx, -EINVAL, NULL, "%s: no BUILT_MODULE_NAME[%zu]", file,
+		                        i);
+	const char *dn = raw_get(raw, V_DEST_MODULE_NAME, i);
+	if (!dn || !*dn)
+		dn = bn;
+	if (bad_mod_name(bn) || bad_mod_name(dn))
+		return ctmod_fail_input(ctx, -EINVAL, "give the name without .ko or /",
+		                        "%s: bad module name in record %zu", file, i);
+	const char *bl = raw_get(raw, V_BUILT_MODULE_LOCATION, i);
+	if (bl && !path_inside(bl))
+		return ctmod_fail_input(ctx, -EINVAL, NULL,
+		                        "%s: BUILT_MODULE_LOCATION[%zu] '%s' leaves the build tree",
+		                        file, i, bl);
+	const char *dl = raw_get(raw, V_DEST_MODULE_LOCATION, i);
+	if (!dl || !*dl)
+		return ctmod_fail_input(ctx, -EINVAL, NULL, "%s: no DEST_MODULE_LOCATION[%zu]",
+		                        file, i);
+	const char *sp = raw_get(raw, V_STRIP, i);
+	if (sp && (*sp == 'n' || *sp == 'N'))
+		m->strip = false;
+	else if (sp && (*sp == 'y' || *sp == 'Y'))
+		m->strip = true;
+	else
+		m->strip = i > 0 ? out->mods[0].strip : true;
+	m->built_name = strdup(bn);
+	m->dest_name = strdup(dn);
+	m->dest_location = strdup(dl);
+	if (bl && *bl && bl[strlen(bl) - 1] != '/') {
+		if (asprintf(&m->built_location, "%s/", bl) < 0)
+			m->built_location = NULL;
+	} else
+		m->built_location = strdup(bl ? bl : "");
+	if (i > 0) { /* [0] is the package's value, checked for every module */
+		m->excl_kernel = dup_nonempty(raw_get(raw, V_EXCL_KERNEL, i));
+		m->excl_arch = dup_nonempty(raw_get(raw, V_EXCL_ARCH, i));
+		m->excl_kernel_min = dup_nonempty(raw_get(raw, V_EXCL_KMIN, i));
+		m->excl_kernel_max = dup_nonempty(raw_get(raw, V_EXCL_KMAX, i));
+		split_words(raw_get(raw, V_EXCL_CONFIG, i), &m->excl_config);
+	}
+	if (!m->built_name || !m->dest_name || !m->dest_location || !m->built_location)
+		return -ENOMEM;
+	return 0;
+}
+
+/* DKMS's read_conf_strict: two records may not build or install the same module */
+static int check_duplicates(struct ctmod_ctx *ctx, const char *file, const struct dkms_conf *c)
+{
+	for (size_t i = 1; i < c->n_mods; i++)
+		for (size_t k = 0; k < i; k++) {
+			const struct dkms_module *a = &c->mods[k], *b = &c->mods[i];
+			if (!strcmp(a->built_location, b->built_location) &&
+			    !strcmp(a->built_name, b->built_name))
+				return ctmod_fail_input(
+				    ctx, -EINVAL, "give each record its own module",
+				    "%s: Duplicate module '%s%s' in 'BUILT_MODULE_NAME[%zu]'", file,
+				    b->built_location, b->built_name, i);
+		}
+	for (size_t i = 1; i < c->n_mods; i++)
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(c->mods[k].dest_name, c->mods[i].dest_name))
+				return ctmod_fail_input(
+				    ctx, -EINVAL, "give each record its own DEST_MODULE_NAME",
+				    "%s: Duplicate module '%s' in 'DEST_MODULE_NAME[%zu]'", file,
+				    c->mods[i].dest_name, i);
+	return 0;
+}
+
+/* modules: as many as the longest of the four arrays; zero is a warning, as DKMS says */
+static int parse_modules(struct ctmod_ctx *ctx, const char *file, struct rawvar *raw,
+                         struct dkms_conf *out)
+{
 	size_t nm = 0;
 	const int arrs[] = {V_BUILT_MODULE_NAME, V_BUILT_MODULE_LOCATION, V_DEST_MODULE_NAME,
 	                    V_DEST_MODULE_LOCATION};
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(arrs); i++)
 		if (raw[arrs[i]].count > nm)
 			nm = raw[arrs[i]].count;
 	if (nm == 0) {
-		r = ctmod_fail_input(ctx, -EINVAL, "name the modules the package builds",
-		                     "%s: no BUILT_MODULE_NAME", file);
-		goto out;
+		strv_push(&out->warnings, "dkms.conf: Warning! Zero modules specified.");
+		return 0;
 	}
 	out->mods = calloc(nm, sizeof(*out->mods));
-	if (!out->mods) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!out->mods)
+		return -ENOMEM;
 	out->n_mods = nm;
 	for (size_t i = 0; i < nm; i++) {
-		struct dkms_module *m = &out->mods[i];
-		const char *bn = raw_get(raw, V_BUILT_MODULE_NAME, i);
-		if ((!bn || !*bn) && raw[V_DEST_MODULE_LOCATION].count == 1)
-			bn = out->name;
-		if (!bn || !*bn) {
-			r = ctmod_fail_input(ctx, -EINVAL, NULL, "%s: no BUILT_MODULE_NAME[%zu]",
-			                     file, i);
-			goto out;
-		}
-		const char *dn = raw_get(raw, V_DEST_MODULE_NAME, i);
-		if (!dn || !*dn)
-			dn = bn;
-		if (bad_mod_name(bn) || bad_mod_name(dn)) {
-			r = ctmod_fail_input(ctx, -EINVAL, "give the name without .ko or /",
-			                     "%s: bad module name in record %zu", file, i);
-			goto out;
-		}
-		const char *bl = raw_get(raw, V_BUILT_MODULE_LOCATION, i);
-		if (bl && !path_inside(bl)) {
-			r = ctmod_fail_input(
-			    ctx, -EINVAL, NULL,
-			    "%s: BUILT_MODULE_LOCATION[%zu] '%s' leaves the build tree", file, i,
-			    bl);
-			goto out;
-		}
-		const char *dl = raw_get(raw, V_DEST_MODULE_LOCATION, i);
-		if (!dl || !*dl) {
-			r = ctmod_fail_input(ctx, -EINVAL, NULL, "%s: no DEST_MODULE_LOCATION[%zu]",
-			                     file, i);
-			goto out;
-		}
-		const char *sp = raw_get(raw, V_STRIP, i);
-		if (sp && (*sp == 'n' || *sp == 'N'))
-			m->strip = false;
-		else if (sp && (*sp == 'y' || *sp == 'Y'))
-			m->strip = true;
-		else
-			m->strip = i > 0 ? out->mods[0].strip : true;
-		m->built_name = strdup(bn);
-		m->dest_name = strdup(dn);
-		m->dest_location = strdup(dl);
-		if (bl && *bl && bl[strlen(bl) - 1] != '/') {
-			if (asprintf(&m->built_location, "%s/", bl) < 0)
-				m->built_location = NULL;
-		} else
-			m->built_location = strdup(bl ? bl : "");
-		if (!m->built_name || !m->dest_name || !m->dest_location || !m->built_location) {
-			r = -ENOMEM;
-			goto out;
-		}
+		int r = parse_module(ctx, file, raw, i, out);
+		if (r < 0)
+			return r;
 	}
-out:
+	return check_duplicates(ctx, file, out);
+}
+
+/* DKMS's "Deprecated feature:" lines, for the directives it no longer honours */
+static void deprecations(const char *file, struct rawvar *raw, struct dkms_conf *out)
+{
+	static const struct {
+		int v;
+		const char *name, *extra;
+	} dep[] = {
+	    {V_REMAKE_INITRD, "REMAKE_INITRD", ""},
+	    {V_MODULES_CONF, "MODULES_CONF", ""},
+	    {V_MODULES_CONF_OBSOLETES, "MODULES_CONF_OBSOLETES", ""},
+	    {V_MODULES_CONF_ALIAS_TYPE, "MODULES_CONF_ALIAS_TYPE", ""},
+	    {V_MODULES_CONF_OBSOLETE_ONLY, "MODULES_CONF_OBSOLETE_ONLY", ""},
+	    {V_OBSOLETE_BY, "OBSOLETE_BY", ": use BUILD_EXCLUSIVE_KERNEL_MAX instead"},
+	};
+	const char *clean = raw_get(raw, V_CLEAN, 0);
+	if (raw[V_CLEAN].count && clean && strcmp(clean, "true") && strcmp(clean, "/bin/true") &&
+	    strcmp(clean, "/usr/bin/true"))
+		strv_push_take(&out->warnings,
+		               strdup_printf("Deprecated feature: CLEAN (%s)", file));
+	for (size_t i = 0; i < ARRAY_SIZE(dep); i++)
+		if (raw[dep[i].v].count)
+			strv_push_take(&out->warnings,
+			               strdup_printf("Deprecated feature: %s (%s)%s", dep[i].name,
+			                             file, dep[i].extra));
+}
+
+int ctmod_dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
+                          const char *kver, struct dkms_conf *out)
+{
+	struct rawvar raw[N_VARS];
+	memset(raw, 0, sizeof(raw));
+	memset(out, 0, sizeof(*out));
+	strv_init(&out->patches);
+	strv_init(&out->excl_config);
+	strv_init(&out->build_depends);
+	strv_init(&out->warnings);
+	out->file = strdup(file);
+
+	int r = parse_records(ctx, file, buf, len, raw);
+	if (r == 0)
+		r = parse_package(ctx, file, raw, kver, out);
+	if (r == 0) {
+		parse_patches(file, raw, kver, out);
+		split_words(raw_get(raw, V_EXCL_CONFIG, 0), &out->excl_config);
+		for (size_t i = 0; i < raw[V_BUILD_DEPENDS].vals.n; i++)
+			split_words(raw_get(raw, V_BUILD_DEPENDS, i), &out->build_depends);
+		deprecations(file, raw, out);
+		r = parse_modules(ctx, file, raw, out);
+	}
 	for (int k = 0; k < N_VARS; k++)
 		strv_release(&raw[k].vals);
 	if (r < 0)
-		dkms_conf_free(out);
+		ctmod_dkms_conf_release(out);
 	return r;
 }
 
-void dkms_conf_free(struct dkms_conf *c)
+void ctmod_dkms_conf_release(struct dkms_conf *c)
 {
 	if (!c)
 		return;
@@ -604,8 +708,11 @@ void dkms_conf_free(struct dkms_conf *c)
 	free(c->clean);
 	free(c->pre_build);
 	free(c->post_build);
+	free(c->pre_install);
 	free(c->post_install);
 	free(c->post_remove);
+	free(c->bad_patch);
+	strv_release(&c->warnings);
 	free(c->excl_kernel);
 	free(c->excl_arch);
 	free(c->excl_kernel_min);
@@ -619,6 +726,11 @@ void dkms_conf_free(struct dkms_conf *c)
 		free(c->mods[i].built_location);
 		free(c->mods[i].dest_name);
 		free(c->mods[i].dest_location);
+		free(c->mods[i].excl_kernel);
+		free(c->mods[i].excl_arch);
+		free(c->mods[i].excl_kernel_min);
+		free(c->mods[i].excl_kernel_max);
+		strv_release(&c->mods[i].excl_config);
 	}
 	free(c->mods);
 	memset(c, 0, sizeof(*c));
@@ -638,30 +750,26 @@ static bool config_set(const char *config, const char *opt)
 	return false;
 }
 
-int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch, const char *config,
-                  char **why)
+/* One set of BUILD_EXCLUSIVE_* values (the package's [0], or a module's [i]) */
+static int excluded_by(const char *kernel, const char *arch_re, const char *kmin, const char *kmax,
+                       const struct strv *cfg, const char *kver, const char *arch,
+                       const char *config, char **why)
 {
 	int r = 0;
-	*why = NULL;
-	if (c->excl_kernel && !ere_match(c->excl_kernel, kver))
-		r = asprintf(why, "BUILD_EXCLUSIVE_KERNEL '%s' does not match %s", c->excl_kernel,
-		             kver);
-	else if (c->excl_arch && !ere_match(c->excl_arch, arch))
-		r = asprintf(why, "BUILD_EXCLUSIVE_ARCH '%s' does not match %s", c->excl_arch,
-		             arch);
-	else if (c->excl_kernel_min && strverscmp(kver, c->excl_kernel_min) < 0)
+	if (kernel && !ere_match(kernel, kver))
+		r = asprintf(why, "BUILD_EXCLUSIVE_KERNEL '%s' does not match %s", kernel, kver);
+	else if (arch_re && !ere_match(arch_re, arch))
+		r = asprintf(why, "BUILD_EXCLUSIVE_ARCH '%s' does not match %s", arch_re, arch);
+	else if (kmin && strverscmp(kver, kmin) < 0)
 		r = asprintf(why, "kernel %s is older than BUILD_EXCLUSIVE_KERNEL_MIN %s", kver,
-		             c->excl_kernel_min);
-	else if (c->excl_kernel_max && strverscmp(kver, c->excl_kernel_max) > 0)
+		             kmin);
+	else if (kmax && strverscmp(kver, kmax) > 0)
 		r = asprintf(why, "kernel %s is newer than BUILD_EXCLUSIVE_KERNEL_MAX %s", kver,
-		             c->excl_kernel_max);
-	else if (c->obsolete_by && strverscmp(kver, c->obsolete_by) >= 0)
-		r = asprintf(why, "OBSOLETE_BY %s: kernel %s has it built in", c->obsolete_by,
-		             kver);
+		             kmax);
 	else if (config) {
 		/* DKMS skips the CONFIG test when the kernel has no .config */
-		for (size_t i = 0; i < c->excl_config.n; i++) {
-			const char *k = c->excl_config.v[i];
+		for (size_t i = 0; i < cfg->n; i++) {
+			const char *k = cfg->v[i];
 			bool neg = k[0] == '!';
 			if (config_set(config, k + neg) == neg) {
 				r = asprintf(why, "BUILD_EXCLUSIVE_CONFIG: %s is %s in %s", k + neg,
@@ -675,7 +783,43 @@ int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
 	return *why ? 1 : 0;
 }
 
-char *dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs)
+int ctmod_dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
+                        const char *config, char **why)
+{
+	*why = NULL;
+	if (c->obsolete_by && strverscmp(kver, c->obsolete_by) >= 0)
+		return asprintf(why, "OBSOLETE_BY %s: kernel %s has it built in", c->obsolete_by,
+		                kver) < 0
+		           ? -ENOMEM
+		           : 1;
+	int r = excluded_by(c->excl_kernel, c->excl_arch, c->excl_kernel_min, c->excl_kernel_max,
+	                    &c->excl_config, kver, arch, config, why);
+	if (r != 0 || c->n_mods == 0)
+		return r;
+	/* every module ruled out by its own BUILD_EXCLUSIVE_*[i]: the package is */
+	for (size_t i = 0; i < c->n_mods; i++) {
+		char *w = NULL;
+		r = ctmod_dkms_module_excluded(c, i, kver, arch, config, &w);
+		if (r <= 0) {
+			free(w);
+			return r;
+		}
+		free(*why);
+		*why = w;
+	}
+	return 1;
+}
+
+int ctmod_dkms_module_excluded(const struct dkms_conf *c, size_t i, const char *kver,
+                               const char *arch, const char *config, char **why)
+{
+	const struct dkms_module *m = &c->mods[i];
+	*why = NULL;
+	return excluded_by(m->excl_kernel, m->excl_arch, m->excl_kernel_min, m->excl_kernel_max,
+	                   &m->excl_config, kver, arch, config, why);
+}
+
+char *ctmod_dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs)
 {
 	char *base = NULL, *out = NULL;
 	if (c->make)

@@ -4,7 +4,7 @@
  * per-package overrides under ROOT/etc/dkms) with kernelver, arch,
  * kernel_source_dir, dkms_tree, source_tree and PACKAGE_NAME/VERSION preset,
  * then prints every variable DKMS reads as NUL-separated (name, index, value)
- * records, which dkms_conf_parse() turns into a struct dkms_conf for one
+ * records, which ctmod_dkms_conf_parse() turns into a struct dkms_conf for one
  * kernel.  No shell parsing happens here: real files use if, ., pushd and
  * $BASH_SOURCE.
  */
@@ -25,6 +25,9 @@ struct dkms_module {
 	char *dest_name;      /* DEST_MODULE_NAME[#], default built_name */
 	char *dest_location;  /* DEST_MODULE_LOCATION[#] */
 	bool strip;           /* STRIP[#], default yes */
+	/* BUILD_EXCLUSIVE_*[#] of this record (# > 0; [0] is the package's) */
+	char *excl_kernel, *excl_arch, *excl_kernel_min, *excl_kernel_max;
+	struct strv excl_config;
 };
 
 struct dkms_conf {
@@ -32,7 +35,7 @@ struct dkms_conf {
 	char *name, *version;
 	char *make;  /* MAKE[#] selected by MAKE_MATCH for this kernel */
 	char *clean; /* CLEAN */
-	char *pre_build, *post_build, *post_install, *post_remove;
+	char *pre_build, *post_build, *pre_install, *post_install, *post_remove;
 	struct strv patches; /* PATCH[#] whose PATCH_MATCH[#] matches the kernel */
 	struct dkms_module *mods;
 	size_t n_mods;
@@ -43,6 +46,8 @@ struct dkms_conf {
 	char *obsolete_by;         /* OBSOLETE_BY: a kernel version */
 	bool autoinstall;          /* AUTOINSTALL: yes in any case */
 	bool make_given;           /* MAKE came from the file, not the default */
+	char *bad_patch;           /* a PATCH that leaves patches/: why the build is refused */
+	struct strv warnings;      /* DKMS's warnings (deprecated directives, zero modules) */
 };
 
 /* What bash sees preset while sourcing (DKMS's names). */
@@ -59,29 +64,34 @@ struct dkms_env {
 /*
  * Source conf (a dkms.conf) and the overrides with bash, in directory
  * `cwd` (the source or build dir), and fill out.  A syntax error or a file
- * without PACKAGE_NAME/VERSION or BUILT_MODULE_NAME is bad input, with
+ * without PACKAGE_NAME/VERSION, or with two records of one module, is bad input, with
  * bash's message.  bash's own stderr (the file's echoes) goes to errfd
  * (-1: discarded).
  */
-int dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
-                   const char *cwd, int errfd, struct dkms_conf *out);
+int ctmod_dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, const char *conf,
+                         const char *cwd, int errfd, struct dkms_conf *out);
 
 /* Turn the records bash printed into out, for kernel kver.  Fuzzed. */
-int dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
-                    const char *kver, struct dkms_conf *out);
+int ctmod_dkms_conf_parse(struct ctmod_ctx *ctx, const char *file, const char *buf, size_t len,
+                          const char *kver, struct dkms_conf *out);
 
-void dkms_conf_free(struct dkms_conf *c);
+void ctmod_dkms_conf_release(struct dkms_conf *c);
 
 /*
- * Whether BUILD_EXCLUSIVE_* or OBSOLETE_BY rule this kernel out: 1 with a
+ * Whether BUILD_EXCLUSIVE_* ([0], the package's) or OBSOLETE_BY rule this
+ * kernel out, or every module's own BUILD_EXCLUSIVE_*[i] does: 1 with a
  * malloc'd reason in *why, 0 when the build may go ahead.  config is the
  * kernel's .config text (may be NULL: CONFIG checks then fail closed).
  */
-int dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch, const char *config,
-                  char **why);
+int ctmod_dkms_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
+                        const char *config, char **why);
+
+/* Whether module i is ruled out by its own BUILD_EXCLUSIVE_*[i] (as above). */
+int ctmod_dkms_module_excluded(const struct dkms_conf *c, size_t i, const char *kver,
+                               const char *arch, const char *config, char **why);
 
 /* DKMS's default MAKE and its "-jN KERNELRELEASE=KVER" after a leading make. */
-char *dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs);
+char *ctmod_dkms_make_command(const struct dkms_conf *c, const struct dkms_env *env, int jobs);
 
 /* AUTOINSTALL semantics: "yes" in any case */
-bool dkms_yes(const char *s);
+bool ctmod_dkms_yes(const char *s);

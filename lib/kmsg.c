@@ -42,6 +42,7 @@ static const struct pattern patterns[] = {
      NULL},
     {CTMOD_KMSG_SIG_REJECTED, "Loading of %A is rejected", NULL},
     {CTMOD_KMSG_LOCKDOWN, "Lockdown: %A: %B is restricted; see man kernel_lockdown.7", NULL},
+    {CTMOD_KMSG_LOCKDOWN_SOURCE, "Kernel is locked down from %A; see man kernel_lockdown.7", NULL},
     {CTMOD_KMSG_NAMESPACE, "%M: module uses symbol (%S) from namespace %A, but does not import it.",
      NULL},
     {CTMOD_KMSG_BLACKLISTED, "Module %M is blacklisted", NULL},
@@ -53,6 +54,14 @@ static const struct pattern patterns[] = {
     {CTMOD_KMSG_TAINT_STAGING,
      "%M: module is from the staging directory, the quality is unknown, you have been warned.",
      NULL},
+    {CTMOD_KMSG_BAD_PARAM_VALUE, "%M: `%A' invalid for parameter `%S'", NULL},
+    {CTMOD_KMSG_BAD_PARAM_VALUE, "%M: `' invalid for parameter `%S'", NULL}, /* an empty value */
+    /* drivers/base/firmware_loader: "DRIVER DEVICE: ..." */
+    {CTMOD_KMSG_FIRMWARE, "%M %X: firmware: failed to load %A (%E)", NULL},
+    {CTMOD_KMSG_FIRMWARE, "%M %X: Direct firmware load for %A failed with error %E", NULL},
+    /* arch/x86/kvm: the CPU lacks VMX/SVM, or the firmware turned it off */
+    {CTMOD_KMSG_NO_HARDWARE, "kvm: no hardware support for '%M'", NULL},
+    {CTMOD_KMSG_NO_HARDWARE, "kvm: support for '%M' %A", NULL},
     /* kmod */
     {CTMOD_KMSG_TOOL_FAILED, "modprobe: ERROR: could not insert '%M': %B", "modprobe"},
     {CTMOD_KMSG_TOOL_FAILED, "insmod: ERROR: could not insert module %P: %B", "insmod"},
@@ -83,6 +92,10 @@ static const char *const kind_names[] = {
     [CTMOD_KMSG_TAINT_STAGING] = "taint-staging",
     [CTMOD_KMSG_TOOL_FAILED] = "tool-failed",
     [CTMOD_KMSG_TOOL_NOT_FOUND] = "tool-not-found",
+    [CTMOD_KMSG_BAD_PARAM_VALUE] = "bad-parameter-value",
+    [CTMOD_KMSG_FIRMWARE] = "firmware-missing",
+    [CTMOD_KMSG_NO_HARDWARE] = "no-hardware",
+    [CTMOD_KMSG_LOCKDOWN_SOURCE] = "lockdown-source",
 };
 
 const char *ctmod_kmsg_kind_name(enum ctmod_kmsg_kind kind)
@@ -254,100 +267,130 @@ static char *module_from_path(const char *p, size_t n, int *r)
  * syslog/journal "Nov 23 03:21:00 host kernel: " prefix.  Returns false for
  * records that are not the kernel's (a facility other than kern).
  */
-static bool strip_prefix(const char **ps, size_t *pn, struct ctmod_kmsg_event *ev)
+/*
+ * A /dev/kmsg header: digits ',' digits ',' digits ',' flags ';'.  Returns
+ * 1 when stripped, 0 when there is none, -1 for a record of another
+ * facility than kern (written by a program).
+ */
+static int strip_kmsg_header(const char **ps, size_t *pn, struct ctmod_kmsg_event *ev)
 {
 	const char *s = *ps;
 	size_t n = *pn;
+	if (!n || !isdigit((unsigned char)s[0]))
+		return 0;
+	const char *semi = memchr(s, ';', n < 128 ? n : 128);
+	if (!semi)
+		return 0;
+	unsigned long long f[3];
+	int used = 0;
+	char hdr[128];
+	size_t hl = (size_t)(semi - s);
+	memcpy(hdr, s, hl);
+	hdr[hl] = '\0';
+	if (sscanf(hdr, "%llu,%llu,%llu,%n", &f[0], &f[1], &f[2], &used) != 3 || used <= 0)
+		return 0;
+	if (f[0] >> 3) /* not LOG_KERN: written by a program */
+		return -1;
+	ev->prio = (int)(f[0] & 7);
+	ev->seq = f[1];
+	ev->usec = f[2] > LLONG_MAX ? -1 : (long long)f[2];
+	*ps = semi + 1;
+	*pn = n - (hl + 1);
+	return 1;
+}
 
-	/* /dev/kmsg: digits ',' digits ',' digits ',' flags ';' */
-	if (n && isdigit((unsigned char)s[0])) {
-		const char *semi = memchr(s, ';', n < 128 ? n : 128);
-		if (semi) {
-			unsigned long long f[3];
-			int used = 0;
-			char hdr[128];
-			size_t hl = (size_t)(semi - s);
-			memcpy(hdr, s, hl);
-			hdr[hl] = '\0';
-			if (sscanf(hdr, "%llu,%llu,%llu,%n", &f[0], &f[1], &f[2], &used) == 3 &&
-			    used > 0) {
-				if (f[0] >> 3) /* not LOG_KERN: written by a program */
-					return false;
-				ev->prio = (int)(f[0] & 7);
-				ev->seq = f[1];
-				ev->usec = f[2] > LLONG_MAX ? -1 : (long long)f[2];
-				s = semi + 1;
-				n -= hl + 1;
-				goto done;
-			}
-		}
+/* dmesg -x: "kern  :warn  : " (another facility is not the kernel's: false) */
+static bool strip_dmesg_facility(const char **ps, size_t *pn)
+{
+	const char *s = *ps;
+	size_t n = *pn;
+	size_t k = 0;
+	while (k < n && k < 8 && islower((unsigned char)s[k]))
+		k++;
+	size_t c1 = k;
+	while (c1 < n && c1 < 10 && s[c1] == ' ')
+		c1++;
+	if (k < 3 || c1 >= n || s[c1] != ':')
+		return true;
+	size_t c2 = c1 + 1;
+	while (c2 < n && c2 < c1 + 10 && (islower((unsigned char)s[c2]) || s[c2] == ' '))
+		c2++;
+	if (c2 < n && s[c2] == ':' && c2 > c1 + 1 && c2 + 1 < n && s[c2 + 1] == ' ') {
+		if (k != 4 || memcmp(s, "kern", 4) != 0)
+			return false;
+		*ps = s + c2 + 2;
+		*pn = n - (c2 + 2);
 	}
-	/* dmesg -x: "kern  :warn  : " (another facility is not the kernel's) */
-	{
-		size_t k = 0;
-		while (k < n && k < 8 && islower((unsigned char)s[k]))
-			k++;
-		size_t c1 = k;
-		while (c1 < n && c1 < 10 && s[c1] == ' ')
-			c1++;
-		if (k >= 3 && c1 < n && s[c1] == ':') {
-			size_t c2 = c1 + 1;
-			while (c2 < n && c2 < c1 + 10 &&
-			       (islower((unsigned char)s[c2]) || s[c2] == ' '))
-				c2++;
-			if (c2 < n && s[c2] == ':' && c2 > c1 + 1 && c2 + 1 < n &&
-			    s[c2 + 1] == ' ') {
-				if (k != 4 || memcmp(s, "kern", 4) != 0)
-					return false;
-				s += c2 + 2;
-				n -= c2 + 2;
-			}
-		}
+	return true;
+}
+
+/* syslog's "<4>" (another facility than kern: false) */
+static bool strip_syslog_prio(const char **ps, size_t *pn, struct ctmod_kmsg_event *ev)
+{
+	const char *s = *ps;
+	size_t n = *pn;
+	if (n < 3 || s[0] != '<' || !isdigit((unsigned char)s[1]))
+		return true;
+	size_t k = 1;
+	int p = 0;
+	while (k < n && k < 5 && isdigit((unsigned char)s[k]))
+		p = p * 10 + (s[k++] - '0');
+	if (k < n && s[k] == '>') {
+		if (p >> 3)
+			return false;
+		ev->prio = p & 7;
+		*ps = s + k + 1;
+		*pn = n - (k + 1);
 	}
-	/* syslog, journal: "... kernel: " near the start */
-	const char *kw = memmem(s, n < 128 ? n : 128, " kernel: ", 9);
-	if (kw) {
-		n -= (size_t)(kw + 9 - s);
-		s = kw + 9;
-	}
-	if (n >= 3 && s[0] == '<' && isdigit((unsigned char)s[1])) {
-		size_t k = 1;
-		int p = 0;
-		while (k < n && k < 5 && isdigit((unsigned char)s[k]))
-			p = p * 10 + (s[k++] - '0');
-		if (k < n && s[k] == '>') {
-			if (p >> 3)
-				return false;
-			ev->prio = p & 7;
-			s += k + 1;
-			n -= k + 1;
-		}
-	}
-	if (n && s[0] == '[') {
-		const char *close = memchr(s, ']', n < 48 ? n : 48);
-		if (close) {
-			char ts[48];
-			size_t tl = (size_t)(close - s - 1);
-			memcpy(ts, s + 1, tl);
-			ts[tl] = '\0';
-			unsigned long sec, frac;
-			int used = 0;
-			const char *t = ts;
-			while (*t == ' ')
-				t++;
-			if (sscanf(t, "%lu.%6lu%n", &sec, &frac, &used) == 2 && t[used] == '\0')
-				ev->usec = sec >= LLONG_MAX / 1000000
-				               ? -1
-				               : (long long)sec * 1000000LL + (long long)frac;
-			s = close + 1;
-			n -= tl + 2;
-			if (n && *s == ' ')
-				s++, n--;
-		}
-	}
-done:
+	return true;
+}
+
+/* "[  12.345678] " (or dmesg -T's date) */
+static void strip_stamp(const char **ps, size_t *pn, struct ctmod_kmsg_event *ev)
+{
+	const char *s = *ps;
+	size_t n = *pn;
+	const char *close = n && s[0] == '[' ? memchr(s, ']', n < 48 ? n : 48) : NULL;
+	if (!close)
+		return;
+	char ts[48];
+	size_t tl = (size_t)(close - s - 1);
+	memcpy(ts, s + 1, tl);
+	ts[tl] = '\0';
+	unsigned long sec, frac;
+	int used = 0;
+	const char *t = ts;
+	while (*t == ' ')
+		t++;
+	if (sscanf(t, "%lu.%6lu%n", &sec, &frac, &used) == 2 && t[used] == '\0')
+		ev->usec =
+		    sec >= LLONG_MAX / 1000000 ? -1 : (long long)sec * 1000000LL + (long long)frac;
+	s = close + 1;
+	n -= tl + 2;
+	if (n && *s == ' ')
+		s++, n--;
 	*ps = s;
 	*pn = n;
+}
+
+static bool strip_prefix(const char **ps, size_t *pn, struct ctmod_kmsg_event *ev)
+{
+	int k = strip_kmsg_header(ps, pn, ev);
+	if (k != 0)
+		return k > 0;
+	if (!strip_dmesg_facility(ps, pn))
+		return false;
+	/* syslog, journal: "... kernel: " near the start */
+	const char *s = *ps;
+	size_t n = *pn;
+	const char *kw = memmem(s, n < 128 ? n : 128, " kernel: ", 9);
+	if (kw) {
+		*pn = n - (size_t)(kw + 9 - s);
+		*ps = kw + 9;
+	}
+	if (!strip_syslog_prio(ps, pn, ev))
+		return false;
+	strip_stamp(ps, pn, ev);
 	return true;
 }
 
@@ -358,6 +401,7 @@ void ctmod_kmsg_event_release(struct ctmod_kmsg_event *ev)
 	free(ev->arg);
 	free(ev->arg2);
 	free(ev->text);
+	free(ev->path);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -387,6 +431,7 @@ int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event 
 			ev->module = dup_n(norm, strlen(norm), &r);
 		} else if (c.s[1]) {
 			ev->module = module_from_path(c.s[1], c.n[1], &r);
+			ev->path = dup_n(c.s[1], c.n[1], &r);
 		}
 		ev->symbol = dup_n(c.s[2], c.n[2], &r);
 		ev->arg = patterns[i].tool ? dup_n(patterns[i].tool, strlen(patterns[i].tool), &r)
@@ -530,8 +575,7 @@ int ctmod_kmsg_read_kernel(struct ctmod_ctx *ctx, struct ctmod_kmsg *log)
 			return ctmod_fail(
 			    ctx, -e,
 			    "run as root, or pass the log: dmesg | ctmod diagnose --dmesg -",
-			    "%s: the kernel log is not readable here "
-			    "(kernel.dmesg_restrict)",
+			    "%s: the kernel log is not readable here (kernel.dmesg_restrict)",
 			    path);
 		return ctmod_fail(ctx, -e, "pass the log with --dmesg FILE", "%s: %s", path,
 		                  strerror(e));

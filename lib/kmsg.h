@@ -31,6 +31,10 @@ enum ctmod_kmsg_kind {
 	CTMOD_KMSG_TAINT_STAGING,      /* module */
 	CTMOD_KMSG_TOOL_FAILED,        /* module, arg = tool, arg2 = reason, err */
 	CTMOD_KMSG_TOOL_NOT_FOUND,     /* module, arg = tool */
+	CTMOD_KMSG_BAD_PARAM_VALUE,    /* module, symbol = parameter, arg = value */
+	CTMOD_KMSG_FIRMWARE,           /* module = the driver, arg = firmware file, err */
+	CTMOD_KMSG_NO_HARDWARE,        /* module, arg = "disabled by bios" or NULL */
+	CTMOD_KMSG_LOCKDOWN_SOURCE, /* arg = "command line", "securityfs", "EFI Secure Boot mode" */
 };
 
 struct ctmod_kmsg_event {
@@ -44,6 +48,7 @@ struct ctmod_kmsg_event {
 	unsigned long long seq; /* /dev/kmsg sequence number, 0 when none */
 	long long usec;         /* time since boot, -1 when the input has none */
 	char *text;             /* the message, without prefixes */
+	char *path;             /* the module file a tool's line names, or NULL */
 };
 
 struct ctmod_kmsg {

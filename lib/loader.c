@@ -156,6 +156,36 @@ static char *kmsg_find(struct kmsg_mark *m, const char *module, enum ctmod_kmsg_
 	return found;
 }
 
+/* Did the kernel log an event of KIND (about MODULE, unless NULL) since the mark? */
+static bool kmsg_has(struct kmsg_mark *m, const char *module, enum ctmod_kmsg_kind kind)
+{
+	bool found = false;
+	for (size_t i = 0; i < m->lines.n && !found; i++) {
+		struct ctmod_kmsg_event ev = {0};
+		if (ctmod_kmsg_parse_line(m->lines.v[i], strlen(m->lines.v[i]), &ev) != 1)
+			continue;
+		found =
+		    ev.kind == kind && (!module || (ev.module && modname_equal(ev.module, module)));
+		ctmod_kmsg_event_release(&ev);
+	}
+	return found;
+}
+
+/* CAP_SYS_MODULE (16) in this process's effective set: then "run as root" is no advice. */
+static bool has_cap_sys_module(void)
+{
+	char *buf = NULL;
+	size_t len;
+	bool has = false;
+	if (read_file("/proc/self/status", 1 << 16, &buf, &len) == 0) {
+		const char *p = strstr(buf, "\nCapEff:");
+		unsigned long long eff;
+		has = p && sscanf(p + 8, "%llx", &eff) == 1 && (eff & (1ULL << 16));
+	}
+	free(buf);
+	return has;
+}
+
 /* kernel/params.c: "MODULE: `VALUE' invalid for parameter `PARAM'" */
 static char *kmsg_find_bad_value(struct kmsg_mark *m, const char *module)
 {
@@ -268,11 +298,24 @@ static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *na
 	char hint[512];
 	switch (-err) {
 	case EPERM:
+		if (kmsg_has(mark, NULL, CTMOD_KMSG_LOCKDOWN))
+			return ctmod_fail(
+			    ctx, err,
+			    "the kernel is locked down: it loads only modules signed with a key it trusts; run ctmod diagnose for where the lockdown comes from and the commands that sign it",
+			    "load %s: refused by kernel lockdown (unsigned module)", name);
+		if (kmsg_has(mark, name, CTMOD_KMSG_BLACKLISTED))
+			return ctmod_fail(
+			    ctx, err,
+			    "module_blacklist= on the kernel command line names it; run ctmod diagnose",
+			    "load %s: blacklisted on the kernel command line", name);
+		if (has_cap_sys_module())
+			return ctmod_fail(
+			    ctx, err,
+			    "this process has CAP_SYS_MODULE, so the kernel itself refused it: check /proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
+			    "load %s: operation not permitted", name);
 		return ctmod_fail(
 		    ctx, err,
-		    "run it as root with CAP_SYS_MODULE (a container needs --privileged "
-		    "or --cap-add SYS_MODULE); also check "
-		    "/proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
+		    "run it as root with CAP_SYS_MODULE (a container needs --privileged or --cap-add SYS_MODULE); also check /proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
 		    "load %s: operation not permitted", name);
 	case ENOEXEC:
 		return ctmod_fail(ctx, err,
@@ -357,13 +400,23 @@ static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *na
 	}
 }
 
-static void emit(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
-                 enum ctmod_load_method m, int err)
+static void emit_params(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
+                        enum ctmod_load_method m, int err, const char *params)
 {
 	if (!cb)
 		return;
-	struct ctmod_load_event ev = {.name = name, .state = state, .method = m, .err = err};
+	struct ctmod_load_event ev = {.name = name,
+	                              .state = state,
+	                              .method = m,
+	                              .err = err,
+	                              .params = params && *params ? params : NULL};
 	cb(data, &ev);
+}
+
+static void emit(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
+                 enum ctmod_load_method m, int err)
+{
+	emit_params(cb, data, name, state, m, err, NULL);
 }
 
 /* Waits briefly for a module a helper process was asked to load: the
@@ -472,11 +525,12 @@ static int load_bare(struct ctmod_ctx *ctx, const struct ctmod_moddb_step *st,
 		return 0;
 	}
 	if (o->dry_run) {
-		emit(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0);
+		emit_params(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0, st->options);
 		return 0;
 	}
 	int r = load_step(ctx, NULL, st, st->options, o, &used);
-	emit(cb, data, st->name, r < 0 ? CTMOD_LOAD_FAILED : CTMOD_LOADED, used, r < 0 ? r : 0);
+	emit_params(cb, data, st->name, r < 0 ? CTMOD_LOAD_FAILED : CTMOD_LOADED, used,
+	            r < 0 ? r : 0, st->options);
 	return r < 0 ? r : 0;
 }
 
@@ -538,7 +592,7 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 			continue;
 		}
 		if (o->dry_run) {
-			emit(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0);
+			emit_params(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0, st->options);
 			continue;
 		}
 		if (st->install_cmd && !o->ignore_install) {
@@ -561,7 +615,7 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 			emit(cb, data, st->name, CTMOD_LOAD_FAILED, used, r);
 			break;
 		}
-		emit(cb, data, st->name, CTMOD_LOADED, used, 0);
+		emit_params(cb, data, st->name, CTMOD_LOADED, used, 0, st->options);
 		r = 0;
 	}
 	ctmod_moddb_plan_release(&plan);

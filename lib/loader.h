@@ -48,6 +48,8 @@ struct ctmod_load_event {
 	enum ctmod_load_state state;
 	enum ctmod_load_method method; /* the way that worked, if loaded */
 	int err;                       /* -errno when failed */
+	const char *params;            /* the options given to the kernel (or that would
+	                                  be, in a dry run); NULL when none or unknown */
 };
 
 typedef void (*ctmod_load_cb)(void *data, const struct ctmod_load_event *ev);

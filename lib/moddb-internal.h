@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The inside of struct ctmod_moddb, shared by lib/moddb.c and the tests
- * and fuzz target that drive its parsers directly.
+ * The inside of struct ctmod_moddb, shared by the text resolver's files
+ * (moddb.c: opening, files, queries; moddb-parse.c: the parsers;
+ * moddb-cmdline.c: the kernel command line; moddb-resolve.c: lookups and the
+ * probe list; moddb-hmap.c: the hash map), tests/unit/test_moddb.c and
+ * tests/fuzz/fuzz_moddb.c.
  */
 #pragma once
 
 #include <sys/types.h>
 
 #include "moddb.h"
+
+#define MAX_INDEX_FILE (256u << 20)
+#define MAX_CONF_FILE  (16u << 20)
+/* deeper softdep chains than this are treated as a cycle: the kernel has a
+ * few levels, a crafted config must not overflow the stack */
+#define MAX_DEPTH 256
 
 struct hent {
 	const char *key;
@@ -141,3 +150,14 @@ int moddb_add_options(struct ctmod_moddb *db, const char *modname, const char *o
 int moddb_lookup(struct ctmod_moddb *db, const char *name, struct objlist **out);
 bool moddb_is_builtin_name(struct ctmod_moddb *db, const char *name);
 bool moddb_blacklisted(struct ctmod_moddb *db, const char *name);
+
+/* shared between the text resolver's files (moddb.c, moddb-parse.c,
+ * moddb-resolve.c) */
+void moddb_underscores(char *s);
+int moddb_dep_fail(struct ctmod_moddb *db, const char *file, size_t line, const char *what);
+int moddb_load_raw(struct ctmod_moddb *db, const char *name, struct rawfile *f);
+int moddb_load_builtin_modinfo(struct ctmod_moddb *db);
+void moddb_objlist_free(struct objlist *l);
+char *moddb_abs_path(struct ctmod_moddb *db, const char *rel);
+/* -ENOENT with "module NAME not found in DIR: did you mean ..." */
+int moddb_not_found(struct ctmod_moddb *db, const char *name);

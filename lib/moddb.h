@@ -3,8 +3,26 @@
  * The module database of one kernel under the root: modules.dep,
  * modules.softdep, modules.alias, modules.symbols, modules.builtin,
  * modprobe.d and the kernel command line, and dependency resolution exactly
- * as modprobe does it.  Every command that loads or explains a module
- * resolves it here.
+ * as modprobe does it.
+ *
+ * ctmod has two resolvers; which one answers where:
+ *  - libkmod over the .bin indexes (lib/probe.h): single lookups of
+ *    `ctmod deps NAME...` and `--show-depends NAME...` (text output, no
+ *    --no-softdeps), when ctmod_probe_usable() says libkmod sees what this
+ *    one would (an up-to-date modules.dep.bin, the same kernel command
+ *    line); and the whole `modprobe` personality (cmd/modprobe.c), which is
+ *    kmod's modprobe and reads what kmod reads.
+ *  - this one, over the text files: `deps --all` (one parse serves 4,000
+ *    resolutions, 170x faster than one libkmod process each), `--tree`,
+ *    `--reverse`, `--json`, trees without .bin indexes or with a
+ *    modules.dep newer than them, ROOT/proc/cmdline differing from the
+ *    host's (libkmod reads only the running system's), the error messages
+ *    that name the closest modules, `ctmod load`/`autoload` (their plans:
+ *    blacklists, built-ins and install commands step by step, and no
+ *    libkmod needed where the kernel's helper does the loading), and
+ *    diagnose's symbol search (ctmod_moddb_symbol_owners).
+ * Both are checked against kmod's modprobe over Debian's whole tree
+ * (tests/cli/test-deps.sh) and kmod's test cases (test-modprobe.sh).
  */
 #pragma once
 

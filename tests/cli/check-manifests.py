@@ -57,7 +57,10 @@ for path in sys.argv[1:]:
             if spec:
                 check_pod_spec(spec, where)
                 paths = {v.get("hostPath", {}).get("path") for v in spec.get("volumes", [])}
-                for p in ("/lib/modules", "/usr/src"):
+                # the gate agent loads the node's modules and never builds:
+                # it needs /run (its socket), not /usr/src
+                agent = any("gate" in (c.get("command") or []) for c in spec.get("containers", []))
+                for p in ("/lib/modules", "/run") if agent else ("/lib/modules", "/usr/src"):
                     if p not in paths:
                         errors.append(f"{where}: {p} is not mounted from the host")
         elif kind == "Module":

@@ -222,14 +222,7 @@ ctmod --root "$R" -S "$KVER" build -n --all
 expect "--all plans AUTOINSTALL packages" 0 "vpoll/0.1, $KVER, .*: would build"
 printf '%s\n' "$OUT" | grep -q "bashy" && fail "--all skips packages without AUTOINSTALL"
 
-# --- --container: the exact engine command
-ctmod --root "$R" -S "$KVER" build -n -v --container podman:debian:bookworm vpoll/0.1
-expect "--container prints the engine command" 0 \
-	"^podman run --rm --privileged -v $R/usr/src:/usr/src -v $R/lib/modules:/lib/modules .*debian:bookworm ctmod -S $KVER build vpoll/0.1$"
-ctmod --root "$R" build -n --container system-docker "$R/usr/src/vpoll-0.1"
-expect "--container system-docker, source path as seen inside" 0 "^system-docker run .* build /usr/src/vpoll-0.1$"
-ctmod build -n --container lxc vpoll/0.1
-expect "--container with an unknown engine: exit 2" 2 "" "unknown engine 'lxc'"
+# --- --container: tests/cli/test-container.sh
 
 # --- bad usage
 ctmod build

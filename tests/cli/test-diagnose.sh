@@ -18,7 +18,7 @@ expect "unknown symbols: names videodev as the module to load first" 1 \
 expect "... and prints the commands in order" 1 "fix: ctmod load videodev"
 printf '%s\n' "$OUT" | grep -A1 "fix: ctmod load videodev" | grep -q "ctmod load v4l2loopback$" &&
 	pass "... then ctmod load v4l2loopback" || fail "... then ctmod load v4l2loopback"
-expect "taint lines are notes" 1 "note   v4l2loopback is an out-of-tree module"
+expect "taint lines are notes" 1 "NOTE   v4l2loopback is an out-of-tree module"
 
 ctmod --root "$KROOT" --json diagnose v4l2loopback --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
 expect "--json exits 1 too" 1
@@ -116,7 +116,22 @@ sum=$(tree_sum "$R")
 
 ctmod --root "$R" diagnose
 expect "a module in updates/ built for another release" 1 "dummy was built for kernel $other, not $KVER"
-expect "... with the rebuild command" 1 "fix: ctmod build --install dummy"
+expect "... no DKMS source, not in this kernel's tree: rebuild against the headers (a note, no fake command)" 1 \
+	"note: no DKMS source of dummy is on this system"
+printf '%s\n' "$OUT" | grep -q 'fix: ctmod build' && fail "... and no ctmod build line that cannot work" ||
+	pass "... and no ctmod build line that cannot work"
+# with its DKMS source under /usr/src the fix is ctmod build NAME/VERSION
+mkdir -p "$R/usr/src/dummy-1.0"
+printf 'PACKAGE_NAME=dummy\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=dummy\n' >"$R/usr/src/dummy-1.0/dkms.conf"
+ctmod --root "$R" diagnose
+expect "... with a DKMS source: ctmod build --install NAME/VERSION" 1 "fix: ctmod --root $R .*build --install dummy/1.0$"
+# the in-tree module by the same name: ctmod load NAME
+echo "kernel/drivers/net/dummy.ko" >"$R/lib/modules/$KVER/modules.order"
+rm -r "$R/usr/src/dummy-1.0"
+ctmod --root "$R" diagnose
+expect "... shipped by this kernel: ctmod load NAME" 1 "fix: ctmod --root $R .*load dummy$"
+rm "$R/lib/modules/$KVER/modules.order"
+sum=$(tree_sum "$R")
 ctmod --root "$R" diagnose dummy
 expect "... also when named" 1 "dummy was built for kernel $other"
 ctmod --root "$R" diagnose "$R/lib/modules/$KVER/updates/dummy.ko"

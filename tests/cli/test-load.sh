@@ -24,6 +24,22 @@ expect "--json -n" 0 '"would load"'
 printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] and d["modules"][-1]["name"]=="overlay"' &&
 	pass "--json is one JSON document" || fail "--json is one JSON document"
 
+# a dry run shows the parameters it would pass (modprobe.d's, then these)
+ctmod -d "$KROOT" load -n loop max_loop=16
+expect "-n with a parameter prints it" 0 "^load loop max_loop=16$"
+ctmod -d "$KROOT" -v load -n loop max_loop=16 max_part=2
+expect "-n -v prints the parameters too" 0 "^load loop max_loop=16 max_part=2$"
+ctmod -d "$KROOT" --json load -n loop max_loop=16
+printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["modules"][-1]["params"]=="max_loop=16"' &&
+	pass "--json -n carries the params" || fail "--json -n carries the params"
+# no module tree for the kernel: a dry run fails as modprobe -n fails
+mkdir -p "$T_TMP/empty"
+ctmod -d "$T_TMP/empty" -S "$KVER" load -n totally_bogus_mod
+expect "-n on a root without a module tree fails" 1 "" "no modules for kernel $KVER"
+check "-n without a tree prints no plan" test -z "$OUT"
+ctmod -d "$KROOT" -S 0.0-nosuch load -n loop
+expect "-n for a kernel without a tree fails" 1 "" "no modules for kernel 0.0-nosuch"
+
 ctmod -d "$KROOT" load no_such_module
 expect "unknown module: exit 1" 1 "" "module no_such_module not found in .*lib/modules/$KVER"
 check "unknown module: one line" one_line

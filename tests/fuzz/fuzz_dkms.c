@@ -18,11 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ctx && ctmod_ctx_new(&ctx, "/nonexistent", "6.1.0-1-amd64") < 0)
 		return 0;
 	ctmod_ctx_clear_error(ctx);
-	if (dkms_conf_parse(ctx, "fuzz.conf", (const char *)data, size, "6.1.0-1-amd64", &c) == 0) {
+	if (ctmod_dkms_conf_parse(ctx, "fuzz.conf", (const char *)data, size, "6.1.0-1-amd64",
+	                          &c) == 0) {
 		char *why = NULL;
-		if (dkms_excluded(&c, "6.1.0-1-amd64", "x86_64", "CONFIG_X=y\n", &why) >= 0)
+		if (ctmod_dkms_excluded(&c, "6.1.0-1-amd64", "x86_64", "CONFIG_X=y\n", &why) >= 0)
 			free(why);
-		dkms_conf_free(&c);
+		ctmod_dkms_conf_release(&c);
 	}
 	return 0;
 }

@@ -7,6 +7,9 @@
  *   -n         pass a NULL parameter pointer
  *   -k MS      make the call in a child and SIGKILL it after MS ms (the
  *              caller dies mid-request); prints "FILE: killed"
+ *   -T         also print how long each call took: "FILE: ENAME MS ms"
+ *   -r N       make the calls N times over (a flood), printing only a count
+ *              of each result at the end: "ENAME: COUNT"
  *   -t         make the call from a second thread (not the thread-group
  *              leader: pidfd_open() refuses its TID, the gate falls back
  *              to /proc/TID/fd/N)
@@ -25,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int flags, use_init, null_params, in_thread, kill_ms = -1;
+static int flags, use_init, null_params, in_thread, timed, repeat, kill_ms = -1;
 static const char *params = "";
 
 static long load(const char *path)
@@ -74,10 +77,25 @@ static long load_maybe_in_thread(const char *path)
 	return c.r;
 }
 
+/* -r N: every file N times, the results counted */
+static int flood(int n, char **files)
+{
+	long counts[256] = {0};
+	for (int k = 0; k < repeat; k++)
+		for (int i = 0; i < n; i++) {
+			long r = load_maybe_in_thread(files[i]);
+			counts[-r < 256 ? -r : 255]++;
+		}
+	for (int e = 0; e < 256; e++)
+		if (counts[e])
+			printf("%s: %ld\n", e ? strerrorname_np(e) : "OK", counts[e]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:p:nitk:")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:nitTr:k:")) != -1) {
 		switch (c) {
 		case 'f':
 			flags = (int)strtol(optarg, NULL, 0);
@@ -97,10 +115,18 @@ int main(int argc, char **argv)
 		case 'k':
 			kill_ms = atoi(optarg);
 			break;
+		case 'T':
+			timed = 1;
+			break;
+		case 'r':
+			repeat = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
+	if (repeat > 0)
+		return flood(argc - optind, argv + optind);
 	for (int i = optind; i < argc; i++) {
 		if (kill_ms >= 0) {
 			pid_t pid = fork();
@@ -113,8 +139,16 @@ int main(int argc, char **argv)
 			waitpid(pid, &st, 0);
 			printf("%s: %s\n", argv[i], WIFSIGNALED(st) ? "killed" : "finished");
 		} else {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			long r = load_maybe_in_thread(argv[i]);
-			printf("%s: %s\n", argv[i], r == 0 ? "OK" : strerrorname_np((int)-r));
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (timed)
+				printf("%s: %s %ld ms\n", argv[i], r == 0 ? "OK" : strerrorname_np((int)-r),
+				       ms);
+			else
+				printf("%s: %s\n", argv[i], r == 0 ? "OK" : strerrorname_np((int)-r));
 		}
 		fflush(stdout);
 	}

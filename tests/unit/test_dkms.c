@@ -50,7 +50,7 @@ static int eval(const char *conf, const char *kver, struct dkms_conf *c)
 	char p[256];
 	snprintf(p, sizeof(p), "%s/%s", dir, conf);
 	ctmod_ctx_clear_error(ctx);
-	return dkms_conf_eval(ctx, &env, p, dir, -1, c);
+	return ctmod_dkms_conf_eval(ctx, &env, p, dir, -1, c);
 }
 
 /* real bash: arrays, if, $BASH_SOURCE, pushd, and the presets */
@@ -87,7 +87,7 @@ static void test_eval_bash(void **state)
 	assert_true(c.autoinstall);
 	assert_int_equal(c.build_depends.n, 2);
 	assert_string_equal(c.build_depends.v[1], "third");
-	dkms_conf_free(&c);
+	ctmod_dkms_conf_release(&c);
 }
 
 static void test_make_match_patch_overrides(void **state)
@@ -111,12 +111,12 @@ static void test_make_match_patch_overrides(void **state)
 	assert_string_equal(c.patches.v[0], "all.patch");
 	assert_false(c.mods[0].strip);
 	assert_string_equal(c.mods[0].dest_name, "renamed");
-	dkms_conf_free(&c);
+	ctmod_dkms_conf_release(&c);
 	assert_int_equal(eval("m.conf", "5.10.0-1-amd64", &c), 0);
 	assert_string_equal(c.make, "make old");
 	assert_int_equal(c.patches.n, 2);
 	assert_string_equal(c.mods[0].dest_name, "pkg"); /* override is per kernel */
-	dkms_conf_free(&c);
+	ctmod_dkms_conf_release(&c);
 }
 
 static void test_broken(void **state)
@@ -156,21 +156,23 @@ static void test_parse_records(void **state)
 	                          "DEST_MODULE_LOCATION\0"
 	                          "0\0"
 	                          "/extra\0";
-	assert_int_equal(dkms_conf_parse(ctx, "f", rec, sizeof(rec) - 1, "6.1", &c), 0);
+	assert_int_equal(ctmod_dkms_conf_parse(ctx, "f", rec, sizeof(rec) - 1, "6.1", &c), 0);
 	assert_string_equal(c.mods[0].built_name, "p"); /* one DEST: PACKAGE_NAME */
-	dkms_conf_free(&c);
+	ctmod_dkms_conf_release(&c);
 	static const char trunc[] = "PACKAGE_NAME\0"
 	                            "0\0"
 	                            "p";
-	assert_int_equal(dkms_conf_parse(ctx, "f", trunc, sizeof(trunc) - 1, "6.1", &c), -EINVAL);
+	assert_int_equal(ctmod_dkms_conf_parse(ctx, "f", trunc, sizeof(trunc) - 1, "6.1", &c),
+	                 -EINVAL);
 	static const char badidx[] = "MAKE\0"
 	                             "x\0"
 	                             "make\0";
-	assert_int_equal(dkms_conf_parse(ctx, "f", badidx, sizeof(badidx) - 1, "6.1", &c), -EINVAL);
+	assert_int_equal(ctmod_dkms_conf_parse(ctx, "f", badidx, sizeof(badidx) - 1, "6.1", &c),
+	                 -EINVAL);
 	static const char unknown[] = "EVIL\0"
 	                              "0\0"
 	                              "x\0";
-	assert_int_equal(dkms_conf_parse(ctx, "f", unknown, sizeof(unknown) - 1, "6.1", &c),
+	assert_int_equal(ctmod_dkms_conf_parse(ctx, "f", unknown, sizeof(unknown) - 1, "6.1", &c),
 	                 -EINVAL);
 }
 
@@ -180,31 +182,31 @@ static void test_excluded(void **state)
 	struct dkms_conf c = {0};
 	char *why;
 	strv_init(&c.excl_config);
-	assert_int_equal(dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 0);
+	assert_int_equal(ctmod_dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 0);
 	c.excl_kernel = "^5\\.";
-	assert_int_equal(dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 1);
+	assert_int_equal(ctmod_dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 1);
 	assert_non_null(strstr(why, "BUILD_EXCLUSIVE_KERNEL"));
 	free(why);
 	c.excl_kernel = NULL;
 	c.excl_arch = "^arm";
-	assert_int_equal(dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 1);
+	assert_int_equal(ctmod_dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 1);
 	free(why);
 	c.excl_arch = NULL;
 	strv_push(&c.excl_config, "CONFIG_ACPI");
 	strv_push(&c.excl_config, "!CONFIG_FOO");
-	assert_int_equal(dkms_excluded(&c, "6.1", "x86_64", "\nCONFIG_ACPI=y\n", &why), 0);
+	assert_int_equal(ctmod_dkms_excluded(&c, "6.1", "x86_64", "\nCONFIG_ACPI=y\n", &why), 0);
 	assert_int_equal(
-	    dkms_excluded(&c, "6.1", "x86_64", "\nCONFIG_ACPI=y\nCONFIG_FOO=m\n", &why), 1);
+	    ctmod_dkms_excluded(&c, "6.1", "x86_64", "\nCONFIG_ACPI=y\nCONFIG_FOO=m\n", &why), 1);
 	free(why);
-	assert_int_equal(dkms_excluded(&c, "6.1", "x86_64", "\n# CONFIG_ACPI is not set\n", &why),
-	                 1);
+	assert_int_equal(
+	    ctmod_dkms_excluded(&c, "6.1", "x86_64", "\n# CONFIG_ACPI is not set\n", &why), 1);
 	free(why);
 	strv_release(&c.excl_config);
 	c.obsolete_by = "6.0";
-	assert_int_equal(dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 1);
+	assert_int_equal(ctmod_dkms_excluded(&c, "6.1.0-9-amd64", "x86_64", NULL, &why), 1);
 	assert_non_null(strstr(why, "OBSOLETE_BY"));
 	free(why);
-	assert_int_equal(dkms_excluded(&c, "5.10.0-9-amd64", "x86_64", NULL, &why), 0);
+	assert_int_equal(ctmod_dkms_excluded(&c, "5.10.0-9-amd64", "x86_64", NULL, &why), 0);
 }
 
 static void test_make_command(void **state)
@@ -213,20 +215,20 @@ static void test_make_command(void **state)
 	struct dkms_conf c = {.name = "vpoll", .version = "0.1"};
 	struct dkms_env env = {.kernelver = "6.1.0-9-amd64",
 	                       .kernel_source_dir = "/lib/modules/6.1.0-9-amd64/build"};
-	char *m = dkms_make_command(&c, &env, 4);
+	char *m = ctmod_dkms_make_command(&c, &env, 4);
 	assert_string_equal(m, "make -j4 KERNELRELEASE=6.1.0-9-amd64 -C "
 	                       "/lib/modules/6.1.0-9-amd64/build M=/var/lib/dkms/vpoll/0.1/build");
 	free(m);
 	c.make = "make KERNEL_DIR=/k all";
-	m = dkms_make_command(&c, &env, 0);
+	m = ctmod_dkms_make_command(&c, &env, 0);
 	assert_string_equal(m, "make KERNELRELEASE=6.1.0-9-amd64 KERNEL_DIR=/k all");
 	free(m);
 	c.make = "./build.sh";
-	m = dkms_make_command(&c, &env, 2);
+	m = ctmod_dkms_make_command(&c, &env, 2);
 	assert_string_equal(m, "./build.sh");
 	free(m);
-	assert_true(dkms_yes("YES"));
-	assert_false(dkms_yes("y"));
+	assert_true(ctmod_dkms_yes("YES"));
+	assert_false(ctmod_dkms_yes("y"));
 }
 
 int main(void)

@@ -14,6 +14,7 @@
 
 #include "ctx.h"
 #include "gate.h"
+#include "jail.h"
 #include "util.h"
 
 static struct ctmod_ctx *new_ctx(void)
@@ -116,10 +117,10 @@ static void test_sandbox_answers(void **state)
 	/* a stray descriptor of the supervisor must not reach the helper */
 	int stray = open("/dev/null", O_RDONLY);
 	char out[128];
-	assert_int_equal(ctmod_sandbox_call(ctx, fd, 5, fn_echo, NULL, out, sizeof(out)), 0);
+	assert_int_equal(ctmod_jail_call(ctx, fd, 5, fn_echo, NULL, out, sizeof(out)), 0);
 	assert_string_equal(out, "name=hello");
 
-	assert_int_equal(ctmod_sandbox_call(ctx, fd, 5, fn_fail, NULL, out, sizeof(out)), -ENOEXEC);
+	assert_int_equal(ctmod_jail_call(ctx, fd, 5, fn_fail, NULL, out, sizeof(out)), -ENOEXEC);
 	assert_string_equal(ctmod_ctx_error(ctx), "not a module, says the helper");
 	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
 	close(stray);
@@ -135,18 +136,18 @@ static void test_sandbox_misbehaves(void **state)
 	char out[128];
 
 	double t0 = now_seconds();
-	assert_int_equal(ctmod_sandbox_call(ctx, fd, 0.3, fn_hang, NULL, out, sizeof(out)), -ETIME);
+	assert_int_equal(ctmod_jail_call(ctx, fd, 0.3, fn_hang, NULL, out, sizeof(out)), -ETIME);
 	assert_true(now_seconds() - t0 < 3);
 	assert_non_null(strstr(ctmod_ctx_error(ctx), "timed out"));
 
-	assert_int_equal(ctmod_sandbox_call(ctx, fd, 5, fn_crash, NULL, out, sizeof(out)), -ECHILD);
+	assert_int_equal(ctmod_jail_call(ctx, fd, 5, fn_crash, NULL, out, sizeof(out)), -ECHILD);
 	assert_non_null(strstr(ctmod_ctx_error(ctx), "killed by"));
 
-	int r = ctmod_sandbox_call(ctx, fd, 5, fn_open, NULL, out, sizeof(out));
+	int r = ctmod_jail_call(ctx, fd, 5, fn_open, NULL, out, sizeof(out));
 	assert_int_equal(r, -ECHILD);
 	assert_non_null(strstr(ctmod_ctx_error(ctx), "forbidden system call"));
 
-	r = ctmod_sandbox_call(ctx, fd, 5, fn_hog, NULL, out, sizeof(out));
+	r = ctmod_jail_call(ctx, fd, 5, fn_hog, NULL, out, sizeof(out));
 	if (r == 0)
 		assert_string_equal(out, "refused");
 	else
@@ -165,7 +166,7 @@ static void *hang_thread(void *p)
 	struct hang_arg *a = p;
 	struct ctmod_ctx *ctx = new_ctx();
 	char out[16];
-	a->r = ctmod_sandbox_call(ctx, a->fd, 2, fn_hang, NULL, out, sizeof(out));
+	a->r = ctmod_jail_call(ctx, a->fd, 2, fn_hang, NULL, out, sizeof(out));
 	ctmod_ctx_free(ctx);
 	return NULL;
 }
@@ -182,7 +183,7 @@ static void test_sandbox_in_parallel(void **state)
 	int fd = tmpfile_with("quick");
 	char out[64];
 	double t0 = now_seconds();
-	assert_int_equal(ctmod_sandbox_call(ctx, fd, 5, fn_echo, NULL, out, sizeof(out)), 0);
+	assert_int_equal(ctmod_jail_call(ctx, fd, 5, fn_echo, NULL, out, sizeof(out)), 0);
 	assert_true(now_seconds() - t0 < 1.0);
 	assert_string_equal(out, "quick");
 	pthread_join(t, NULL);

@@ -146,8 +146,12 @@ static void test_other_kernel_lines(void **state)
 	ctmod_kmsg_release(&log);
 
 	load(FIX "lockdown.dmesg.txt", &log);
-	/* "Kernel is locked down from securityfs" is not a refusal */
-	assert_int_equal(log.n, 2);
+	/* "Kernel is locked down from securityfs" is no refusal: it says where lockdown came from
+	 */
+	assert_int_equal(log.n, 3);
+	e = first(&log, CTMOD_KMSG_LOCKDOWN_SOURCE);
+	assert_null(e->module);
+	assert_string_equal(e->arg, "securityfs");
 	e = first(&log, CTMOD_KMSG_LOCKDOWN);
 	assert_null(e->module);
 	assert_string_equal(e->arg, "insmod");

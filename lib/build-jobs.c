@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The scheduler: builds in forked children under one make jobserver */
+#include "build-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <poll.h>
+#include <sys/wait.h>
+
+static bool deps_done(struct build_plan *plan, struct build_job *j, struct build_job **failed)
+{
+	*failed = NULL;
+	for (size_t d = 0; d < j->depends.n; d++)
+		for (size_t i = 0; i < plan->n; i++) {
+			struct build_job *o = &plan->jobs[i];
+			if (o == j || strcmp(o->kver, j->kver) != 0 ||
+			    strcmp(o->arch, j->arch) != 0 || strcmp(o->name, j->depends.v[d]) != 0)
+				continue;
+			if (o->state == BUILD_PENDING)
+				return false;
+			if (o->state != BUILD_OK)
+				*failed = o;
+		}
+	/* the dependencies' trees, where their dkms.conf files expect them */
+	strv_release(&j->dep_binds);
+	for (size_t d = 0; d < j->depends.n; d++)
+		for (size_t i = 0; i < plan->n; i++) {
+			struct build_job *o = &plan->jobs[i];
+			if (o == j || o->state != BUILD_OK || strcmp(o->kver, j->kver) != 0 ||
+			    strcmp(o->arch, j->arch) != 0 || strcmp(o->name, j->depends.v[d]) != 0)
+				continue;
+			strv_push_take(&j->dep_binds, xasprintf("%s/build", o->tree));
+			strv_push_take(&j->dep_binds,
+			               xasprintf(DKMS_TREE "/%s/%s/build", o->name, o->version));
+		}
+	return true;
+}
+
+struct running {
+	struct build_job *job;
+	int resfd; /* read end of the child's result pipe */
+	double start;
+};
+
+static void collect(struct build_job *j, int fd)
+{
+	struct strbuf sb;
+	char buf[4096];
+	ssize_t n;
+	strbuf_init(&sb);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_putn(&sb, buf, (size_t)n);
+	close(fd);
+	char *s = (char *)strbuf_str(&sb);
+	char *nl = strchr(s, '\n');
+	j->state = BUILD_FAILED;
+	if (!nl) {
+		free(j->msg);
+		j->msg = strdup("the build process died");
+		strbuf_release(&sb);
+		return;
+	}
+	*nl = '\0';
+	char *tab = strchr(s, '\t');
+	if (tab) {
+		*tab = '\0';
+		for (int k = BUILD_PENDING; k <= BUILD_REMOVED; k++)
+			if (strcmp(s, ctmod_build_state_name(k)) == 0)
+				j->state = k;
+		free(j->msg);
+		j->msg = tab[1] ? strdup(tab + 1) : NULL;
+	}
+	for (char *l = nl + 1; *l;) {
+		char *e = strchr(l, '\n');
+		if (e)
+			*e = '\0';
+		if (*l)
+			strv_push(&j->installed, l);
+		if (!e)
+			break;
+		l = e + 1;
+	}
+	strbuf_release(&sb);
+}
+
+/* what the job's PRE_INSTALL/POST_INSTALL/POST_REMOVE printed, for the caller to show */
+static void load_script_out(struct build_job *j)
+{
+	_cleanup_free_ char *p = xasprintf("%s/scripts.out", j->tree);
+	size_t len;
+	free(j->script_out);
+	j->script_out = NULL;
+	if (p && read_file(p, 1 << 20, &j->script_out, &len) == 0 && len == 0) {
+		free(j->script_out);
+		j->script_out = NULL;
+	}
+}
+
+/* start j in run[s]; the child frees its copy of run, which it never uses */
+static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *root,
+                     struct build_job *j, struct running *run, size_t s)
+{
+	struct running *slot = &run[s];
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return ctmod_fail(ctx, -errno, NULL, "fork: %m");
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		free(run);
+		int r = ctmod_build_child(ctx, o, root, j, pfd[1]);
+		if (r < 0) {
+			char m[1024];
+			snprintf(m, sizeof(m), "%s%s%s",
+			         ctmod_ctx_error(ctx) ? ctmod_ctx_error(ctx) : strerror(-r),
+			         ctmod_ctx_hint(ctx) ? ": " : "",
+			         ctmod_ctx_hint(ctx) ? ctmod_ctx_hint(ctx) : "");
+			ctmod_build_child_result(j, BUILD_FAILED, m, pfd[1]);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	j->pid = pid;
+	slot->job = j;
+	slot->resfd = pfd[0];
+	slot->start = now_seconds();
+	return 0;
+}
+
+/* POST_REMOVE from the source, as DKMS runs it; its output kept for the caller to show */
+static void post_remove(struct build_job *j, const char *script)
+{
+	_cleanup_free_ char *out = xasprintf("%s/scripts.out", j->tree);
+	_cleanup_free_ char *cmd = xasprintf("cd \"$1\" || exit 15; r=./${2%%%% *}; "
+	                                     "[ -x \"$r\" ] || { echo \"Warning: The post_remove "
+	                                     "script is not executable.\"; exit 0; }; exec ./$2");
+	int fd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	if (fd < 0 || !cmd) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	dprintf(fd, "Running the post_remove script:\n");
+	char *pr[] = {"bash", "-c", cmd, "bash", j->src, (char *)script, NULL};
+	run_process(pr, j->src, -1, fd, fd);
+	close(fd);
+	load_script_out(j);
+}
+
+/* the files an --install put in place, removed from the staged copy of lib/modules/KVER */
+static int uninstall_job(struct ctmod_ctx *ctx, const char *root, struct build_job *j)
+{
+	_cleanup_free_ char *live = xasprintf("%s/lib/modules/%s/", root, j->kver);
+	if (!live)
+		return -ENOMEM;
+	_cleanup_free_ char *p = xasprintf("%s/state", j->tree);
+	_cleanup_free_ char *txt = NULL;
+	size_t len;
+	if (!p || read_file(p, 1 << 20, &txt, &len) < 0) {
+		j->state = BUILD_SKIPPED;
+		j->msg = strdup("not built");
+		return 0;
+	}
+	bool any = false;
+	for (char *l = txt; l && *l;) {
+		char *e = strchr(l, '\n');
+		if (e)
+			*e = '\0';
+		if (strncmp(l, "installed=", 10) == 0) {
+			const char *f = l + 10;
+			_cleanup_free_ char *staged =
+			    j->modstage && !strncmp(f, live, strlen(live))
+			        ? xasprintf("%s/%s", j->modstage, f + strlen(live))
+			        : NULL;
+			if (unlink(staged ? staged : f) < 0 && errno != ENOENT)
+				return ctmod_fail(ctx, -errno, NULL, "uninstall: %s: %m", f);
+			strv_push(&j->installed, l + 10);
+			any = true;
+		}
+		l = e ? e + 1 : NULL;
+	}
+	if (!any) {
+		j->state = BUILD_SKIPPED;
+		j->msg = strdup("not installed");
+		return 0;
+	}
+	j->state = BUILD_REMOVED; /* recorded once the directory is in place */
+	/* POST_REMOVE runs from the source, as DKMS's does */
+	struct dkms_env env;
+	char ksrc[512];
+	struct dkms_conf c;
+	ctmod_build_default_env(ctx, &env, j->kver, j->arch, ksrc, sizeof(ksrc));
+	_cleanup_free_ char *conf = xasprintf("%s/dkms.conf", j->src);
+	if (conf && ctmod_dkms_conf_eval(ctx, &env, conf, j->src, -1, &c) == 0) {
+		if (c.post_remove)
+			post_remove(j, c.post_remove);
+		ctmod_dkms_conf_release(&c);
+	}
+	ctmod_ctx_clear_error(ctx);
+	return 0;
+}
+
+int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
+{
+	int r = 0;
+	if (o->jobs <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		o->jobs = n > 0 ? (int)n : 1;
+	}
+	if (o->uninstall) {
+		for (size_t i = 0; r == 0 && i < plan->n; i++)
+			if (plan->jobs[i].state == BUILD_PENDING)
+				r = uninstall_job(ctx, plan->root, &plan->jobs[i]);
+		return r;
+	}
+
+	/*
+	 * One jobserver for every make: jobs-1 tokens in a pipe, plus the
+	 * implicit one the first running build holds.  Each further build
+	 * takes a token for itself (read through a non-blocking open file
+	 * description of its own, so the makes' blocking reads are not
+	 * disturbed) and gives it back when it ends.
+	 */
+	int jp[2] = {-1, -1}, nb = -1;
+	int parallel = o->no_sandbox ? 1 : o->jobs;
+	if (parallel > 1) {
+		if (pipe(jp) < 0)
+			return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
+		for (int i = 0; i < o->jobs - 1; i++)
+			if (write(jp[1], "+", 1) != 1)
+				break;
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", jp[0]);
+		nb = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (nb < 0) {
+			close(jp[0]);
+			close(jp[1]);
+			return ctmod_fail(ctx, -errno, NULL, "jobserver: %s: %m", p);
+		}
+		char mf[128];
+		snprintf(mf, sizeof(mf), " -j%d --jobserver-auth=%d,%d", o->jobs, jp[0], jp[1]);
+		setenv("MAKEFLAGS", mf, 1);
+	} else {
+		unsetenv("MAKEFLAGS");
+	}
+	unsetenv("MAKELEVEL");
+	unsetenv("MFLAGS");
+
+	struct running *run = calloc((size_t)parallel, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	size_t nrun = 0;
+	for (;;) {
+		/* start what may start */
+		bool progress = true, want_token = false;
+		while (progress && nrun < (size_t)parallel) {
+			progress = false;
+			for (size_t i = 0; i < plan->n && nrun < (size_t)parallel; i++) {
+				struct build_job *j = &plan->jobs[i];
+				struct build_job *bad;
+				if (j->state != BUILD_PENDING || j->pid)
+					continue;
+				if (!deps_done(plan, j, &bad))
+					continue;
+				if (bad) {
+					j->state = BUILD_FAILED;
+					j->msg = xasprintf("BUILD_DEPENDS %s/%s %s", bad->name,
+					                   bad->version,
+					                   ctmod_build_state_name(bad->state));
+					progress = true;
+					continue;
+				}
+				bool token = false;
+				if (nrun > 0) {
+					char t;
+					if (read(nb, &t, 1) != 1) {
+						want_token = true; /* all in use: wait */
+						break;
+					}
+					token = true;
+				}
+				size_t s = 0;
+				while (run[s].job)
+					s++;
+				if ((r = start_job(ctx, o, plan->root, j, run, s)) < 0) {
+					if (token && write(jp[1], "+", 1) != 1)
+						r = -EIO;
+					goto out;
+				}
+				j->token = token;
+				nrun++;
+				progress = true;
+			}
+		}
+		if (nrun == 0)
+			break;
+		/* wait for a build to end, or a token to come back */
+		int st;
+		pid_t pid = waitpid(-1, &st, want_token ? WNOHANG : 0);
+		if (pid == 0) {
+			struct pollfd pf = {.fd = nb, .events = POLLIN};
+			poll(&pf, 1, 50);
+			continue;
+		}
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ctmod_fail(ctx, -errno, NULL, "waitpid: %m");
+			goto out;
+		}
+		for (int s = 0; s < parallel; s++) {
+			struct build_job *j = run[s].job;
+			if (!j || j->pid != pid)
+				continue;
+			collect(j, run[s].resfd);
+			load_script_out(j);
+			j->seconds = now_seconds() - run[s].start;
+			/* an install is recorded once its directory is in place */
+			if ((j->state == BUILD_OK && !j->installed.n) || j->state == BUILD_FAILED)
+				ctmod_build_write_state(j);
+			if (j->token && write(jp[1], "+", 1) != 1)
+				r = -EIO;
+			j->token = false;
+			run[s].job = NULL;
+			nrun--;
+		}
+	}
+out:
+	/* on a setup failure, let the started builds end before returning */
+	while (nrun > 0) {
+		int st;
+		pid_t pid = waitpid(-1, &st, 0);
+		if (pid < 0 && errno != EINTR)
+			break;
+		for (int s = 0; s < parallel; s++)
+			if (run[s].job && run[s].job->pid == pid) {
+				collect(run[s].job, run[s].resfd);
+				run[s].job = NULL;
+				nrun--;
+			}
+	}
+	free(run);
+	if (nb >= 0) {
+		close(nb);
+		close(jp[0]);
+		close(jp[1]);
+	}
+	unsetenv("MAKEFLAGS");
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->jobs[i].state == BUILD_FAILED || plan->jobs[i].state == BUILD_BROKEN)
+			return 1;
+	return 0;
+}

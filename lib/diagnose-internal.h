@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the parts of diagnose share: building a finding (lib/diagnose.c),
+ * read by the log rules (lib/diagnose-log.c), the symbol owners
+ * (lib/diagnose-symbols.c) and the system checks (lib/diagnose-system.c).
+ * Not for use outside lib/diagnose*.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diagnose.h"
+#include "moddb.h"
+
+/* A new finding; what is a printf format.  NULL when out of memory. */
+struct ctmod_finding *ctmod_finding_add(struct ctmod_diagnosis *d, enum ctmod_severity sev,
+                                        const char *id, const char *module, const char *what_fmt,
+                                        ...) __attribute__((format(printf, 5, 6)));
+/* The finding of this id for this module (NULL: about the system), created on first use. */
+struct ctmod_finding *ctmod_finding_once(struct ctmod_diagnosis *d, enum ctmod_severity sev,
+                                         const char *id, const char *module, const char *what);
+/*
+ * Replace what / why; append a fix (a command that runs as printed), a note
+ * (a step that is no command) and an evidence line, each once.
+ */
+int ctmod_finding_what(struct ctmod_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int ctmod_finding_why(struct ctmod_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int ctmod_finding_fix(struct ctmod_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int ctmod_finding_note(struct ctmod_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ctmod_finding_evidence(struct ctmod_finding *f, const char *line);
+
+/* "a, b, c and 15 more" (malloc'd) */
+char *ctmod_diagnose_list_words(const struct strv *sv, size_t max);
+/* No filter, or the filter names this module. */
+bool ctmod_diagnose_wanted(const char *filter, const char *module);
+/* ROOT/(fmt % arg) read whole (at most 1 MiB), or NULL; does it exist. */
+char *ctmod_diagnose_read_small(struct ctmod_ctx *ctx, const char *fmt, const char *arg);
+bool ctmod_diagnose_exists(struct ctmod_ctx *ctx, const char *fmt, const char *arg);
+/* "/x/v4l2-loopback.ko.xz" -> "v4l2_loopback" */
+void ctmod_diagnose_module_name_of(const char *path, char *out, size_t outsz);
+
+/* The first value of KEY in a module file's .modinfo, or NULL (malloc'd). */
+char *ctmod_diagnose_modinfo(struct ctmod_ctx *ctx, const char *path, const char *key);
+/* The file `ctmod load NAME` would load (under the root), or NULL (malloc'd). */
+char *ctmod_diagnose_module_path(struct ctmod_ctx *ctx, const char *name);
+
+/*
+ * The commands that fix things (lib/diagnose-fix.c), added to f as fix
+ * lines when they run here and as notes when they cannot.
+ */
+/* Built for another kernel: ctmod build NAME/VERSION (a DKMS source is
+ * known), ctmod load NAME (this kernel's tree has it), else the headers. */
+void ctmod_diagnose_fix_rebuild(struct ctmod_ctx *ctx, const char *kver, const char *name,
+                                struct ctmod_finding *f);
+/* Unsigned or signed with an untrusted key: make a key (when there is none),
+ * sign PATH (the module file, NULL when unknown), enrol the key under UEFI. */
+void ctmod_diagnose_fix_sign(struct ctmod_ctx *ctx, const char *kver, const char *path,
+                             struct ctmod_finding *f);
+/* "ctmod" with the --root and --kernel of this diagnosis (when not this system's), into buf */
+const char *ctmod_diagnose_ctmod_cmd(struct ctmod_ctx *ctx, char *buf, size_t n);
+/* The value of PARAM= on the kernel command line (ROOT/proc/cmdline), malloc'd, or NULL. */
+char *ctmod_diagnose_cmdline(struct ctmod_ctx *ctx, const char *param);
+/* Is NAME in the comma-separated LIST? */
+bool ctmod_diagnose_in_list(const char *list, const char *name);
+/* UEFI Secure Boot is on (efivars SecureBoot = 1). */
+bool ctmod_diagnose_secure_boot(struct ctmod_ctx *ctx);
+/* The Debian package that ships firmware FILE (a table of directories), or NULL. */
+const char *ctmod_diagnose_firmware_package(const char *file);
+/* Up to 3 installed or built-in module names close to NAME ("did you mean"). */
+void ctmod_diagnose_nearest(struct ctmod_moddb *db, const char *name, struct strv *out);
+
+/* What the kernel's log says about one module (lib/diagnose-log.c gathers it). */
+struct ctmod_modlog {
+	char *name;
+	struct strv missing; /* symbols of "Unknown symbol ... (err -2)" */
+	struct strv missing_lines;
+	bool any_einval;     /* "Unknown symbol (err -22)": version or namespace */
+	const char *license; /* from the taint line, if any */
+};
+
+/* The Module.symvers of KVER's headers under the root, or NULL (malloc'd). */
+char *ctmod_diagnose_symvers_path(struct ctmod_ctx *ctx, const char *kver);
+/*
+ * m's unresolved symbols: who exports them (modules.symbols, the headers'
+ * Module.symvers, ctmod build's trees), the smallest set of modules to load
+ * first, GPL-only exports hidden from it, symbols no one exports.
+ */
+void ctmod_diagnose_missing_symbols(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *kver,
+                                    const struct ctmod_modlog *m, struct ctmod_diagnosis *d);

@@ -1,0 +1,875 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The kernel log's part of a diagnosis: the events of lib/kmsg.c, gathered
+ * per module (unresolved symbols, the license), then one finding per module
+ * and class through two tables: the kernel's own lines (log_rules) and the
+ * lines of the loading tools that nothing the kernel said explains
+ * (tool_rules, by the errno the tool reported).
+ */
+#include <errno.h>
+#include <libkmod.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose-internal.h"
+
+/* What a rule's explain function may look at. */
+struct rule_env {
+	struct ctmod_ctx *ctx;
+	const char *kver;
+	const struct ctmod_kmsg *log;
+	const char *filter;     /* the module asked about, or NULL */
+	struct ctmod_moddb *db; /* opened on first use: db_open() */
+	bool db_tried;
+};
+
+static struct ctmod_moddb *db_open(struct rule_env *env)
+{
+	if (!env->db && !env->db_tried) {
+		env->db_tried = true;
+		if (ctmod_moddb_open(env->ctx, &env->db) < 0)
+			env->db = NULL;
+		ctmod_ctx_clear_error(env->ctx);
+	}
+	return env->db;
+}
+
+typedef void explain_fn(struct rule_env *env, struct ctmod_finding *f,
+                        const struct ctmod_kmsg_event *e);
+
+/* One line the kernel prints: the class of finding it makes and how to explain it. */
+struct log_rule {
+	enum ctmod_kmsg_kind kind;
+	const char *id; /* the finding's class */
+	enum ctmod_severity severity;
+	bool fatal_with_err; /* ERROR when the line carries an errno (it failed the load) */
+	bool
+	    about_system; /* the line names no module: attributed by who(), else about the system */
+	const char *(*who)(struct rule_env *env, const struct ctmod_kmsg_event *e);
+	bool (*applies)(const struct ctmod_kmsg_event *e); /* NULL: always */
+	explain_fn *explain; /* fills what, why and fix, on the finding's first line */
+};
+
+/* A tool's error line, by the errno it reported. */
+struct tool_rule {
+	int err;                   /* -errno; 0: any other */
+	enum ctmod_kmsg_kind kind; /* 0: any kind */
+	const char *id;
+	enum ctmod_severity severity;
+	explain_fn *explain;
+};
+
+static int find_or_add_mod(struct ctmod_modlog **mods, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*mods)[i].name, name) == 0)
+			return (int)i;
+	struct ctmod_modlog *v = realloc(*mods, (*n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*mods = v;
+	memset(&v[*n], 0, sizeof(v[*n]));
+	v[*n].name = strdup(name);
+	strv_init(&v[*n].missing);
+	strv_init(&v[*n].missing_lines);
+	if (!v[*n].name)
+		return -ENOMEM;
+	return (int)(*n)++;
+}
+
+/* The parameters a module of KVER declares (modinfo "parm"), if installed. */
+static void module_params(struct ctmod_ctx *ctx, const char *name, struct strv *out)
+{
+	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
+	struct kmod_module *mod = NULL;
+	struct kmod_list *info = NULL, *l;
+	if (!k || kmod_module_new_from_name(k, name, &mod) < 0) {
+		ctmod_ctx_clear_error(ctx);
+		return;
+	}
+	if (kmod_module_get_path(mod) && kmod_module_get_info(mod, &info) >= 0) {
+		kmod_list_foreach(l, info)
+		{
+			if (strcmp(kmod_module_info_get_key(l), "parm") != 0)
+				continue;
+			const char *v = kmod_module_info_get_value(l);
+			size_t n = strcspn(v, ":");
+			char *pn = strndup(v, n);
+			if (pn && !strv_contains(out, pn))
+				strv_push_take(out, pn);
+			else
+				free(pn);
+		}
+		kmod_module_info_free_list(info);
+	}
+	kmod_module_unref(mod);
+}
+
+/* ---------- the kernel's lines ---------- */
+
+/* modinfo -p NAME (for the root and kernel diagnosed), when NAME is installed */
+static void modinfo_fix(struct rule_env *env, struct ctmod_finding *f, const char *mn)
+{
+	_cleanup_free_ char *p = ctmod_diagnose_module_path(env->ctx, mn);
+	if (!p)
+		return;
+	if (ctmod_ctx_has_root(env->ctx))
+		ctmod_finding_fix(f, "modinfo -b %s -k %s -p %s", ctmod_ctx_root(env->ctx),
+		                  env->kver, mn);
+	else
+		ctmod_finding_fix(f, "modinfo -p %s", mn);
+}
+
+static void explain_disagrees(struct rule_env *env, struct ctmod_finding *f,
+                              const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	if (strcmp(e->symbol, "module_layout") == 0)
+		ctmod_finding_what(f, "%s was built for another kernel: its module_layout differs",
+		                   mn);
+	else
+		ctmod_finding_what(f, "%s was built against other kernel headers", mn);
+	ctmod_finding_why(
+	    f,
+	    "the CRC of %s recorded in %s (__versions) differs from the running kernel's: it was compiled for another build of the kernel (CONFIG_MODVERSIONS)",
+	    e->symbol, mn);
+	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
+}
+
+static void explain_no_version(struct rule_env *env, struct ctmod_finding *f,
+                               const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s has no version for symbol %s", mn, e->symbol);
+	ctmod_finding_why(
+	    f,
+	    "%s was built without the kernel's Module.symvers (or its __versions table is damaged): the kernel cannot check the symbol and refuses it (err -22)",
+	    mn);
+	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
+}
+
+static void explain_vermagic(struct rule_env *env, struct ctmod_finding *f,
+                             const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	char rel[128] = "";
+	sscanf(e->arg, "%127s", rel);
+	ctmod_finding_what(f, "%s was built for kernel %s, not this one", mn, rel);
+	ctmod_finding_why(f, "its version magic is '%s'; the running kernel's is '%s'", e->arg,
+	                  e->arg2 ? e->arg2 : "");
+	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
+}
+
+static void explain_namespace(struct rule_env *env, struct ctmod_finding *f,
+                              const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s uses symbols of namespace %s without importing it", mn, e->arg);
+	ctmod_finding_why(
+	    f,
+	    "%s is exported in namespace %s and the module lacks MODULE_IMPORT_NS(%s): the kernel refuses the symbol (err -22)",
+	    e->symbol, e->arg, e->arg);
+	ctmod_finding_note(f, "add MODULE_IMPORT_NS(%s); to the module's source, then rebuild it",
+	                   e->arg);
+	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
+}
+
+static void explain_blacklisted(struct rule_env *env, struct ctmod_finding *f,
+                                const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s is blacklisted on the kernel command line", mn);
+	ctmod_finding_why(
+	    f,
+	    "module_blacklist=%s (or a list naming it) was passed at boot; the kernel refuses to load it until the next boot without it",
+	    mn);
+	ctmod_finding_note(
+	    f,
+	    "remove %s from module_blacklist= in the boot loader's configuration (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot",
+	    mn);
+}
+
+static void explain_duplicate(struct rule_env *env, struct ctmod_finding *f,
+                              const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s exports %s, which %s already exports", mn, e->symbol, e->arg);
+	ctmod_finding_why(
+	    f,
+	    "two modules may not export the same symbol: %s is probably another copy or version of %s",
+	    mn, e->arg);
+	ctmod_finding_fix(f, "ctmod load -r %s", e->arg);
+	ctmod_finding_fix(f, "ctmod load %s", mn);
+}
+
+static void explain_unknown_param(struct rule_env *env, struct ctmod_finding *f,
+                                  const struct ctmod_kmsg_event *e)
+{
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s has no parameter '%s'", mn, e->symbol);
+	struct strv params;
+	strv_init(&params);
+	module_params(env->ctx, mn, &params);
+	const char *near = NULL;
+	size_t best = 3;
+	for (size_t k = 0; k < params.n; k++) {
+		size_t dist = edit_distance(e->symbol, params.v[k]);
+		if (dist < best)
+			best = dist, near = params.v[k];
+	}
+	_cleanup_free_ char *pl = ctmod_diagnose_list_words(&params, 8);
+	if (near)
+		ctmod_finding_why(f, "the kernel ignored %s=...; did you mean %s? (%s has: %s)",
+		                  e->symbol, near, mn, pl);
+	else if (params.n)
+		ctmod_finding_why(f, "the kernel ignored %s=...; %s has: %s", e->symbol, mn, pl);
+	else
+		ctmod_finding_why(f, "the kernel ignored %s=...; the setting has no effect",
+		                  e->symbol);
+	strv_release(&params);
+	modinfo_fix(env, f, mn);
+	ctmod_finding_note(
+	    f,
+	    "remove %s= where it is set: /etc/modprobe.d, /etc/modules-load.d, the kernel command line or the load command",
+	    e->symbol);
+}
+
+static void explain_oot(struct rule_env *env, struct ctmod_finding *f,
+                        const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s is an out-of-tree module", e->module);
+	ctmod_finding_why(
+	    f,
+	    "it was not built with the kernel; the kernel is marked tainted (O), which is expected for DKMS modules");
+}
+
+static void explain_unsigned(struct rule_env *env, struct ctmod_finding *f,
+                             const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s is not signed with a trusted key", e->module);
+	ctmod_finding_why(
+	    f,
+	    "signatures are checked but not enforced: it loads, and the kernel is marked tainted (E)");
+}
+
+static void explain_license(struct rule_env *env, struct ctmod_finding *f,
+                            const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s has license '%s', which taints the kernel", e->module, e->arg);
+	ctmod_finding_why(
+	    f,
+	    "a license that is not GPL-compatible marks the kernel tainted (P) and hides GPL-only symbols from the module");
+}
+
+static void explain_staging(struct rule_env *env, struct ctmod_finding *f,
+                            const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s is a staging driver", e->module);
+	ctmod_finding_why(
+	    f, "drivers/staging modules are of unknown quality; the kernel is marked tainted (C)");
+}
+
+/* The file of the module a line is about: the tool's line names it, else the one installed. */
+static char *module_file(struct rule_env *env, const char *name)
+{
+	for (size_t i = 0; i < env->log->n; i++) {
+		const struct ctmod_kmsg_event *t = &env->log->ev[i];
+		if (t->path && t->module && modname_equal(t->module, name) && strchr(t->path, '/'))
+			return strdup(t->path);
+	}
+	return ctmod_diagnose_module_path(env->ctx, name);
+}
+
+/* The signer of the kernel's own modules (Debian's key), to tell a foreign key from it */
+static char *kernel_signer(struct rule_env *env)
+{
+	static const char *const probes[] = {"libcrc32c", "dummy", "loop", "fat"};
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+		_cleanup_free_ char *p = ctmod_diagnose_module_path(env->ctx, probes[i]);
+		char *s = p && strstr(p, "/kernel/") ? ctmod_diagnose_modinfo(env->ctx, p, "signer")
+		                                     : NULL;
+		if (s)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * The module a signature or lockdown refusal is about: the kernel's line
+ * names none.  A tool's line that failed with ERR names it; else the module
+ * asked about, when its file is what the kernel refused (unsigned, or
+ * signed by another key than the kernel's own modules).
+ */
+static const char *refused_module(struct rule_env *env, int err, bool want_unsigned,
+                                  bool want_foreign)
+{
+	for (size_t i = 0; i < env->log->n; i++) {
+		const struct ctmod_kmsg_event *t = &env->log->ev[i];
+		if (t->kind == CTMOD_KMSG_TOOL_FAILED && t->err == err && t->module &&
+		    ctmod_diagnose_wanted(env->filter, t->module))
+			return t->module;
+	}
+	if (!env->filter)
+		return NULL;
+	_cleanup_free_ char *path = module_file(env, env->filter);
+	if (!path)
+		return NULL;
+	_cleanup_free_ char *signer = ctmod_diagnose_modinfo(env->ctx, path, "signer");
+	if (!signer)
+		return want_unsigned ? env->filter : NULL;
+	_cleanup_free_ char *ks = want_foreign ? kernel_signer(env) : NULL;
+	return want_foreign && (!ks || strcmp(ks, signer) != 0) ? env->filter : NULL;
+}
+
+static const char *sig_refused_module(struct rule_env *env, const struct ctmod_kmsg_event *e)
+{
+	bool unsigned_line = e->arg && strstr(e->arg, "unsigned");
+	return refused_module(env, -EKEYREJECTED, unsigned_line, !unsigned_line);
+}
+
+static void explain_sig_rejected(struct rule_env *env, struct ctmod_finding *f,
+                                 const struct ctmod_kmsg_event *e)
+{
+	bool unsigned_line = e->arg && strstr(e->arg, "unsigned");
+	_cleanup_free_ char *on_cmdline = ctmod_diagnose_cmdline(env->ctx, "module.sig_enforce");
+	bool cmdline =
+	    on_cmdline && (on_cmdline[0] == '1' || on_cmdline[0] == 'Y' || on_cmdline[0] == 'y');
+	const char *source =
+	    cmdline
+	        ? "module.sig_enforce=1 is on the kernel command line (/proc/cmdline)"
+	        : "the kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE, or module.sig_enforce set at boot)";
+	if (!f->module)
+		ctmod_finding_what(f, "the kernel rejects modules without a valid signature");
+	else if (unsigned_line)
+		ctmod_finding_what(f, "%s is not signed, and this kernel loads only signed modules",
+		                   f->module);
+	else
+		ctmod_finding_what(f, "%s is signed with a key this kernel does not trust",
+		                   f->module);
+	ctmod_finding_why(
+	    f,
+	    "the kernel logged \"Loading of %s is rejected\" (the load fails with \"Key was rejected by service\"): %s",
+	    e->arg, source);
+	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
+	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
+	if (cmdline)
+		ctmod_finding_note(
+		    f,
+		    "or remove module.sig_enforce=1 from the kernel command line (the boot loader's configuration) and reboot: unsigned modules then load and taint the kernel");
+}
+
+static bool lockdown_of_modules(const struct ctmod_kmsg_event *e)
+{
+	return e->arg2 && strstr(e->arg2, "module");
+}
+
+static const char *lockdown_refused_module(struct rule_env *env, const struct ctmod_kmsg_event *e)
+{
+	(void)e;
+	return refused_module(env, -EPERM, true, true);
+}
+
+static void explain_lockdown(struct rule_env *env, struct ctmod_finding *f,
+                             const struct ctmod_kmsg_event *e)
+{
+	_cleanup_free_ char *mode = ctmod_diagnose_cmdline(env->ctx, "lockdown");
+	const char *said = NULL; /* "Kernel is locked down from X", logged at boot or when set */
+	for (size_t i = 0; i < env->log->n; i++)
+		if (env->log->ev[i].kind == CTMOD_KMSG_LOCKDOWN_SOURCE)
+			said = env->log->ev[i].arg;
+	bool sb = !mode &&
+	          ((said && strstr(said, "Secure Boot")) || ctmod_diagnose_secure_boot(env->ctx));
+	if (f->module)
+		ctmod_finding_what(
+		    f,
+		    "%s is refused by kernel lockdown: it is not signed with a key the kernel trusts",
+		    f->module);
+	else
+		ctmod_finding_what(f, "kernel lockdown refuses unsigned modules");
+	if (mode)
+		ctmod_finding_why(
+		    f,
+		    "the kernel logged \"Lockdown: %s: %s is restricted\": lockdown=%s is on the kernel command line (/proc/cmdline)",
+		    e->arg, e->arg2, mode);
+	else if (sb)
+		ctmod_finding_why(
+		    f,
+		    "the kernel logged \"Lockdown: %s: %s is restricted\": UEFI Secure Boot is on, and the kernel locks itself down under it",
+		    e->arg, e->arg2);
+	else if (said && strstr(said, "command line"))
+		ctmod_finding_why(
+		    f,
+		    "the kernel logged \"Lockdown: %s: %s is restricted\" and \"Kernel is locked down from command line\": lockdown= is on the kernel command line",
+		    e->arg, e->arg2);
+	else
+		ctmod_finding_why(
+		    f, "the kernel logged \"Lockdown: %s: %s is restricted\": lockdown is on, %s",
+		    e->arg, e->arg2,
+		    said && strstr(said, "securityfs")
+		        ? "set at run time (\"Kernel is locked down from securityfs\": something wrote /sys/kernel/security/lockdown)"
+		        : "neither from lockdown= on the command line nor from Secure Boot: it was set at run time in /sys/kernel/security/lockdown");
+	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
+	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
+	if (mode)
+		ctmod_finding_note(
+		    f,
+		    "or remove lockdown=%s from the kernel command line (the boot loader's configuration) and reboot; mokutil does not lift a command-line lockdown",
+		    mode);
+	else if (sb)
+		ctmod_finding_note(
+		    f,
+		    "or turn off Secure Boot validation: mokutil --disable-validation, then reboot and confirm in MokManager");
+}
+
+static void explain_bad_value(struct rule_env *env, struct ctmod_finding *f,
+                              const struct ctmod_kmsg_event *e)
+{
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s refused the value '%s' of its parameter %s", mn,
+	                   e->arg ? e->arg : "", e->symbol);
+	ctmod_finding_why(
+	    f,
+	    "the kernel could not parse %s=%s for %s (kernel/params.c), so the load failed with \"Invalid argument\" (EINVAL)",
+	    e->symbol, e->arg ? e->arg : "", mn);
+	modinfo_fix(env, f, mn);
+	ctmod_finding_note(
+	    f,
+	    "give %s a value of the type modinfo -p shows, where it is set: the load command, /etc/modprobe.d, or the kernel command line (%s.%s=)",
+	    e->symbol, mn, e->symbol);
+}
+
+static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
+                             const struct ctmod_kmsg_event *e)
+{
+	const char *pkg = ctmod_diagnose_firmware_package(e->arg);
+	_cleanup_free_ char *dest = ctmod_path(env->ctx, "/lib/firmware/%s", e->arg);
+	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", e->module,
+	                   e->arg);
+	ctmod_finding_why(
+	    f,
+	    "the kernel looked for /lib/firmware/%s and did not find it (error %d); the driver loaded, but the device it drives does not work without it",
+	    e->arg, e->err);
+	if (pkg) {
+		ctmod_finding_fix(f, "apt-get install %s", pkg);
+		ctmod_finding_note(
+		    f,
+		    "Debian ships %s in %s (usually; it is in the non-free-firmware component: add it to the apt sources first), then reload %s",
+		    e->arg, pkg, e->module);
+	} else {
+		ctmod_finding_note(
+		    f,
+		    "no Debian package is known here for %s: copy the file from linux-firmware (git.kernel.org) to %s, then reload %s",
+		    e->arg, dest ? dest : "/lib/firmware", e->module);
+	}
+}
+
+/* A module that needs a CPU feature, and the sibling for the other vendor's */
+static const struct {
+	const char *module, *flag, *sibling, *sibling_flag, *feature;
+} hw_siblings[] = {
+    {"kvm_intel", "vmx", "kvm_amd", "svm", "Intel VT-x (vmx)"},
+    {"kvm_amd", "svm", "kvm_intel", "vmx", "AMD-V (svm)"},
+};
+
+static bool cpu_flag(struct rule_env *env, const char *flag)
+{
+	_cleanup_free_ char *ci = ctmod_diagnose_read_small(env->ctx, "/proc/cpuinfo%s", "");
+	const char *fl = ci ? strstr(ci, "\nflags") : NULL;
+	if (!fl)
+		return false;
+	size_t n = strcspn(fl + 1, "\n"), k = strlen(flag);
+	for (const char *p = fl + 1; (p = strstr(p, flag)) && p < fl + 1 + n; p += k)
+		if (p[-1] == ' ' && (p[k] == ' ' || p[k] == '\n' || p[k] == '\0'))
+			return true;
+	return false;
+}
+
+static void explain_no_hardware(struct rule_env *env, struct ctmod_finding *f,
+                                const struct ctmod_kmsg_event *e)
+{
+	const char *mn = e->module;
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(hw_siblings); i++)
+		if (modname_equal(hw_siblings[i].module, mn))
+			break;
+	const char *feature = i < ARRAY_SIZE(hw_siblings) ? hw_siblings[i].feature : "its hardware";
+	if (e->arg) {
+		ctmod_finding_what(f, "%s cannot work here: %s is turned off in the firmware", mn,
+		                   feature);
+		ctmod_finding_why(f, "the kernel logged \"kvm: support for '%s' %s\"", mn, e->arg);
+		ctmod_finding_note(
+		    f, "turn virtualization (%s) on in the BIOS/UEFI setup, then ctmod load %s",
+		    feature, mn);
+		return;
+	}
+	ctmod_finding_what(f, "%s needs %s, which this machine's CPU does not offer", mn, feature);
+	ctmod_finding_why(
+	    f,
+	    "the kernel logged \"kvm: no hardware support for '%s'\" and the load failed with \"Operation not supported\"",
+	    mn);
+	_cleanup_free_ char *sib =
+	    i < ARRAY_SIZE(hw_siblings) && cpu_flag(env, hw_siblings[i].sibling_flag)
+	        ? ctmod_diagnose_module_path(env->ctx, hw_siblings[i].sibling)
+	        : NULL;
+	if (sib) {
+		char cmd[4200];
+		snprintf(cmd, sizeof(cmd), "%s",
+		         ctmod_ctx_has_root(env->ctx) ? ctmod_ctx_root(env->ctx) : "");
+		ctmod_finding_fix(f, "ctmod%s%s load %s", cmd[0] ? " --root " : "", cmd,
+		                  hw_siblings[i].sibling);
+		ctmod_finding_note(f, "this CPU offers %s (/proc/cpuinfo): %s is the module for it",
+		                   hw_siblings[i].sibling_flag, hw_siblings[i].sibling);
+	} else {
+		ctmod_finding_note(
+		    f,
+		    "nothing to load instead: without %s (or nested virtualization from the hypervisor) %s cannot work here",
+		    feature, mn);
+	}
+}
+
+static const struct log_rule log_rules[] = {
+    {CTMOD_KMSG_DISAGREES_VERSION, "symbol-version-mismatch", CTMOD_SEV_ERROR, false, false, NULL,
+     NULL, explain_disagrees},
+    {CTMOD_KMSG_NO_SYMBOL_VERSION, "no-symbol-version", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_no_version},
+    {CTMOD_KMSG_VERMAGIC, "version-magic", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_vermagic},
+    {CTMOD_KMSG_NAMESPACE, "namespace-not-imported", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_namespace},
+    {CTMOD_KMSG_BLACKLISTED, "blacklisted", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_blacklisted},
+    {CTMOD_KMSG_DUPLICATE_SYMBOL, "duplicate-symbol", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_duplicate},
+    {CTMOD_KMSG_UNKNOWN_PARAM, "unknown-parameter", CTMOD_SEV_WARNING, true, false, NULL, NULL,
+     explain_unknown_param},
+    {CTMOD_KMSG_TAINT_OOT, "out-of-tree", CTMOD_SEV_INFO, false, false, NULL, NULL, explain_oot},
+    {CTMOD_KMSG_SIG_MISSING, "unsigned", CTMOD_SEV_INFO, false, false, NULL, NULL,
+     explain_unsigned},
+    {CTMOD_KMSG_TAINT_LICENSE, "license-taint", CTMOD_SEV_INFO, false, false, NULL, NULL,
+     explain_license},
+    {CTMOD_KMSG_TAINT_STAGING, "staging", CTMOD_SEV_INFO, false, false, NULL, NULL,
+     explain_staging},
+    {CTMOD_KMSG_SIG_REJECTED, "signature-rejected", CTMOD_SEV_ERROR, false, true,
+     sig_refused_module, NULL, explain_sig_rejected},
+    {CTMOD_KMSG_LOCKDOWN, "lockdown", CTMOD_SEV_ERROR, false, true, lockdown_refused_module,
+     lockdown_of_modules, explain_lockdown},
+    {CTMOD_KMSG_BAD_PARAM_VALUE, "bad-parameter-value", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_bad_value},
+    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, NULL, NULL,
+     explain_firmware},
+    {CTMOD_KMSG_NO_HARDWARE, "no-hardware", CTMOD_SEV_ERROR, false, false, NULL, NULL,
+     explain_no_hardware},
+};
+
+static const struct log_rule *log_rule_of(enum ctmod_kmsg_kind kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(log_rules); i++)
+		if (log_rules[i].kind == kind)
+			return &log_rules[i];
+	return NULL;
+}
+
+/* ---------- the tools' lines ---------- */
+
+static void explain_not_installed(struct rule_env *env, struct ctmod_finding *f,
+                                  const struct ctmod_kmsg_event *e)
+{
+	const char *mn = e->module;
+	struct ctmod_moddb *db = db_open(env);
+	if (db && ctmod_moddb_is_builtin(db, mn)) {
+		f->severity = CTMOD_SEV_INFO;
+		ctmod_finding_what(
+		    f,
+		    "%s is built into the kernel: there is nothing to load, and this is not an error",
+		    mn);
+		ctmod_finding_why(
+		    f,
+		    "%s said \"%s\", but modules.builtin of %s lists %s: it is part of the kernel image and already active (modprobe and ctmod load succeed for it)",
+		    e->arg, e->arg2 ? e->arg2 : "not found", env->kver, mn);
+		return;
+	}
+	struct strv near;
+	strv_init(&near);
+	ctmod_diagnose_nearest(db, mn, &near);
+	char cmd[4200];
+	ctmod_diagnose_ctmod_cmd(env->ctx, cmd, sizeof(cmd));
+	if (near.n) {
+		_cleanup_free_ char *nl = ctmod_diagnose_list_words(&near, 3);
+		ctmod_finding_what(f, "no module named %s; did you mean %s?", mn,
+		                   nl ? nl : near.v[0]);
+		ctmod_finding_why(
+		    f,
+		    "%s found no %s in /lib/modules/%s (modules.dep, modules.builtin); %s %s installed",
+		    e->arg, mn, env->kver, nl ? nl : near.v[0], near.n == 1 ? "is" : "are");
+		ctmod_finding_fix(f, "%s load %s", cmd, near.v[0]);
+	} else {
+		ctmod_finding_what(f, "%s is not installed for %s", mn, env->kver);
+		ctmod_finding_why(f, "%s found no %s in /lib/modules/%s (modules.dep)", e->arg, mn,
+		                  env->kver);
+		ctmod_finding_fix(f, "%s deps %s", cmd, mn);
+		ctmod_finding_note(
+		    f,
+		    "if %s comes from a DKMS package, build it for %s: ctmod build --install NAME/VERSION (ctmod status lists the sources)",
+		    mn, env->kver);
+	}
+	strv_release(&near);
+}
+
+static void explain_enoent(struct rule_env *env, struct ctmod_finding *f,
+                           const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "%s could not be loaded: unknown symbols", mn);
+	ctmod_finding_why(
+	    f,
+	    "%s said \"%s\": a module it needs is not loaded (or a parameter is wrong); the kernel log names the symbols",
+	    e->arg, e->arg2);
+	ctmod_finding_fix(f, "ctmod load %s", mn);
+	ctmod_finding_fix(f, "dmesg | ctmod diagnose %s --dmesg -", mn);
+}
+
+static void explain_eperm(struct rule_env *env, struct ctmod_finding *f,
+                          const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "loading %s was not permitted", mn);
+	ctmod_finding_why(
+	    f,
+	    "%s got \"%s\": the process lacks CAP_SYS_MODULE (a container without --privileged, not root), module loading is disabled (kernel.modules_disabled), lockdown refused it, or the module is blacklisted",
+	    e->arg, e->arg2);
+	ctmod_finding_fix(f, "ctmod diagnose %s", mn);
+	ctmod_finding_note(f, "run that on the host, or as root: it tells which of these it is");
+}
+
+static void explain_eexist(struct rule_env *env, struct ctmod_finding *f,
+                           const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s is already loaded", e->module);
+	ctmod_finding_why(f, "%s said \"%s\"; nothing to do (ctmod load counts this as success)",
+	                  e->arg, e->arg2);
+}
+
+static void explain_enoexec(struct rule_env *env, struct ctmod_finding *f,
+                            const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	const char *mn = e->module;
+	ctmod_finding_what(f, "the kernel refused %s as invalid", mn);
+	ctmod_finding_why(
+	    f,
+	    "\"%s\": built for another kernel (version magic), another architecture, or a damaged or duplicate module",
+	    e->arg2);
+	ctmod_finding_fix(f, "ctmod diagnose %s", mn);
+	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
+}
+
+static void explain_ekeyrejected(struct rule_env *env, struct ctmod_finding *f,
+                                 const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "the kernel rejected %s's signature", e->module);
+	ctmod_finding_why(
+	    f,
+	    "\"%s\": it is unsigned while signatures are enforced, or its signature is damaged or made with an untrusted key",
+	    e->arg2);
+	_cleanup_free_ char *path = module_file(env, e->module);
+	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
+}
+
+static void explain_no_device(struct rule_env *env, struct ctmod_finding *f,
+                              const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s found no hardware it supports", e->module);
+	ctmod_finding_why(
+	    f,
+	    "%s said \"%s\": the module's init found no device or CPU feature it drives; the kernel log may name it",
+	    e->arg, e->arg2 ? e->arg2 : "");
+	ctmod_finding_note(
+	    f,
+	    "nothing is wrong with the module: load it on a machine with the hardware (lspci, lsusb, /proc/cpuinfo show what is present)");
+}
+
+static void explain_other(struct rule_env *env, struct ctmod_finding *f,
+                          const struct ctmod_kmsg_event *e)
+{
+	(void)env;
+	ctmod_finding_what(f, "%s could not be loaded", e->module);
+	ctmod_finding_why(f, "%s said \"%s\"", e->arg, e->arg2 ? e->arg2 : "");
+	ctmod_finding_fix(f, "dmesg | ctmod diagnose %s --dmesg -", e->module);
+}
+
+/* First match wins. */
+static const struct tool_rule tool_rules[] = {
+    {0, CTMOD_KMSG_TOOL_NOT_FOUND, "not-found", CTMOD_SEV_ERROR, explain_not_installed},
+    {-ENOENT, 0, "load-failed", CTMOD_SEV_ERROR, explain_enoent},
+    {-EPERM, 0, "not-permitted", CTMOD_SEV_ERROR, explain_eperm},
+    {-EACCES, 0, "not-permitted", CTMOD_SEV_ERROR, explain_eperm},
+    {-EEXIST, 0, "already-loaded", CTMOD_SEV_INFO, explain_eexist},
+    {-ENOEXEC, 0, "invalid-format", CTMOD_SEV_ERROR, explain_enoexec},
+    {-EKEYREJECTED, 0, "signature-rejected", CTMOD_SEV_ERROR, explain_ekeyrejected},
+    {-ENODEV, 0, "no-hardware", CTMOD_SEV_ERROR, explain_no_device},
+    {-EOPNOTSUPP, 0, "no-hardware", CTMOD_SEV_ERROR, explain_no_device},
+    {0, 0, "load-failed", CTMOD_SEV_ERROR, explain_other},
+};
+
+static const struct tool_rule *tool_rule_of(const struct ctmod_kmsg_event *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tool_rules); i++) {
+		const struct tool_rule *t = &tool_rules[i];
+		if (t->kind && t->kind == e->kind)
+			return t;
+		if (!t->kind && (!t->err || t->err == e->err))
+			return t;
+	}
+	return NULL;
+}
+
+/* ---------- the passes ---------- */
+
+/* First pass: what each module's lines add up to. */
+static int gather(const struct ctmod_kmsg *log, const char *module, struct ctmod_modlog **mods,
+                  size_t *nmods)
+{
+	for (size_t i = 0; i < log->n; i++) {
+		const struct ctmod_kmsg_event *e = &log->ev[i];
+		if (!e->module || !ctmod_diagnose_wanted(module, e->module))
+			continue;
+		int k = find_or_add_mod(mods, nmods, e->module);
+		if (k < 0)
+			return k;
+		struct ctmod_modlog *m = &(*mods)[k];
+		if (e->kind == CTMOD_KMSG_UNKNOWN_SYMBOL) {
+			if (e->err == -EINVAL)
+				m->any_einval = true;
+			else if (!strv_contains(&m->missing, e->symbol)) {
+				strv_push(&m->missing, e->symbol);
+				strv_push(&m->missing_lines, e->text);
+			}
+		} else if (e->kind == CTMOD_KMSG_TAINT_LICENSE) {
+			m->license = e->arg;
+		}
+	}
+	return 0;
+}
+
+/* Second pass: one finding per module and class, in the log's order. */
+static void apply_log_rules(struct rule_env *env, const struct ctmod_kmsg *log, const char *module,
+                            struct ctmod_diagnosis *d)
+{
+	for (size_t i = 0; i < log->n; i++) {
+		const struct ctmod_kmsg_event *e = &log->ev[i];
+		const struct log_rule *rule = log_rule_of(e->kind);
+		if (!rule || (e->module && !ctmod_diagnose_wanted(module, e->module)))
+			continue;
+		const char *about = rule->about_system ? NULL : e->module;
+		if (rule->about_system) {
+			about = rule->who(env, e);
+			if (module && !about)
+				continue; /* not about the module asked about */
+		}
+		if (rule->applies && !rule->applies(e))
+			continue;
+		enum ctmod_severity sev =
+		    rule->fatal_with_err && e->err ? CTMOD_SEV_ERROR : rule->severity;
+		struct ctmod_finding *f = ctmod_finding_once(d, sev, rule->id, about, "");
+		if (f && !f->why)
+			rule->explain(env, f, e);
+		if (f)
+			ctmod_finding_evidence(f, e->text);
+	}
+}
+
+/* -22 without an explanation on its own line */
+static void unexplained_einval(struct rule_env *env, const struct ctmod_modlog *mods, size_t nmods,
+                               struct ctmod_diagnosis *d)
+{
+	for (size_t k = 0; k < nmods; k++) {
+		const struct ctmod_modlog *m = &mods[k];
+		if (!m->any_einval || ctmod_diagnosis_find(d, "symbol-version-mismatch", m->name) ||
+		    ctmod_diagnosis_find(d, "no-symbol-version", m->name) ||
+		    ctmod_diagnosis_find(d, "namespace-not-imported", m->name))
+			continue;
+		struct ctmod_finding *f =
+		    ctmod_finding_add(d, CTMOD_SEV_ERROR, "symbol-rejected", m->name,
+		                      "the kernel refused symbols %s needs (err -22)", m->name);
+		if (f) {
+			ctmod_finding_why(
+			    f,
+			    "err -22 means the symbol exists but its version or namespace does not match: %s was built for another kernel build",
+			    m->name);
+			ctmod_diagnose_fix_rebuild(env->ctx, env->kver, m->name, f);
+		}
+	}
+}
+
+/* Tool lines that nothing in the kernel's lines explains. */
+static void apply_tool_rules(struct rule_env *env, const struct ctmod_kmsg *log, const char *module,
+                             struct ctmod_diagnosis *d)
+{
+	for (size_t i = 0; i < log->n; i++) {
+		const struct ctmod_kmsg_event *e = &log->ev[i];
+		if ((e->kind != CTMOD_KMSG_TOOL_FAILED && e->kind != CTMOD_KMSG_TOOL_NOT_FOUND) ||
+		    !ctmod_diagnose_wanted(module, e->module))
+			continue;
+		bool explained = false;
+		for (size_t j = 0; j < d->n && !explained; j++)
+			explained = d->f[j].severity >= CTMOD_SEV_WARNING &&
+			            (!d->f[j].module || strcmp(d->f[j].module, e->module) == 0);
+		if (explained)
+			continue;
+		const struct tool_rule *t = tool_rule_of(e);
+		struct ctmod_finding *f = ctmod_finding_once(d, t->severity, t->id, e->module, "");
+		if (f && !f->why)
+			t->explain(env, f, e);
+		if (f)
+			ctmod_finding_evidence(f, e->text);
+	}
+}
+
+int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
+                       struct ctmod_diagnosis *d)
+{
+	const char *kver = NULL;
+	if (ctmod_ctx_kver(ctx, &kver) < 0)
+		return -EINVAL;
+	struct rule_env env = {.ctx = ctx, .kver = kver, .log = log, .filter = module};
+	struct ctmod_modlog *mods = NULL;
+	size_t nmods = 0;
+	int r = gather(log, module, &mods, &nmods);
+	if (r == 0) {
+		for (size_t k = 0; k < nmods; k++)
+			if (mods[k].missing.n)
+				ctmod_diagnose_missing_symbols(ctx, db_open(&env), kver, &mods[k],
+				                               d);
+		apply_log_rules(&env, log, module, d);
+		unexplained_einval(&env, mods, nmods, d);
+		apply_tool_rules(&env, log, module, d);
+	}
+	if (env.db)
+		ctmod_moddb_free(env.db);
+	for (size_t k = 0; k < nmods; k++) {
+		free(mods[k].name);
+		strv_release(&mods[k].missing);
+		strv_release(&mods[k].missing_lines);
+	}
+	free(mods);
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->f[i].what)
+			return -ENOMEM;
+	return r;
+}

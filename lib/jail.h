@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A jail for code that parses hostile bytes: a forked helper process with
+ * nothing but one descriptor (as fd 0) and a result pipe, no capabilities,
+ * no privileges to gain, memory/CPU/file limits and a seccomp filter that
+ * allows little more than read, write and memory management, killed after
+ * a time limit.  The gate reads a caller's module in it.
+ *
+ * Not to be confused with sandbox.h, which is the build's mount namespace.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "ctx.h"
+
+/* The default time limit of a jailed call, in seconds. */
+#define CTMOD_JAIL_TIMEOUT 10.0
+
+/*
+ * The work done in the jail: fd is the descriptor handed in (fd 0 there),
+ * out receives a NUL-terminated answer of at most outsz bytes.  Returns 0
+ * or -errno with the error recorded in ctx (its message travels back).
+ */
+typedef int (*ctmod_jail_fn)(struct ctmod_ctx *ctx, int fd, char *out, size_t outsz, void *arg);
+
+/*
+ * Run fn(fd, out, outsz, arg) in the jail and wait for it, at most timeout
+ * seconds (<= 0: CTMOD_JAIL_TIMEOUT).  Returns fn's result (its error
+ * recorded again in ctx, with its class), or -ETIME (timed out) / -ECHILD
+ * (the helper died: crash, forbidden system call, limit) with the error
+ * recorded.  Safe to call from several threads at once.
+ */
+int ctmod_jail_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_jail_fn fn, void *arg,
+                    char *out, size_t outsz);

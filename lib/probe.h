@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The fast resolver: libkmod's own lookup and probe walk over the .bin
+ * indexes depmod writes (an mmap and a trie walk, as modprobe does), for
+ * single lookups.  lib/moddb is the other resolver, over the text files;
+ * which one serves which path is said in moddb.h.
+ *
+ * libkmod reads the kernel command line from the running system's
+ * /proc/cmdline, and its indexes, not the text files: this walk is used only
+ * where that gives the answer lib/moddb would give (ctmod_probe_usable).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "ctx.h"
+#include "moddb.h"
+
+/*
+ * Whether libkmod's walk gives the same answer as lib/moddb for the
+ * context's root and kernel: modules.dep.bin exists and is not older than
+ * modules.dep, and ROOT/proc/cmdline is the running system's /proc/cmdline
+ * (or neither names a module option or blacklist).
+ */
+bool ctmod_probe_usable(struct ctmod_ctx *ctx);
+
+/* One step of the walk, in load order; the step's strings live until the
+ * callback returns.  builtin steps have no path; target is not known. */
+typedef void (*ctmod_probe_cb)(void *data, const struct ctmod_moddb_step *step);
+
+/*
+ * Walk NAME (a module, an alias, symbol:NAME) as `modprobe --show-depends`
+ * does (a dry run that ignores what is loaded), calling cb for each step.
+ * flags: CTMOD_RESOLVE_IGNORE_INSTALL; CTMOD_RESOLVE_NO_SOFTDEPS is not
+ * supported (-ENOTSUP).  extra: options for NAME itself, or NULL.
+ * Returns 0; -ENOENT when NAME resolves to nothing, with no message
+ * recorded (the caller asks lib/moddb for the words); another -errno from
+ * libkmod.  One walk at a time per thread (libkmod's print callback takes
+ * no data pointer).
+ */
+int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, const char *extra,
+                     ctmod_probe_cb cb, void *data);

@@ -1,0 +1,111 @@
+#!/bin/sh
+# ctmod build --container: the engine command line (podman, docker,
+# system-docker), its errors, and a real podman run of the project's image
+# (`make image`) building v4l2loopback against the real Debian headers
+# deployed under a root, with the image's own ctmod.
+. "$(dirname "$0")/../lib.sh"
+
+need_kernel || { fail "test kernel unavailable (scripts/test-kernel)"; exit 0; }
+R=$T_TMP/root
+mkdir -p "$R/lib/modules/$KVER"
+for d in "$DEBS/linux-headers-${KVER}"_*.deb "$DEBS/${COMMON}"_*.deb "$DEBS/${KBUILD}"_*.deb; do
+	dpkg -x "$d" "$R"
+done
+cp -al "$KROOT/lib/modules/$KVER/kernel" "$KROOT/lib/modules/$KVER"/modules.* "$R/lib/modules/$KVER/"
+PKGS=$("$TOP/scripts/dkms-sources" "$R" v4l2loopback-dkms) || { fail "v4l2loopback-dkms unavailable"; exit 0; }
+NV=v4l2loopback/0.12.7
+check "v4l2loopback source is $NV" test "$PKGS" = "$NV"
+RR=$(realpath "$R")
+
+# --- the command line: every engine the same, the root's trees bound
+WANT="run --rm --privileged -v $RR/usr/src:/usr/src -v $RR/lib/modules:/lib/modules \
+-v $RR/var/lib/ctmod:/var/lib/ctmod -v $RR/usr/lib/$KBUILD:/usr/lib/$KBUILD:ro \
+--entrypoint ctmod localhost/ctmod:latest -S $KVER build $NV"
+for eng in podman docker system-docker; do
+	ctmod --root "$R" -S "$KVER" build -n --container "$eng" "$NV"
+	expect "--container $eng: the engine command" 0
+	check "--container $eng: exactly '$eng $WANT'" test "$OUT" = "$eng $WANT"
+done
+ctmod --root "$R" -S "$KVER" build -n -v --container podman:debian:bookworm --json "$NV"
+expect "--container ENGINE:IMAGE with a tag, --json passed on" 0 \
+	"--entrypoint ctmod debian:bookworm -S $KVER --json build $NV\$"
+ctmod --root "$R" build -n --container system-docker "$R/usr/src/v4l2loopback-0.12.7"
+expect "a source under the root's /usr/src is named as seen inside" 0 " build /usr/src/v4l2loopback-0.12.7\$"
+mkdir -p "$T_TMP/elsewhere"
+ctmod --root "$R" build -n --container docker "$T_TMP/elsewhere"
+E=$(realpath "$T_TMP/elsewhere")
+expect "a source elsewhere is bound read-only at its path" 0 "-v $E:$E:ro .* build $E\$"
+(cd "$T_TMP" && "$CTMOD_BIN" --root "$R" build -n --container podman --image-layout img "$NV") >"$T_TMP/o"
+grep -q -- "-v $(realpath "$T_TMP")/img:$(realpath "$T_TMP")/img --entrypoint .* build --image-layout $(realpath "$T_TMP")/img $NV" "$T_TMP/o" &&
+	pass "--image-layout DIR is bound read-write, absolute" || { fail "--image-layout DIR is bound"; cat "$T_TMP/o"; }
+printf '%s\n' "$OUT" | grep -q -e "/usr/local/bin/ctmod" -e "/proc/self" && fail "no host binary is mounted"
+
+# --- errors: one line, exit 1 (2 for usage), nothing written in the root
+snap() { (cd "$R" && find . | sort); }
+snap >"$T_TMP/before"
+ctmod build -n --container lxc "$NV"
+expect "unknown engine: exit 2" 2 "" "unknown engine 'lxc'"
+run env PATH=/nonexistent "$CTMOD_BIN" --root "$R" -S "$KVER" build --container docker "$NV"
+expect "engine missing: exit 1" 1 "" "docker: not found in PATH"
+check "engine missing: one line" one_line
+
+if ! command -v podman >/dev/null; then
+	skip "podman runs: podman is not installed (scripts/deps installs it)"
+	exit 0
+fi
+# this sandbox refuses podman's default rlimits and crun its cgroups (TESTBED.md)
+if [ -z "${CONTAINERS_CONF:-}" ]; then
+	printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n' >"$T_TMP/containers.conf"
+	export CONTAINERS_CONF="$T_TMP/containers.conf"
+fi
+ctmod --root "$R" -S "$KVER" build --container podman:localhost/ctmod-none:nothere "$NV"
+expect "image missing: exit 1" 1 "" "no image 'localhost/ctmod-none:nothere' in podman's store.*make image"
+check "image missing: one line" one_line
+check "nothing written in the root by the failures" sh -c "(cd '$R' && find . | sort) | cmp -s - '$T_TMP/before'"
+
+if ! IMG=$("$TOP/scripts/image" 2>"$T_TMP/image.log"); then
+	fail "make image (scripts/image)"
+	tail -5 "$T_TMP/image.log"
+	exit 0
+fi
+pass "make image gives $IMG ($(grep -o '[0-9]* MiB' "$T_TMP/image.log"))"
+
+# --- the image's entrypoint: ctmod's arguments, a command, a shell
+for a in "--version" "ctmod --version" "sh -c ctmod\ --version"; do
+	# shellcheck disable=SC2086
+	run eval podman run --rm "$IMG" $a
+	expect "image entrypoint: podman run IMAGE $a" 0 "^ctmod "
+done
+run podman run --rm "$IMG" install --help
+expect "image entrypoint: 'install' is ctmod's command" 0 "ctmod install"
+
+# --- a real build in the container, the host's ctmod only starts it
+ctmod --root "$R" -S "$KVER" build --container "podman:$IMG" "$NV"
+expect "build --container podman: v4l2loopback built in the container" 0 "^$NV, $KVER, $(uname -m): built"
+KO="$R/var/lib/ctmod/v4l2loopback/0.12.7/$KVER/$(uname -m)/module/v4l2loopback.ko"
+check "the module is in the root's tree" test -f "$KO"
+vm=$(modinfo -F vermagic "$KO" 2>/dev/null)
+check "its vermagic is $KVER" test "${vm%% *}" = "$KVER"
+ctmod --root "$R" -S "$KVER" status
+expect "host ctmod status shows it built" 0 "^$NV, $KVER, $(uname -m): built"
+
+# a plain Debian image with ctmod installed (no ENTRYPOINT, CMD bash)
+printf 'FROM %s\nENTRYPOINT []\nCMD ["bash"]\n' "$IMG" >"$T_TMP/Containerfile.plain"
+if podman build -q -t localhost/ctmod-test-plain:latest -f "$T_TMP/Containerfile.plain" "$T_TMP" >/dev/null 2>&1; then
+	ctmod --root "$R" -S "$KVER" build --install --container podman:localhost/ctmod-test-plain:latest "$NV"
+	expect "a plain Debian image with ctmod: built and installed" 0 "^$NV, $KVER, $(uname -m): installed"
+	check "installed into the root's updates/dkms" test -f "$R/lib/modules/$KVER/updates/dkms/v4l2loopback.ko"
+	podman rmi -f localhost/ctmod-test-plain:latest >/dev/null 2>&1
+else
+	fail "podman build of a plain image FROM $IMG"
+fi
+
+# --- the container failing: an image without ctmod
+R2=$T_TMP/root2
+mkdir -p "$R2/usr/src" "$R2/lib/modules"
+BASE=$(podman images --format '{{.Repository}}:{{.Tag}}' localhost/ctmod-base | head -n1)
+ctmod --root "$R2" build --container "podman:$BASE" "$NV"
+expect "an image without ctmod: exit 1" 1 "" "has no ctmod in PATH"
+check "an image without ctmod: the last line says so" sh -c "printf '%s\n' \"\$1\" | tail -n1 | grep -q 'ctmod: build: --container:'" _ "$ERR"
+check "...and leaves no var/lib/ctmod in the root" test ! -e "$R2/var"
+exit 0

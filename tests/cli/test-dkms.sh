@@ -1,0 +1,205 @@
+#!/bin/sh
+# dkms.conf semantics as upstream DKMS has them (dkms.in, run_test.sh), on
+# tiny fixtures of our own built against the real Debian headers: -k, CR/LF,
+# zero modules, duplicates, deprecated directives, patch paths, scripts,
+# per-module BUILD_EXCLUSIVE, build -n.
+. "$(dirname "$0")/../lib.sh"
+
+need_kernel || { fail "test kernel unavailable (scripts/test-kernel)"; exit 0; }
+R=$T_TMP/root
+mkdir -p "$R"
+# the headers, as hard links (ctmod install is tested elsewhere)
+cp -al "$HROOT/." "$R/" 2>/dev/null || cp -a "$HROOT/." "$R/"
+mkdir -p "$R/lib/modules/$KVER"
+cp -al "$KROOT/lib/modules/$KVER"/modules.* "$R/lib/modules/$KVER/" 2>/dev/null ||
+	cp -a "$KROOT/lib/modules/$KVER"/modules.* "$R/lib/modules/$KVER/"
+ARCH=$(uname -m)
+
+# pkg NAME VERSION MODULE...: a source tree with one tiny module per name;
+# the dkms.conf comes from stdin
+pkg() {
+	d=$R/usr/src/$1-$2
+	shift 2
+	mkdir -p "$d"
+	cat >"$d/dkms.conf"
+	: >"$d/Kbuild"
+	for m; do
+		echo "obj-m += $m.o" >>"$d/Kbuild"
+		printf '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n' >"$d/$m.c"
+	done
+}
+tree() { echo "$R/var/lib/ctmod/$1/$2/$3/$ARCH"; }
+
+# --- -k after the command: the kernel named, not the default one
+K2=$KVER-second
+mkdir -p "$R/lib/modules/$K2"
+ln -s "/usr/src/linux-headers-$KVER" "$R/lib/modules/$K2/build"
+pkg tiny 1.0 tiny <<'EOF'
+PACKAGE_NAME=tiny
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=tiny
+DEST_MODULE_LOCATION[0]=/extra
+AUTOINSTALL=yes
+EOF
+ctmod --root "$R" build -k "$K2" tiny/1.0
+expect "build -k KVER builds for that kernel" 0 "^tiny/1.0, $K2, $ARCH: built"
+check "build -k: only that kernel's tree" test ! -e "$(tree tiny 1.0 "$KVER")"
+check "build -k: vermagic of the kernel named" sh -c "modinfo -F vermagic '$(tree tiny 1.0 "$K2")/module/tiny.ko' | grep -q '^$KVER '"
+ctmod --root "$R" build -k "$K2" -k "$KVER/$ARCH" tiny/1.0
+expect "build -k A -k B/ARCH: both" 0 "^tiny/1.0, $KVER, $ARCH: built"
+printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $K2, $ARCH: built" || fail "-k A -k B: A built too"
+ctmod --root "$R" build -k 9.9.9-none tiny/1.0
+expect "build -k without headers: exit 1, says which" 1 "" "no kernel headers for 9.9.9-none"
+ctmod --root "$R" build --kernel all -n tiny/1.0
+expect "--kernel all: every kernel with headers" 0 "tiny/1.0, $K2, .*would build"
+rm -rf "${R:?}/lib/modules/$K2"
+
+# --- CR/LF line endings (upstream DKMS strips the CR; Debian's 3.0.10 fails)
+pkg crlf 1.0 crlf <<'EOF'
+PACKAGE_NAME="crlf"
+PACKAGE_VERSION="1.0"
+BUILT_MODULE_NAME[0]="crlf"
+DEST_MODULE_LOCATION[0]="/extra"
+EOF
+sed -i 's/$/\r/' "$R/usr/src/crlf-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build crlf/1.0
+expect "CR/LF dkms.conf builds" 0 "^crlf/1.0, $KVER, $ARCH: built"
+check "CR/LF: the module's name has no CR" test -f "$(tree crlf 1.0 "$KVER")/module/crlf.ko"
+
+# --- zero modules: a warning, as DKMS words it, and success
+pkg zero 1.0 <<'EOF'
+PACKAGE_NAME=zero
+PACKAGE_VERSION=1.0
+MAKE[0]=true
+EOF
+ctmod --root "$R" -S "$KVER" build zero/1.0
+expect "zero modules: built with DKMS's warning" 0 "^zero/1.0, $KVER, $ARCH: built" "^dkms.conf: Warning! Zero modules specified.$"
+
+# --- duplicate BUILT_MODULE_NAME / DEST_MODULE_NAME: bad conf, DKMS's reason
+pkg dupb 1.0 a <<'EOF'
+PACKAGE_NAME=dupb
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=a
+BUILT_MODULE_NAME[1]=a
+DEST_MODULE_LOCATION[0]=/extra
+DEST_MODULE_LOCATION[1]=/extra
+DEST_MODULE_NAME[1]=b
+EOF
+ctmod --root "$R" -S "$KVER" build dupb/1.0
+expect "duplicate BUILT_MODULE_NAME: exit 2" 2 "" "Duplicate module 'a' in 'BUILT_MODULE_NAME\[1\]'"
+check "duplicate: nothing built" test ! -e "$(tree dupb 1.0 "$KVER")/module"
+pkg dupd 1.0 a b <<'EOF'
+PACKAGE_NAME=dupd
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=a
+BUILT_MODULE_NAME[1]=b
+DEST_MODULE_NAME[1]=a
+DEST_MODULE_LOCATION[0]=/extra
+DEST_MODULE_LOCATION[1]=/extra
+EOF
+ctmod --root "$R" -S "$KVER" build -n dupd/1.0
+expect "duplicate DEST_MODULE_NAME: exit 2, also with -n" 2 "" "Duplicate module 'a' in 'DEST_MODULE_NAME\[1\]'"
+rm -rf "$R/usr/src/dupb-1.0" "$R/usr/src/dupd-1.0"
+
+# --- build -n evaluates dkms.conf
+mkdir -p "$R/usr/src/syntax-1.0"
+printf 'PACKAGE_NAME=syntax\nPACKAGE_VERSION=1.0\nif true; then\n' >"$R/usr/src/syntax-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build -n syntax/1.0
+expect "build -n: a syntax error is reported, exit 2" 2 "" "syntax-1.0/dkms.conf: .*syntax error"
+printf '%s\n' "$OUT" | grep -q "would build" && fail "build -n of a broken conf says 'would build'"
+rm -rf "$R/usr/src/syntax-1.0"
+
+# --- deprecated directives: DKMS's "Deprecated feature:" lines
+pkg old 1.0 old <<'EOF'
+PACKAGE_NAME=old
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=old
+DEST_MODULE_LOCATION[0]=/extra
+REMAKE_INITRD=yes
+MODULES_CONF[0]="options old x=1"
+CLEAN=true
+EOF
+ctmod --root "$R" -S "$KVER" build -n old/1.0
+expect "deprecated REMAKE_INITRD: DKMS's warning" 0 "would build" "^Deprecated feature: REMAKE_INITRD ($R/usr/src/old-1.0/dkms.conf)$"
+printf '%s\n' "$ERR" | grep -q "^Deprecated feature: MODULES_CONF (" || fail "deprecated MODULES_CONF warned"
+printf '%s\n' "$ERR" | grep -q "CLEAN" && fail "CLEAN=true is not deprecated (DKMS says nothing)"
+rm -rf "$R/usr/src/old-1.0"
+
+# --- a patch path that leaves patches/: bad conf; status still says added
+pkg badpatch 1.0 badpatch <<'EOF'
+PACKAGE_NAME=badpatch
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=badpatch
+DEST_MODULE_LOCATION[0]=/extra
+PATCH[0]="../evil.patch"
+EOF
+ctmod --root "$R" -S "$KVER" build badpatch/1.0
+expect "PATCH leaving patches/: exit 2" 2 "" "contains '..' path component"
+ctmod --root "$R" -S "$KVER" status badpatch
+expect "PATCH leaving patches/: status says added" 0 "^badpatch/1.0: added$"
+rm -rf "$R/usr/src/badpatch-1.0"
+
+# --- per-module BUILD_EXCLUSIVE: only that module is left out; [0] is the package's
+pkg permod 1.0 m1 m2 m3 <<'EOF'
+PACKAGE_NAME=permod
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=m1
+BUILT_MODULE_NAME[1]=m2
+BUILT_MODULE_NAME[2]=m3
+DEST_MODULE_LOCATION[0]=/extra
+DEST_MODULE_LOCATION[1]=/extra
+DEST_MODULE_LOCATION[2]=/extra
+BUILD_EXCLUSIVE_ARCH[1]="^none$"
+BUILD_EXCLUSIVE_CONFIG[2]="CONFIG_MODULES"
+EOF
+ctmod --root "$R" -S "$KVER" build --install permod/1.0
+expect "per-module BUILD_EXCLUSIVE_ARCH[1]: the package still installs" 0 "^permod/1.0, $KVER, $ARCH: installed"
+check "per-module: m1 and m3 installed" test -f "$R/lib/modules/$KVER/updates/dkms/m1.ko" -a -f "$R/lib/modules/$KVER/updates/dkms/m3.ko"
+check "per-module: m2 left out" test ! -e "$R/lib/modules/$KVER/updates/dkms/m2.ko"
+sed -i 's/^BUILD_EXCLUSIVE_ARCH\[1\]=.*/BUILD_EXCLUSIVE_KERNEL[0]="^99\\."/' "$R/usr/src/permod-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build permod/1.0
+expect "BUILD_EXCLUSIVE_KERNEL[0] is the package's: skipped" 0 "^permod/1.0, $KVER, $ARCH: skipped: BUILD_EXCLUSIVE_KERNEL"
+ctmod --root "$R" -S "$KVER" build --uninstall permod/1.0
+rm -rf "$R/usr/src/permod-1.0"
+
+# --- PRE_INSTALL / POST_INSTALL / POST_REMOVE: run from the source, output shown as DKMS shows it
+pkg scripts 1.0 scripts <<'EOF'
+PACKAGE_NAME=scripts
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=scripts
+DEST_MODULE_LOCATION[0]=/extra
+PRE_BUILD="s.sh pre_build"
+POST_BUILD="s.sh post_build"
+PRE_INSTALL="s.sh pre_install"
+POST_INSTALL="s.sh post_install"
+POST_REMOVE="s.sh post_remove"
+EOF
+printf '#!/bin/sh\necho "said $1 in $(basename "$PWD")"\n' >"$R/usr/src/scripts-1.0/s.sh"
+chmod +x "$R/usr/src/scripts-1.0/s.sh"
+ctmod --root "$R" -S "$KVER" build --install scripts/1.0
+expect "scripts: PRE_INSTALL shown" 0 "^Running the pre_install script:$"
+printf '%s\n' "$OUT" | grep -q "^said pre_install in scripts-1.0$" || fail "PRE_INSTALL's output shown, run in the source dir"
+printf '%s\n' "$OUT" | grep -q "^said post_install in scripts-1.0$" || fail "POST_INSTALL's output shown"
+L=$(tree scripts 1.0 "$KVER")/make.log
+check "scripts: PRE_BUILD and POST_BUILD in make.log" sh -c "grep -q 'said pre_build' '$L' && grep -q 'said post_build' '$L'"
+check "scripts: PRE_INSTALL before POST_INSTALL in make.log" sh -c "grep -n said '$L' | grep -A9 pre_install | grep -q post_install"
+ctmod --root "$R" -S "$KVER" build --uninstall scripts/1.0
+expect "scripts: POST_REMOVE's output shown" 0 "^said post_remove in scripts-1.0$"
+printf '#!/bin/sh\nexit 3\n' >"$R/usr/src/scripts-1.0/s.sh"
+ctmod --root "$R" -S "$KVER" build --install scripts/1.0
+expect "scripts: PRE_INSTALL failing aborts the install, exit 1" 1 "pre_install failed, aborting install"
+check "scripts: nothing installed after PRE_INSTALL failed" test ! -e "$R/lib/modules/$KVER/updates/dkms/scripts.ko"
+rm -rf "$R/usr/src/scripts-1.0"
+
+# --- a failed make: its real exit status, reported once
+pkg broke 1.0 broke <<'EOF'
+PACKAGE_NAME=broke
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=broke
+DEST_MODULE_LOCATION[0]=/extra
+MAKE[0]="make -f /dev/null nothing-to-make-here"
+EOF
+ctmod --root "$R" -S "$KVER" build broke/1.0
+expect "failed make: make's exit status" 1 "" "make failed (exit status 2)"
+rm -rf "$R/usr/src/broke-1.0"
+exit 0
