@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diagnose-internal.h"
 
@@ -19,10 +20,41 @@ struct rule_env {
 	struct ctmod_ctx *ctx;
 	const char *kver;
 	const struct ctmod_kmsg *log;
-	const char *filter;     /* the module asked about, or NULL */
-	struct ctmod_moddb *db; /* opened on first use: db_open() */
+	const char *filter;      /* the module asked about, or NULL */
+	const char *filter_path; /* its file, when asked about a .ko file */
+	struct ctmod_moddb *db;  /* opened on first use: db_open() */
 	bool db_tried;
+	struct strv names; /* per event: the module's own name (see event_names) */
 };
+
+/*
+ * A tool's line names the file ("insmod /vm/dummy-unsigned.ko"), whose
+ * name is not always the module's: when the file is here, its .modinfo
+ * name is (the kernel's lines use that one).
+ */
+static void event_names(struct rule_env *env)
+{
+	for (size_t i = 0; i < env->log->n; i++) {
+		const struct ctmod_kmsg_event *e = &env->log->ev[i];
+		_cleanup_free_ char *own =
+		    e->path && strchr(e->path, '/') && access(e->path, R_OK) == 0
+		        ? ctmod_diagnose_modinfo(env->ctx, e->path, "name")
+		        : NULL;
+		char norm[64] = "";
+		if (own && modname_valid(own))
+			modname_normalize(own, norm, sizeof(norm));
+		strv_push(&env->names, norm[0] ? norm : e->module ? e->module : "");
+	}
+}
+
+/* Event i with the module's own name (a shallow copy: valid while env->names is). */
+static struct ctmod_kmsg_event named_event(const struct rule_env *env, size_t i)
+{
+	struct ctmod_kmsg_event e = env->log->ev[i];
+	if (env->names.n > i && env->names.v[i][0])
+		e.module = env->names.v[i];
+	return e;
+}
 
 static struct ctmod_moddb *db_open(struct rule_env *env)
 {
@@ -283,10 +315,12 @@ static void explain_staging(struct rule_env *env, struct ctmod_finding *f,
 /* The file of the module a line is about: the tool's line names it, else the one installed. */
 static char *module_file(struct rule_env *env, const char *name)
 {
+	if (env->filter_path && env->filter && modname_equal(env->filter, name))
+		return strdup(env->filter_path);
 	for (size_t i = 0; i < env->log->n; i++) {
-		const struct ctmod_kmsg_event *t = &env->log->ev[i];
-		if (t->path && t->module && modname_equal(t->module, name) && strchr(t->path, '/'))
-			return strdup(t->path);
+		struct ctmod_kmsg_event t = named_event(env, i);
+		if (t.path && t.module && modname_equal(t.module, name) && strchr(t.path, '/'))
+			return strdup(t.path);
 	}
 	return ctmod_diagnose_module_path(env->ctx, name);
 }
@@ -315,16 +349,17 @@ static const char *refused_module(struct rule_env *env, int err, bool want_unsig
                                   bool want_foreign)
 {
 	for (size_t i = 0; i < env->log->n; i++) {
-		const struct ctmod_kmsg_event *t = &env->log->ev[i];
-		if (t->kind == CTMOD_KMSG_TOOL_FAILED && t->err == err && t->module &&
-		    ctmod_diagnose_wanted(env->filter, t->module))
-			return t->module;
+		struct ctmod_kmsg_event t = named_event(env, i);
+		if (t.kind == CTMOD_KMSG_TOOL_FAILED && t.err == err && t.module &&
+		    ctmod_diagnose_wanted(env->filter, t.module))
+			return env->names.n > i && env->names.v[i][0] ? env->names.v[i]
+			                                              : env->log->ev[i].module;
 	}
 	if (!env->filter)
 		return NULL;
 	_cleanup_free_ char *path = module_file(env, env->filter);
 	if (!path)
-		return NULL;
+		return env->filter; /* its file is not here to rule it out: never "nothing wrong" */
 	_cleanup_free_ char *signer = ctmod_diagnose_modinfo(env->ctx, path, "signer");
 	if (!signer)
 		return want_unsigned ? env->filter : NULL;
@@ -349,8 +384,14 @@ static void explain_sig_rejected(struct rule_env *env, struct ctmod_finding *f,
 	    cmdline
 	        ? "module.sig_enforce=1 is on the kernel command line (/proc/cmdline)"
 	        : "the kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE, or module.sig_enforce set at boot)";
+	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
 	if (!f->module)
 		ctmod_finding_what(f, "the kernel rejects modules without a valid signature");
+	else if (!path)
+		ctmod_finding_what(
+		    f,
+		    "the kernel refused a module for its signature, which may be %s: the line names none, and no file of %s is here to check (diagnose the .ko file itself)",
+		    f->module, f->module);
 	else if (unsigned_line)
 		ctmod_finding_what(f, "%s is not signed, and this kernel loads only signed modules",
 		                   f->module);
@@ -361,7 +402,6 @@ static void explain_sig_rejected(struct rule_env *env, struct ctmod_finding *f,
 	    f,
 	    "the kernel logged \"Loading of %s is rejected\" (the load fails with \"Key was rejected by service\"): %s",
 	    e->arg, source);
-	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
 	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
 	if (cmdline)
 		ctmod_finding_note(
@@ -390,11 +430,17 @@ static void explain_lockdown(struct rule_env *env, struct ctmod_finding *f,
 			said = env->log->ev[i].arg;
 	bool sb = !mode &&
 	          ((said && strstr(said, "Secure Boot")) || ctmod_diagnose_secure_boot(env->ctx));
-	if (f->module)
+	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
+	if (f->module && path)
 		ctmod_finding_what(
 		    f,
 		    "%s is refused by kernel lockdown: it is not signed with a key the kernel trusts",
 		    f->module);
+	else if (f->module)
+		ctmod_finding_what(
+		    f,
+		    "kernel lockdown refused an unsigned module, which may be %s: the line names none, and no file of %s is here to check (diagnose the .ko file itself)",
+		    f->module, f->module);
 	else
 		ctmod_finding_what(f, "kernel lockdown refuses unsigned modules");
 	if (mode)
@@ -419,7 +465,6 @@ static void explain_lockdown(struct rule_env *env, struct ctmod_finding *f,
 		    said && strstr(said, "securityfs")
 		        ? "set at run time (\"Kernel is locked down from securityfs\": something wrote /sys/kernel/security/lockdown)"
 		        : "neither from lockdown= on the command line nor from Secure Boot: it was set at run time in /sys/kernel/security/lockdown");
-	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
 	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
 	if (mode)
 		ctmod_finding_note(
@@ -449,13 +494,37 @@ static void explain_bad_value(struct rule_env *env, struct ctmod_finding *f,
 	    e->symbol, mn, e->symbol);
 }
 
+/*
+ * "DRIVER DEVICE: firmware: ...": the driver is the module, except for a
+ * device of a class without one ("misc test_firmware"): then the device's
+ * name is, when a module of that name is here.
+ */
+static const char *firmware_module(struct rule_env *env, const struct ctmod_kmsg_event *e)
+{
+	_cleanup_free_ char *mp = ctmod_diagnose_module_path(env->ctx, e->module);
+	if (mp || !e->symbol || !modname_valid(e->symbol))
+		return e->module;
+	char norm[64];
+	modname_normalize(e->symbol, norm, sizeof(norm));
+	_cleanup_free_ char *dp = ctmod_diagnose_module_path(env->ctx, norm);
+	_cleanup_free_ char *live =
+	    ctmod_diagnose_read_small(env->ctx, "/sys/module/%s/initstate", norm);
+	if (!dp && !live)
+		return e->module;
+	for (size_t i = 0; i < env->names.n; i++) /* a name that lives as long as env */
+		if (strcmp(env->names.v[i], norm) == 0)
+			return env->names.v[i];
+	strv_push(&env->names, norm);
+	return env->names.v[env->names.n - 1];
+}
+
 static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
                              const struct ctmod_kmsg_event *e)
 {
+	const char *mn = f->module ? f->module : e->module;
 	const char *pkg = ctmod_diagnose_firmware_package(e->arg);
 	_cleanup_free_ char *dest = ctmod_path(env->ctx, "/lib/firmware/%s", e->arg);
-	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", e->module,
-	                   e->arg);
+	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", mn, e->arg);
 	ctmod_finding_why(
 	    f,
 	    "the kernel looked for /lib/firmware/%s and did not find it (error %d); the driver loaded, but the device it drives does not work without it",
@@ -465,12 +534,12 @@ static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
 		ctmod_finding_note(
 		    f,
 		    "Debian ships %s in %s (usually; it is in the non-free-firmware component: add it to the apt sources first), then reload %s",
-		    e->arg, pkg, e->module);
+		    e->arg, pkg, mn);
 	} else {
 		ctmod_finding_note(
 		    f,
 		    "no Debian package is known here for %s: copy the file from linux-firmware (git.kernel.org) to %s, then reload %s",
-		    e->arg, dest ? dest : "/lib/firmware", e->module);
+		    e->arg, dest ? dest : "/lib/firmware", mn);
 	}
 }
 
@@ -566,8 +635,8 @@ static const struct log_rule log_rules[] = {
      lockdown_of_modules, explain_lockdown},
     {CTMOD_KMSG_BAD_PARAM_VALUE, "bad-parameter-value", CTMOD_SEV_ERROR, false, false, NULL, NULL,
      explain_bad_value},
-    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, NULL, NULL,
-     explain_firmware},
+    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, firmware_module,
+     NULL, explain_firmware},
     {CTMOD_KMSG_NO_HARDWARE, "no-hardware", CTMOD_SEV_ERROR, false, false, NULL, NULL,
      explain_no_hardware},
 };
@@ -617,7 +686,7 @@ static void explain_not_installed(struct rule_env *env, struct ctmod_finding *f,
 		ctmod_finding_what(f, "%s is not installed for %s", mn, env->kver);
 		ctmod_finding_why(f, "%s found no %s in /lib/modules/%s (modules.dep)", e->arg, mn,
 		                  env->kver);
-		ctmod_finding_fix(f, "%s deps %s", cmd, mn);
+		ctmod_finding_note(f, "%s deps --all lists the modules that are installed", cmd);
 		ctmod_finding_note(
 		    f,
 		    "if %s comes from a DKMS package, build it for %s: ctmod build --install NAME/VERSION (ctmod status lists the sources)",
@@ -774,14 +843,13 @@ static void apply_log_rules(struct rule_env *env, const struct ctmod_kmsg *log, 
 	for (size_t i = 0; i < log->n; i++) {
 		const struct ctmod_kmsg_event *e = &log->ev[i];
 		const struct log_rule *rule = log_rule_of(e->kind);
-		if (!rule || (e->module && !ctmod_diagnose_wanted(module, e->module)))
+		if (!rule)
 			continue;
-		const char *about = rule->about_system ? NULL : e->module;
-		if (rule->about_system) {
-			about = rule->who(env, e);
-			if (module && !about)
-				continue; /* not about the module asked about */
-		}
+		const char *about = rule->who ? rule->who(env, e) : e->module;
+		if (rule->about_system && module && !about)
+			continue; /* not about the module asked about */
+		if (!rule->about_system && !ctmod_diagnose_wanted(module, about))
+			continue;
 		if (rule->applies && !rule->applies(e))
 			continue;
 		enum ctmod_severity sev =
@@ -822,7 +890,8 @@ static void apply_tool_rules(struct rule_env *env, const struct ctmod_kmsg *log,
                              struct ctmod_diagnosis *d)
 {
 	for (size_t i = 0; i < log->n; i++) {
-		const struct ctmod_kmsg_event *e = &log->ev[i];
+		struct ctmod_kmsg_event ev = named_event(env, i);
+		const struct ctmod_kmsg_event *e = &ev;
 		if ((e->kind != CTMOD_KMSG_TOOL_FAILED && e->kind != CTMOD_KMSG_TOOL_NOT_FOUND) ||
 		    !ctmod_diagnose_wanted(module, e->module))
 			continue;
@@ -844,12 +913,21 @@ static void apply_tool_rules(struct rule_env *env, const struct ctmod_kmsg *log,
 int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
                        struct ctmod_diagnosis *d)
 {
+	return ctmod_diagnose_log_file(ctx, log, module, NULL, d);
+}
+
+int ctmod_diagnose_log_file(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
+                            const char *path, struct ctmod_diagnosis *d)
+{
 	const char *kver = NULL;
 	if (ctmod_ctx_kver(ctx, &kver) < 0)
 		return -EINVAL;
-	struct rule_env env = {.ctx = ctx, .kver = kver, .log = log, .filter = module};
+	struct rule_env env = {
+	    .ctx = ctx, .kver = kver, .log = log, .filter = module, .filter_path = path};
 	struct ctmod_modlog *mods = NULL;
 	size_t nmods = 0;
+	strv_init(&env.names);
+	event_names(&env);
 	int r = gather(log, module, &mods, &nmods);
 	if (r == 0) {
 		for (size_t k = 0; k < nmods; k++)
@@ -862,6 +940,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 	}
 	if (env.db)
 		ctmod_moddb_free(env.db);
+	strv_release(&env.names);
 	for (size_t k = 0; k < nmods; k++) {
 		free(mods[k].name);
 		strv_release(&mods[k].missing);

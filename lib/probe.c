@@ -10,7 +10,10 @@
 #include <libkmod.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -125,4 +128,29 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	current = NULL;
 	kmod_module_unref_list(list);
 	return r;
+}
+
+int ctmod_probe_isolated(int (*fn)(void *data), void *data, int *sig)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int st = fn(data);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(st & 0xff);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFSIGNALED(status)) {
+		if (sig)
+			*sig = WTERMSIG(status);
+		return -EFAULT;
+	}
+	return WEXITSTATUS(status);
 }

@@ -40,3 +40,16 @@ typedef void (*ctmod_probe_cb)(void *data, const struct ctmod_moddb_step *step);
  */
 int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, const char *extra,
                      ctmod_probe_cb cb, void *data);
+
+/*
+ * Run fn(data) in a child process and return its exit status (0-255), or
+ * -EFAULT when the child died of a signal (*sig set).  libkmod 30 trusts
+ * the .bin indexes it maps: a truncated or corrupt modules.dep.bin makes
+ * it read past the mapping (SIGSEGV/SIGBUS; kmod's own modprobe crashes
+ * the same way) or, fed garbage lengths, write past its own stack buffers
+ * (seen under ASan: "stack smashing detected"), so a fault cannot be caught
+ * and survived in-process.  Its walks run here so that such a tree gets an error
+ * message (or the text resolver) instead of a crash.  stdout and stderr
+ * are flushed before the fork; the child's output goes where ours goes.
+ */
+int ctmod_probe_isolated(int (*fn)(void *data), void *data, int *sig);
