@@ -349,6 +349,15 @@ static int add_path(struct ctmod_ctx *ctx, struct dk *d)
 	return rc;
 }
 
+static int no_source(const char *src)
+{
+	fprintf(stderr,
+	        "Error! Could not find module source directory.\n"
+	        "Directory: %s does not exist.\n",
+	        src);
+	return 2;
+}
+
 static int do_add(struct ctmod_ctx *ctx, struct dk *d)
 {
 	if (d->all)
@@ -368,13 +377,8 @@ static int do_add(struct ctmod_ctx *ctx, struct dk *d)
 		        d->name, d->version);
 		return 3;
 	}
-	if (!exists(src)) {
-		fprintf(stderr,
-		        "Error! Could not find module source directory.\n"
-		        "Directory: %s does not exist.\n",
-		        src);
-		return 2;
-	}
+	if (!exists(src))
+		return no_source(src);
 	if (!exists(conf))
 		return die(4, "Could not locate dkms.conf file.", conf);
 	int r = mkdir_p(tree, 0755);
@@ -426,13 +430,8 @@ static int do_build(struct cli *cli, struct ctmod_ctx *ctx, struct dk *d, bool i
 	if (rc)
 		return rc;
 	_cleanup_free_ char *src = source_dir(ctx, d);
-	if (!exists(src)) {
-		fprintf(stderr,
-		        "Error! Could not find module source directory.\n"
-		        "Directory: %s does not exist.\n",
-		        src);
-		return 2;
-	}
+	if (!exists(src))
+		return no_source(src);
 	/* DKMS adds what it is asked to build, before it looks for headers */
 	_cleanup_free_ char *mark = tree_dir(ctx, d, NULL);
 	mkdir_p(mark, 0755);

@@ -47,6 +47,33 @@ static bool wanted(const struct build_status *s, const char *filter)
 	return filter[n] == '\0' || (filter[n] == '/' && strcmp(filter + n + 1, s->version) == 0);
 }
 
+/* built only for kernels not asked about: dkms status -k says added */
+static void print_others(const struct build_status *st, size_t n, const struct strv *ks,
+                         struct strv *others, struct json_object *arr)
+{
+	for (size_t i = 0; i < others->n; i++) {
+		bool shown = false;
+		for (size_t k = 0; k < n && !shown; k++) {
+			_cleanup_free_ char *id = xasprintf("%s/%s", st[k].name, st[k].version);
+			shown = st[k].kver && kernel_wanted(ks, &st[k]) &&
+			        strcmp(id, others->v[i]) == 0;
+		}
+		if (shown)
+			continue;
+		if (arr) {
+			struct json_object *e = json_object_new_object();
+			char *slash = strchr(others->v[i], '/');
+			*slash = '\0';
+			json_object_object_add(e, "name", json_object_new_string(others->v[i]));
+			json_object_object_add(e, "version", json_object_new_string(slash + 1));
+			json_object_object_add(e, "state", json_object_new_string("added"));
+			json_object_array_add(arr, e);
+		} else {
+			printf("%s: added\n", others->v[i]);
+		}
+	}
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	int c;
@@ -112,28 +139,7 @@ static int run(struct cli *cli, int argc, char **argv)
 				cli_err(cli, EXIT_FAILED, NULL, "%s", s->detail);
 		}
 	}
-	/* built only for kernels not asked about: dkms status -k says added */
-	for (size_t i = 0; i < others.n; i++) {
-		bool shown = false;
-		for (size_t k = 0; k < n && !shown; k++) {
-			_cleanup_free_ char *id = xasprintf("%s/%s", st[k].name, st[k].version);
-			shown = st[k].kver && kernel_wanted(&ks, &st[k]) &&
-			        strcmp(id, others.v[i]) == 0;
-		}
-		if (shown)
-			continue;
-		if (arr) {
-			struct json_object *e = json_object_new_object();
-			char *slash = strchr(others.v[i], '/');
-			*slash = '\0';
-			json_object_object_add(e, "name", json_object_new_string(others.v[i]));
-			json_object_object_add(e, "version", json_object_new_string(slash + 1));
-			json_object_object_add(e, "state", json_object_new_string("added"));
-			json_object_array_add(arr, e);
-		} else {
-			printf("%s: added\n", others.v[i]);
-		}
-	}
+	print_others(st, n, &ks, &others, arr);
 	strv_release(&ks);
 	strv_release(&others);
 	if (arr) {
