@@ -23,8 +23,9 @@ static const char usage[] =
     "Each build lives in ROOT/var/lib/ctmod/NAME/VERSION/KVER/ARCH (make.log there).\n"
     "\n"
     "  -a, --all             every ROOT/usr/src/*/dkms.conf with AUTOINSTALL=yes\n"
-    "  -k, -S, --kernel KVER|all  kernel to build for (default: the global one);\n"
-    "                        'all': every kernel with headers under ROOT\n"
+    "  -k, -S, --kernel KVER[/ARCH]|all  kernel to build for (default: the\n"
+    "                        global one); repeatable; 'all': every kernel with\n"
+    "                        headers under ROOT\n"
     "      --arch ARCH       architecture name (default: the machine's)\n"
     "  -i, --install         install into ROOT/lib/modules/KVER/updates/dkms, depmod\n"
     "  -u, --uninstall       remove what --install put there, depmod\n"
@@ -33,6 +34,10 @@ static const char usage[] =
     "                        (a node loads them with modprobe -d DIR)\n"
     "  -j, --jobs N          at most N make jobs in total (default: CPUs)\n"
     "      --clean           run the package's CLEAN once the modules are kept\n"
+    "      --force           rebuild what is already built or installed from the\n"
+    "                        same source and dkms.conf (else: skipped, as dkms\n"
+    "                        autoinstall skips it)\n"
+    "      --no-sign         do not sign the modules\n"
     "      --container ENGINE[:IMAGE]\n"
     "                        run the build with IMAGE's own ctmod (default\n"
     "                        " CTMOD_CONTAINER_IMAGE ", from `make image`)\n"
@@ -42,6 +47,15 @@ static const char usage[] =
     "  -n, --dry-run         show what would be built (with -v: the engine command)\n"
     "  -v, --verbose         say more\n"
     "      --json            the summary as JSON\n"
+    "\n"
+    "Signing, as DKMS 3 signs: when the kernel's .config has\n"
+    "CONFIG_MODULE_SIG_HASH, every module is stripped and signed with that hash\n"
+    "by the headers' scripts/sign-file, with mok_signing_key and mok_certificate\n"
+    "from ROOT/etc/dkms/framework.conf (or framework.conf.d/*.conf), else DKMS's\n"
+    "own pair ROOT/var/lib/dkms/mok.key and mok.pub, made once with openssl and\n"
+    "never replaced (a MOK already enrolled for DKMS keeps working);\n"
+    "try_sign_modules=false there turns signing off.  For Secure Boot, enrol the\n"
+    "certificate once: mokutil --import /var/lib/dkms/mok.pub, then reboot.\n"
     "\n"
     "Exit status: 0 all built or skipped, 1 a build failed, 2 bad usage or a\n"
     "broken dkms.conf.\n";
@@ -116,7 +130,15 @@ static int parse_jobs(struct cli *cli, const char *arg, int *jobs)
 /* EXIT_OK to go on, -1 after --help, else the exit status of a usage error */
 static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 {
-	enum { OPT_CONTAINER = 256, OPT_ARCH, OPT_CLEAN, OPT_JSON, OPT_LAYOUT };
+	enum {
+		OPT_CONTAINER = 256,
+		OPT_ARCH,
+		OPT_CLEAN,
+		OPT_JSON,
+		OPT_LAYOUT,
+		OPT_NO_SIGN,
+		OPT_FORCE
+	};
 	static const struct option opts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"kernel", required_argument, NULL, 'k'},
@@ -126,6 +148,8 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 	    {"image-layout", required_argument, NULL, OPT_LAYOUT},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"clean", no_argument, NULL, OPT_CLEAN},
+	    {"no-sign", no_argument, NULL, OPT_NO_SIGN},
+	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"container", required_argument, NULL, OPT_CONTAINER},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -159,6 +183,12 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 			break;
 		case OPT_CLEAN:
 			a->o.clean = true;
+			break;
+		case OPT_NO_SIGN:
+			a->o.no_sign = true;
+			break;
+		case OPT_FORCE:
+			a->o.force = true;
 			break;
 		case OPT_CONTAINER:
 			a->container = optarg;
@@ -427,6 +457,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = a.container ? run_container(cli, a.container, a.o.dry_run, argc, argv)
 		                 : build(cli, &a, argc, argv);
 	strv_release(&a.kernels);
+	ctmod_build_opts_release(&a.o);
 	return rc < 0 ? EXIT_OK : rc;
 }
 

@@ -276,8 +276,22 @@ out:
 	return r;
 }
 
+void ctmod_build_opts_release(struct build_opts *o)
+{
+	free(o->sign_key);
+	free(o->sign_cert);
+	free(o->sign_file);
+	o->sign_key = o->sign_cert = o->sign_file = NULL;
+}
+
 int ctmod_build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
 {
+	/* the key is made here, once, before builds run in parallel */
+	if (!o->uninstall) {
+		int r = ctmod_build_signing_prepare(ctx, o);
+		if (r < 0)
+			return r;
+	}
 	if (!o->install && !o->uninstall)
 		return ctmod_build_run_plan(ctx, o, plan);
 	int lock = lock_root(ctx, plan->root);

@@ -58,13 +58,16 @@ const char *ctmod_build_compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 struct ctmod_build_signer {
 	char *key, *cert, *tool, *hash;
 };
-int ctmod_build_signer_load(struct ctmod_ctx *ctx, const char *ksrc, const char *config,
-                            struct ctmod_build_signer *sg);
+/* the kernel's hash and sign-file with the key prepared by ctmod_build_signing_prepare;
+ * none (and why_not says why) when the kernel has no CONFIG_MODULE_SIG_HASH etc. */
+int ctmod_build_signer_load(struct ctmod_ctx *ctx, const struct build_opts *o, const char *kver,
+                            const char *config, struct ctmod_build_signer *sg, char **why_not);
 void ctmod_build_signer_release(struct ctmod_build_signer *sg);
+int ctmod_build_finish_module(struct ctmod_ctx *ctx, const char *ko, bool strip,
+                              const struct ctmod_build_signer *sg, int logfd);
 int ctmod_build_install_module(struct ctmod_ctx *ctx, const char *built, const char *dir,
-                               const char *live, const char *dest_name, bool strip,
-                               const struct ctmod_build_signer *sg, const char *suffix, int logfd,
-                               char **installed);
+                               const char *live, const char *dest_name, const char *suffix,
+                               int logfd, char **installed);
 
 /* build-jobs.c: the builds (or --uninstall's removals) of the plan */
 int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan);

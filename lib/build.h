@@ -58,7 +58,23 @@ struct build_opts {
 	bool dry_run;     /* plan only */
 	bool no_sandbox;  /* set by build_prepare when namespaces are unavailable */
 	const char *arch; /* default: the machine's */
+	bool no_sign;     /* --no-sign */
+	bool force;       /* rebuild what is already built from the same source */
+	/* set by ctmod_build_run (ctmod_build_signing_prepare), freed by ctmod_build_opts_release
+	 */
+	char *sign_key, *sign_cert, *sign_file;
 };
+
+/*
+ * Module signing as DKMS 3 does it: mok_signing_key / mok_certificate /
+ * sign_file / try_sign_modules from ROOT/etc/dkms/framework.conf and
+ * framework.conf.d/ *.conf; else DKMS's own pair ROOT/var/lib/dkms/mok.key
+ * and mok.pub, made once with openssl when absent and never replaced.  Each
+ * kernel with CONFIG_MODULE_SIG_HASH gets its modules signed with that hash
+ * by the headers' scripts/sign-file.
+ */
+int ctmod_build_signing_prepare(struct ctmod_ctx *ctx, struct build_opts *o);
+void ctmod_build_opts_release(struct build_opts *o);
 
 struct build_plan {
 	struct build_job *jobs;

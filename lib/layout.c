@@ -27,7 +27,7 @@ static int copy_file(struct ctmod_ctx *ctx, const char *from, const char *to)
 	return 0;
 }
 
-/* the .ko files a build kept in TREE/module, stripped into dest */
+/* the .ko files a build kept in TREE/module (stripped and signed by the build) into dest */
 static int add_job(struct ctmod_ctx *ctx, const struct build_job *j, const char *dest,
                    size_t *count)
 {
@@ -49,12 +49,10 @@ static int add_job(struct ctmod_ctx *ctx, const struct build_job *j, const char 
 			r = -ENOMEM;
 			break;
 		}
+		/* the build kept it stripped (STRIP[#]) and signed: a strip here would drop the
+		 * signature */
 		if ((r = copy_file(ctx, from, to)) < 0)
 			break;
-		char *strip[] = {"strip", "-g", to, NULL};
-		if (run_process(strip, NULL, -1, -1, -1) != 0)
-			r = ctmod_fail(ctx, -EIO, "install binutils",
-			               "image layout: strip -g %s failed", to);
 		(*count)++;
 	}
 	closedir(d);

@@ -54,6 +54,58 @@ ctmod --root "$R" build --kernel all -n tiny/1.0
 expect "--kernel all: every kernel with headers" 0 "tiny/1.0, $K2, .*would build"
 rm -rf "${R:?}/lib/modules/$K2"
 
+# --- signing by default, as DKMS 3: ROOT/var/lib/dkms/mok.key + mok.pub made once
+# verify_sig KO CERT(DER): the appended PKCS#7 checked by openssl against CERT
+verify_sig() {
+	python3 - "$1" "$T_TMP/sig" <<'PY' || return 1
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+m = b"~Module signature appended~\n"
+if not d.endswith(m):
+    sys.exit(1)
+n = struct.unpack(">I", d[-len(m) - 4:-len(m)])[0]
+end = len(d) - len(m) - 12
+open(sys.argv[2] + ".der", "wb").write(d[end - n:end])
+open(sys.argv[2] + ".body", "wb").write(d[:end - n])
+PY
+	openssl x509 -inform DER -in "$2" -out "$T_TMP/sig.pem" &&
+		openssl cms -verify -binary -inform DER -in "$T_TMP/sig.der" -content "$T_TMP/sig.body" \
+			-certfile "$T_TMP/sig.pem" -CAfile "$T_TMP/sig.pem" -purpose any -out /dev/null 2>/dev/null
+}
+HASH=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"/\1/p' "$R/usr/src/linux-headers-$KVER/.config")
+rm -rf "$R/var/lib/dkms"
+ctmod --root "$R" -S "$KVER" build --install tiny/1.0
+expect "signing by default: built and installed" 0 "^tiny/1.0, $KVER, $ARCH: installed"
+KO=$R/lib/modules/$KVER/updates/dkms/tiny.ko
+check "signing: DKMS's key pair made under the root" test -s "$R/var/lib/dkms/mok.key" -a -s "$R/var/lib/dkms/mok.pub"
+check "signing: the key is private (0600)" sh -c "stat -c %a '$R/var/lib/dkms/mok.key' | grep -qx 600"
+CN=$(openssl x509 -inform DER -in "$R/var/lib/dkms/mok.pub" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+check "signing: modinfo signer is the certificate's CN ($CN)" sh -c "modinfo -F signer '$KO' | grep -qxF '$CN'"
+check "signing: sig_hashalgo is the kernel's CONFIG_MODULE_SIG_HASH ($HASH)" sh -c "modinfo -F sig_hashalgo '$KO' | grep -qx '$HASH'"
+check "signing: the PKCS#7 signature verifies against mok.pub with openssl" verify_sig "$KO" "$R/var/lib/dkms/mok.pub"
+printf 'garbage' >>"$T_TMP/sig.body"
+check "signing: (the check fails on altered content)" sh -c "! openssl cms -verify -binary -inform DER -in '$T_TMP/sig.der' -content '$T_TMP/sig.body' -certfile '$T_TMP/sig.pem' -CAfile '$T_TMP/sig.pem' -purpose any -out /dev/null 2>/dev/null"
+SUM=$(sha256sum "$R/var/lib/dkms/mok.key" "$R/var/lib/dkms/mok.pub")
+ctmod --root "$R" -S "$KVER" build --force tiny/1.0
+check "signing: the key pair is never replaced by a later build" sh -c "[ \"\$(sha256sum '$R/var/lib/dkms/mok.key' '$R/var/lib/dkms/mok.pub')\" = '$SUM' ]"
+ctmod --root "$R" -S "$KVER" build --force --no-sign tiny/1.0
+expect "--no-sign builds" 0 "^tiny/1.0, $KVER, $ARCH: built"
+check "--no-sign: no signature" sh -c "[ -z \"\$(modinfo -F signer '$(tree tiny 1.0 "$KVER")/module/tiny.ko')\" ]"
+# a key of the operator's, in framework.conf.d
+mkdir -p "$R/etc/dkms/framework.conf.d" "$R/etc/keys"
+openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ctmod-operator -outform DER \
+	-keyout "$R/etc/keys/k.key" -out "$R/etc/keys/k.der" >/dev/null 2>&1
+printf 'mok_signing_key=/etc/keys/k.key\nmok_certificate=/etc/keys/k.der\n' >"$R/etc/dkms/framework.conf.d/op.conf"
+ctmod --root "$R" -S "$KVER" build --force tiny/1.0
+K1=$(tree tiny 1.0 "$KVER")/module/tiny.ko
+check "framework.conf.d key: signer ctmod-operator" sh -c "modinfo -F signer '$K1' | grep -qx ctmod-operator"
+check "framework.conf.d key: verifies against that certificate" verify_sig "$K1" "$R/etc/keys/k.der"
+printf 'try_sign_modules=false\n' >"$R/etc/dkms/framework.conf.d/zz.conf"
+ctmod --root "$R" -S "$KVER" build --force tiny/1.0
+check "try_sign_modules=false: not signed" sh -c "[ -z \"\$(modinfo -F signer '$K1')\" ]"
+rm -rf "$R/etc/dkms/framework.conf.d" "$R/etc/keys"
+ctmod --root "$R" -S "$KVER" build --uninstall tiny/1.0
+
 # --- CR/LF line endings (upstream DKMS strips the CR; Debian's 3.0.10 fails)
 pkg crlf 1.0 crlf <<'EOF'
 PACKAGE_NAME="crlf"
