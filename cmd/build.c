@@ -104,6 +104,8 @@ static const char *result_word(const struct build_job *j, bool install)
 	switch (j->state) {
 	case BUILD_OK:
 		return install ? "installed" : "built";
+	case BUILD_ALREADY:
+		return j->already_installed ? "already installed" : "already built";
 	default:
 		return ctmod_build_state_name(j->state);
 	}
@@ -162,7 +164,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 	while ((c = getopt_long(argc, argv, ":ak:S:iuj:nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			a->all = true;
+			a->all = a->o.autoinstall = true;
 			break;
 		case 'k':
 		case 'S':
@@ -316,7 +318,7 @@ static int report_job(struct cli *cli, const struct build_opts *o, const struct 
 	const char *word = result_word(j, o->install);
 	if (arr) {
 		json_object_array_add(arr, job_json(j, word, o->uninstall));
-	} else if (!cli->quiet || j->state == BUILD_FAILED || j->state == BUILD_BROKEN) {
+	} else if (!cli->quiet && j->state != BUILD_FAILED && j->state != BUILD_BROKEN) {
 		printf("%s/%s, %s, %s: %s", j->name, j->version, j->kver, j->arch, word);
 		if (j->state == BUILD_OK || j->state == BUILD_FAILED)
 			printf(" (%.1f s, %s)", j->seconds, j->log);
@@ -326,10 +328,16 @@ static int report_job(struct cli *cli, const struct build_opts *o, const struct 
 		if (j->script_out)
 			fputs(j->script_out, stdout);
 	}
+	/* a failure is said once, on stderr; a job that never ran (BUILD_DEPENDS) has no log */
+	if (j->state == BUILD_FAILED && !j->pid) {
+		fprintf(stderr, "ctmod: build: %s/%s for %s: %s\n", j->name, j->version, j->kver,
+		        j->msg ? j->msg : "failed");
+		return EXIT_FAILED;
+	}
 	if (j->state == BUILD_FAILED) {
 		_cleanup_free_ char *tail = ctmod_build_log_tail(j->log, 12);
-		fprintf(stderr, "ctmod: build: %s/%s for %s: %s: see %s\n", j->name, j->version,
-		        j->kver, j->msg ? j->msg : "failed", j->log);
+		fprintf(stderr, "ctmod: build: %s/%s for %s: %s (%.1f s): see %s\n", j->name,
+		        j->version, j->kver, j->msg ? j->msg : "failed", j->seconds, j->log);
 		if (tail && !cli->json) {
 			for (char *l = strtok(tail, "\n"); l; l = strtok(NULL, "\n"))
 				fprintf(stderr, "  | %s\n", l);

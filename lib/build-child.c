@@ -80,6 +80,8 @@ int ctmod_build_write_state(struct build_job *j)
 	strbuf_printf(&sb, "state=%s\nsource=%s\nresult=%s\nseconds=%.1f\n",
 	              inst->n ? "installed" : "built", j->src, ctmod_build_state_name(j->state),
 	              j->seconds);
+	if (j->fingerprint)
+		strbuf_printf(&sb, "fingerprint=%s\n", j->fingerprint);
 	for (size_t i = 0; i < inst->n; i++)
 		strbuf_printf(&sb, "installed=%s\n", inst->v[i]);
 	int r = write_file_atomic(p, strbuf_str(&sb), sb.len, 0644);

@@ -155,9 +155,14 @@ int ctmod_build_signing_prepare(struct ctmod_ctx *ctx, struct build_opts *o)
 			    ctx, -ENOENT,
 			    "fix mok_signing_key/mok_certificate in /etc/dkms/framework.conf",
 			    "signing key %s or certificate %s missing", o->sign_key, o->sign_cert);
-		return 0;
-	}
-	return make_key(ctx, o->sign_key, o->sign_cert);
+	} else if ((r = make_key(ctx, o->sign_key, o->sign_cert)) < 0)
+		return r;
+	o->sign_fds[0] = open(o->sign_key, O_RDONLY | O_CLOEXEC);
+	o->sign_fds[1] = open(o->sign_cert, O_RDONLY | O_CLOEXEC);
+	if (o->sign_fds[0] < 0 || o->sign_fds[1] < 0)
+		return ctmod_fail(ctx, -errno, NULL, "cannot open %s or %s: %m", o->sign_key,
+		                  o->sign_cert);
+	return 0;
 }
 
 int ctmod_build_signer_load(struct ctmod_ctx *ctx, const struct build_opts *o, const char *kver,
@@ -181,8 +186,13 @@ int ctmod_build_signer_load(struct ctmod_ctx *ctx, const struct build_opts *o, c
 	sg->tool = o->sign_file ? strdup(o->sign_file)
 	           : hd         ? xasprintf("%s/scripts/sign-file", hd)
 	                        : NULL;
-	sg->key = strdup(o->sign_key);
-	sg->cert = strdup(o->sign_cert);
+	/* through the descriptors the parent holds: the namespace may hide the paths */
+	sg->key = o->sign_fds[0] > 0 ? xasprintf("/proc/self/fd/%d", o->sign_fds[0])
+	                             : strdup(o->sign_key);
+	sg->cert = o->sign_fds[1] > 0 ? xasprintf("/proc/self/fd/%d", o->sign_fds[1])
+	                              : strdup(o->sign_cert);
+	sg->fds[0] = o->sign_fds[0];
+	sg->fds[1] = o->sign_fds[1];
 	if (!sg->hash || !sg->tool || !sg->key || !sg->cert) {
 		ctmod_build_signer_release(sg);
 		return -ENOMEM;
@@ -206,7 +216,15 @@ int ctmod_build_finish_module(struct ctmod_ctx *ctx, const char *ko, bool strip,
 	if (sg && sg->key) {
 		dprintf(logfd, "Signing module %s\n", ko);
 		char *sf[] = {sg->tool, sg->hash, sg->key, sg->cert, (char *)ko, NULL};
-		if (run_argv(sf, NULL, -1, logfd) != 0)
+		/* sign-file inherits the two descriptors, and only sign-file */
+		for (int i = 0; i < 2; i++)
+			if (sg->fds[i] > 0)
+				fcntl(sg->fds[i], F_SETFD, 0);
+		int st = run_argv(sf, NULL, -1, logfd);
+		for (int i = 0; i < 2; i++)
+			if (sg->fds[i] > 0)
+				fcntl(sg->fds[i], F_SETFD, FD_CLOEXEC);
+		if (st != 0)
 			return ctmod_fail(ctx, -EIO, "check the key, certificate and sign-file",
 			                  "%s could not sign %s", sg->tool, ko);
 	}

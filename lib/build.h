@@ -27,6 +27,7 @@ enum build_state {
 	BUILD_FAILED,  /* make or a script failed: see the log */
 	BUILD_BROKEN,  /* dkms.conf could not be evaluated */
 	BUILD_REMOVED, /* --uninstall removed the modules */
+	BUILD_ALREADY, /* built (or installed) before from the same inputs: skipped */
 };
 
 struct build_job {
@@ -37,9 +38,11 @@ struct build_job {
 	char *log;  /* tree/make.log */
 	struct strv depends;
 	enum build_state state;
-	char *msg;            /* why it was skipped / failed, one line */
-	struct strv warnings; /* dkms.conf's warnings (DKMS's words), once per package */
-	char *script_out;     /* what PRE_INSTALL/POST_INSTALL/POST_REMOVE printed */
+	char *msg;              /* why it was skipped / failed, one line */
+	struct strv warnings;   /* dkms.conf's warnings (DKMS's words), once per package */
+	char *script_out;       /* what PRE_INSTALL/POST_INSTALL/POST_REMOVE printed */
+	char *fingerprint;      /* of the source, dkms.conf, overrides, headers (build-done.c) */
+	bool already_installed; /* BUILD_ALREADY: and its installed files are all there */
 	double seconds;
 	struct strv installed; /* files put under the root (absolute host paths) */
 	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
@@ -60,9 +63,12 @@ struct build_opts {
 	const char *arch; /* default: the machine's */
 	bool no_sign;     /* --no-sign */
 	bool force;       /* rebuild what is already built from the same source */
+	bool autoinstall; /* the sources are --all's (messages say so) */
 	/* set by ctmod_build_run (ctmod_build_signing_prepare), freed by ctmod_build_opts_release
 	 */
 	char *sign_key, *sign_cert, *sign_file;
+	int sign_fds[2]; /* key and certificate held open (close-on-exec): the build's
+	                    namespace hides ROOT/var/lib/dkms when ROOT is / */
 };
 
 /*

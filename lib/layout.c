@@ -105,7 +105,8 @@ static int layout_kernel(struct ctmod_ctx *ctx, const struct build_plan *plan, c
 		return ctmod_fail(ctx, -errno, NULL, "image layout: mkdir under %s: %m", dir);
 	for (size_t i = 0; r == 0 && i < plan->n; i++) {
 		const struct build_job *j = &plan->jobs[i];
-		if (j->state == BUILD_OK && strcmp(j->kver, kver) == 0)
+		if ((j->state == BUILD_OK || j->state == BUILD_ALREADY) &&
+		    strcmp(j->kver, kver) == 0)
 			r = add_job(ctx, j, sdir, count);
 	}
 	if (r == 0)
@@ -129,7 +130,8 @@ int build_image_layout(struct ctmod_ctx *ctx, const struct build_plan *plan, con
 	struct strv kvers;
 	strv_init(&kvers);
 	for (size_t i = 0; i < plan->n; i++)
-		if (plan->jobs[i].state == BUILD_OK && !strv_contains(&kvers, plan->jobs[i].kver))
+		if ((plan->jobs[i].state == BUILD_OK || plan->jobs[i].state == BUILD_ALREADY) &&
+		    !strv_contains(&kvers, plan->jobs[i].kver))
 			strv_push(&kvers, plan->jobs[i].kver);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < kvers.n; i++)

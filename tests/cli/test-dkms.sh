@@ -47,7 +47,7 @@ check "build -k: only that kernel's tree" test ! -e "$(tree tiny 1.0 "$KVER")"
 check "build -k: vermagic of the kernel named" sh -c "modinfo -F vermagic '$(tree tiny 1.0 "$K2")/module/tiny.ko' | grep -q '^$KVER '"
 ctmod --root "$R" build -k "$K2" -k "$KVER/$ARCH" tiny/1.0
 expect "build -k A -k B/ARCH: both" 0 "^tiny/1.0, $KVER, $ARCH: built"
-printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $K2, $ARCH: built" || fail "-k A -k B: A built too"
+printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $K2, $ARCH: already built$" || fail "-k A -k B: A (built just before) already built"
 ctmod --root "$R" build -k 9.9.9-none tiny/1.0
 expect "build -k without headers: exit 1, says which" 1 "" "no kernel headers for 9.9.9-none"
 ctmod --root "$R" build --kernel all -n tiny/1.0
@@ -239,7 +239,7 @@ ctmod --root "$R" -S "$KVER" build --uninstall scripts/1.0
 expect "scripts: POST_REMOVE's output shown" 0 "^said post_remove in scripts-1.0$"
 printf '#!/bin/sh\nexit 3\n' >"$R/usr/src/scripts-1.0/s.sh"
 ctmod --root "$R" -S "$KVER" build --install scripts/1.0
-expect "scripts: PRE_INSTALL failing aborts the install, exit 1" 1 "pre_install failed, aborting install"
+expect "scripts: PRE_INSTALL failing aborts the install, exit 1" 1 "" "pre_install failed, aborting install"
 check "scripts: nothing installed after PRE_INSTALL failed" test ! -e "$R/lib/modules/$KVER/updates/dkms/scripts.ko"
 rm -rf "$R/usr/src/scripts-1.0"
 
@@ -253,5 +253,93 @@ MAKE[0]="make -f /dev/null nothing-to-make-here"
 EOF
 ctmod --root "$R" -S "$KVER" build broke/1.0
 expect "failed make: make's exit status" 1 "" "make failed (exit status 2)"
+check "failed make: said once, on stderr only" sh -c "[ -z '$OUT' ] && [ \$(printf '%s\n' \"\$0\" | grep -c 'make failed') = 1 ]" "$ERR"
 rm -rf "$R/usr/src/broke-1.0"
+# --- BUILD_DEPENDS
+simple() { # NAME [extra dkms.conf lines...]
+	n=$1
+	shift
+	{
+		printf 'PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=%s\nDEST_MODULE_LOCATION[0]=/extra\n' "$n" "$n"
+		for l; do echo "$l"; done
+	} | pkg "$n" 1.0 "$n"
+}
+simple needy BUILD_DEPENDS=nowhere
+ctmod --root "$R" -S "$KVER" build needy/1.0
+expect "BUILD_DEPENDS missing: refused, exit 1, DKMS's words" 1 "" "due to missing BUILD_DEPENDS: nowhere"
+rm -rf "$R/usr/src/needy-1.0"
+
+simple selfish BUILD_DEPENDS=selfish AUTOINSTALL=yes
+ctmod --root "$R" -S "$KVER" build selfish/1.0
+expect "BUILD_DEPENDS on itself: refused, exit 1" 1 "" "circular BUILD_DEPENDS: selfish"
+simple ping BUILD_DEPENDS=pong AUTOINSTALL=yes
+simple pong BUILD_DEPENDS=ping AUTOINSTALL=yes
+ctmod --root "$R" -S "$KVER" build --all
+expect "circular BUILD_DEPENDS with --all: refused, exit 1" 1 "" "circular BUILD_DEPENDS: ping waits for pong"
+printf '%s\n' "$ERR" | grep -q "circular BUILD_DEPENDS: pong waits for ping" || fail "circular: both named"
+rm -rf "$R/usr/src/selfish-1.0" "$R/usr/src/ping-1.0" "$R/usr/src/pong-1.0"
+
+simple base
+simple top BUILD_DEPENDS=base AUTOINSTALL=yes
+ctmod --root "$R" -S "$KVER" build --all
+expect "dependency added but not built, AUTOINSTALL=no: deferred, named, exit 0" 0 \
+	"^top/1.0, $KVER, $ARCH: skipped: deferred: BUILD_DEPENDS base is added but not built for $KVER (it says AUTOINSTALL=no"
+ctmod --root "$R" -S "$KVER" build base/1.0
+ctmod --root "$R" -S "$KVER" build top/1.0
+expect "dependency built by an earlier run: the dependent builds" 0 "^top/1.0, $KVER, $ARCH: built"
+
+# skipped by BUILD_EXCLUSIVE: the dependent is skipped too, exit 0
+sed -i '$a BUILD_EXCLUSIVE_KERNEL="^1\\."' "$R/usr/src/base-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build base/1.0 top/1.0
+expect "dependency skipped by BUILD_EXCLUSIVE: both skipped, exit 0" 0 "^top/1.0, $KVER, $ARCH: skipped: BUILD_DEPENDS base/1.0 skipped"
+printf '%s\n' "$OUT" | grep -q "^base/1.0, $KVER, $ARCH: skipped: BUILD_EXCLUSIVE_KERNEL" || fail "the dependency itself skipped"
+sed -i '/BUILD_EXCLUSIVE_KERNEL/d' "$R/usr/src/base-1.0/dkms.conf"
+echo AUTOINSTALL=yes >>"$R/usr/src/base-1.0/dkms.conf"
+
+# --- autoinstall skips what is done; --force and a changed dependency rebuild
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "build --all --install" 0 "^top/1.0, $KVER, $ARCH: installed"
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "second build --all --install: already installed, nothing built" 0 "^base/1.0, $KVER, $ARCH: already installed$"
+printf '%s\n' "$OUT" | grep -q "^top/1.0, $KVER, $ARCH: already installed$" || fail "second --all --install: top already installed"
+printf '%s\n' "$OUT" | grep -q "s, " && fail "second --all --install ran a build"
+ctmod --root "$R" -S "$KVER" build tiny/1.0
+expect "build of one installed before: already installed" 0 "^tiny/1.0, $KVER, $ARCH: already installed$"
+ctmod --root "$R" -S "$KVER" build --force top/1.0
+expect "--force rebuilds" 0 "^top/1.0, $KVER, $ARCH: built ("
+touch "$R/usr/src/base-1.0/base.c"
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "a changed dependency: rebuilt" 0 "^base/1.0, $KVER, $ARCH: installed ("
+printf '%s\n' "$OUT" | grep -q "^top/1.0, $KVER, $ARCH: installed (" || fail "a changed dependency rebuilds its dependent"
+printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $KVER, $ARCH: already installed$" || fail "an unchanged package beside them: already installed"
+rm -f "$R/lib/modules/$KVER/updates/dkms/top.ko"
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "an installed module gone: installed again" 0 "^top/1.0, $KVER, $ARCH: installed ("
+ctmod --root "$R" -S "$KVER" build --uninstall base/1.0 top/1.0 tiny/1.0
+
+# --- several versions of one package
+for v in 1.0 2.0; do
+	printf 'PACKAGE_NAME=multi\nPACKAGE_VERSION=%s\nBUILT_MODULE_NAME[0]=multi\nDEST_MODULE_LOCATION[0]=/extra\n' "$v" |
+		pkg multi "$v" multi
+	echo "MODULE_VERSION(\"$v\");" >>"$R/usr/src/multi-$v/multi.c"
+done
+MKO=$R/lib/modules/$KVER/updates/dkms/multi.ko
+ctmod --root "$R" -S "$KVER" build --install multi/1.0
+expect "multi: 1.0 installed" 0 "^multi/1.0, $KVER, $ARCH: installed"
+ctmod --root "$R" -S "$KVER" build --install multi/2.0
+expect "multi: 2.0 installed over 1.0" 0 "^multi/2.0, $KVER, $ARCH: installed"
+ctmod --root "$R" -S "$KVER" status multi
+expect "multi: status says 1.0 built, 2.0 installed" 0 "^multi/1.0, $KVER, $ARCH: built$"
+printf '%s\n' "$OUT" | grep -q "^multi/2.0, $KVER, $ARCH: installed$" || fail "multi: 2.0 installed in status"
+ctmod --root "$R" -S "$KVER" build --install multi/1.0
+expect "multi: the older 1.0 over 2.0 refused, exit 1" 1 "" "Module version 1.0 for multi is not newer than what is already found in kernel $KVER (2.0)"
+check "multi: 2.0's module still in place" sh -c "modinfo -F version '$MKO' | grep -qx 2.0"
+ctmod --root "$R" -S "$KVER" build --uninstall multi/1.0
+expect "multi: uninstalling 1.0 (not installed) skips" 0 "^multi/1.0, $KVER, $ARCH: skipped: not installed"
+check "multi: ... and leaves 2.0's files" sh -c "modinfo -F version '$MKO' | grep -qx 2.0"
+ctmod --root "$R" -S "$KVER" build --install --force multi/1.0
+expect "multi: --force installs the older one" 0 "^multi/1.0, $KVER, $ARCH: installed"
+check "multi: 1.0's module in place" sh -c "modinfo -F version '$MKO' | grep -qx 1.0"
+ctmod --root "$R" -S "$KVER" build --uninstall multi/1.0
+check "multi: uninstalled" test ! -e "$MKO"
 exit 0
