@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "../lib/gate.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =

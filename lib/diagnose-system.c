@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "diagnose-internal.h"
 
 #define CAP_SYS_MODULE_BIT 16
@@ -262,11 +263,12 @@ static char *kernel_vermagic(struct ctmod_ctx *ctx, const char *kver)
 {
 	static const char *const probes[] = {"kernel/lib/libcrc32c", "kernel/fs/fat/fat",
 	                                     "kernel/drivers/net/dummy", "kernel/lib/crc16"};
-	static const char *const exts[] = {".ko", ".ko.xz", ".ko.zst", ".ko.gz"};
+	size_t nz;
+	const struct compression *z = compression_table(&nz);
 	for (size_t i = 0; i < ARRAY_SIZE(probes); i++)
-		for (size_t j = 0; j < ARRAY_SIZE(exts); j++) {
+		for (size_t j = 0; j <= nz; j++) {
 			char rel[128];
-			snprintf(rel, sizeof(rel), "%s%s", probes[i], exts[j]);
+			snprintf(rel, sizeof(rel), "%s.ko%s", probes[i], j ? z[j - 1].suffix : "");
 			_cleanup_free_ char *p = ctmod_path(ctx, "/lib/modules/%s/%s", kver, rel);
 			if (p && access(p, R_OK) == 0) {
 				char *vm = ctmod_diagnose_modinfo(ctx, p, "vermagic");
@@ -443,11 +445,8 @@ static void check_modules(struct ctmod_ctx *ctx, const char *kver, const char *m
  */
 static void check_modprobe_d(struct ctmod_ctx *ctx, const char *module, struct ctmod_diagnosis *d)
 {
-	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
-	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-	                                   "/lib/modprobe.d"};
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", dirs[i]);
+	for (size_t i = 0; ctmod_modprobe_dirs[i]; i++) {
+		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", ctmod_modprobe_dirs[i]);
 		DIR *dh = dir ? opendir(dir) : NULL;
 		if (!dh)
 			continue;
