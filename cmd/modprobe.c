@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "../lib/probe.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 /* What the options set; libkmod's print callback has no data pointer. */

@@ -21,9 +21,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "compress.h"
 #include "kmsg.h"
+#include "modinfo.h"
 #include "util.h"
 
 /* A module bigger than this is not a module: refuse rather than OOM. */
@@ -211,39 +212,19 @@ static void kmsg_unmark(struct kmsg_mark *m)
 	strv_release(&m->lines);
 }
 
-static bool has_suffix(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-/* Debian 12's libkmod has no zlib: .ko.gz is inflated here and handed to
+/* Debian 12's libkmod has no zlib: a .ko.gz is decompressed here, by the
+ * one decompression path (libarchive's, lib/modinfo.c), and handed to
  * init_module(2) as a buffer. */
-static int insert_gz(const char *path, const char *options)
+static int insert_gz(struct ctmod_ctx *ctx, const char *path, const char *options)
 {
-	gzFile gz = gzopen(path, "rb");
-	if (!gz)
-		return -errno ? -errno : -ENOMEM;
-	struct strbuf sb;
-	strbuf_init(&sb);
-	char buf[65536];
-	int r = 0, n;
-	while ((n = gzread(gz, buf, sizeof(buf))) > 0) {
-		if (sb.len + (size_t)n > MAX_MODULE_SIZE) {
-			r = -EFBIG;
-			break;
-		}
-		if (strbuf_putn(&sb, buf, (size_t)n) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-	}
-	if (n < 0 && r == 0)
-		r = -ENOEXEC; /* corrupt gzip stream */
-	gzclose(gz);
-	if (r == 0 && syscall(SYS_init_module, sb.buf, sb.len, options ? options : "") < 0)
+	_cleanup_free_ char *raw = NULL;
+	_cleanup_free_ void *image = NULL;
+	size_t len, n;
+	int r = read_file(path, MAX_MODULE_SIZE, &raw, &len);
+	if (r == 0)
+		r = ctmod_modinfo_decompress(ctx, raw, len, MAX_MODULE_SIZE, &image, &n);
+	if (r == 0 && syscall(SYS_init_module, image, n, options ? options : "") < 0)
 		r = -errno;
-	strbuf_release(&sb);
 	return r;
 }
 
@@ -251,8 +232,9 @@ static int load_kmod(struct ctmod_ctx *ctx, const struct ctmod_moddb_step *st, c
 {
 	if (!st->path)
 		return -ENOENT;
-	if (has_suffix(st->path, ".ko.gz"))
-		return insert_gz(st->path, options);
+	const struct compression *z = compression_by_suffix(st->path);
+	if (z && strcmp(z->name, "gzip") == 0)
+		return insert_gz(ctx, st->path, options);
 
 	struct kmod_ctx *k = ctmod_ctx_kmod(ctx);
 	if (!k)

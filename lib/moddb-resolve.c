@@ -802,10 +802,10 @@ int ctmod_moddb_resolve(struct ctmod_moddb *db, const char *name, unsigned flags
 int ctmod_moddb_show_depends(const struct ctmod_moddb_step *s, struct strbuf *out)
 {
 	if (s->install_cmd)
-		return strbuf_printf(out, "install %s %s\n", s->install_cmd, s->options);
-	if (s->path)
-		return strbuf_printf(out, "insmod %s %s\n", s->path, s->options);
-	if (s->builtin)
-		return strbuf_printf(out, "builtin %s\n", s->name);
+		strbuf_printf(out, "install %s %s\n", s->install_cmd, s->options);
+	else if (s->path)
+		strbuf_printf(out, "insmod %s %s\n", s->path, s->options);
+	else if (s->builtin)
+		strbuf_printf(out, "builtin %s\n", s->name);
 	return 0;
 }
