@@ -11,7 +11,7 @@
 #include "../lib/container.h"
 #include "../lib/layout.h"
 #include "../lib/sandbox.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =
@@ -474,4 +474,5 @@ const struct ctmod_cmd cmd_build = {
     .run = run,
     .summary = "build DKMS modules (dkms.conf) for one or all kernels, --install them",
     .usage = usage,
+    .own_globals = "kernel,S", /* --kernel all */
 };

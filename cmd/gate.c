@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "../lib/gate.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =
@@ -183,7 +183,7 @@ static int exit_code(const struct ctmod_gate_result *res)
 
 /* Everything the options say, for all three forms. */
 struct args {
-	struct strv allow;
+	struct strv *allow; /* the caller's, also opts.allow */
 	bool have_allow;
 	struct ctmod_gate_opts go;
 	struct ctmod_gate_listen_opts lo;
@@ -239,11 +239,11 @@ static int take_option(struct cli *cli, struct args *a, int c, const char *arg)
 	switch (c) {
 	case OPT_ALLOW:
 		a->have_allow = true;
-		ctmod_gate_names_add(&a->allow, arg);
+		ctmod_gate_names_add(a->allow, arg);
 		return EXIT_OK;
 	case OPT_FILE:
 		a->have_allow = true;
-		return add_file(&a->allow, arg);
+		return add_file(a->allow, arg);
 	case OPT_INIT:
 		a->go.allow_init_module = a->po.allow_init_module = true;
 		return EXIT_OK;
@@ -319,9 +319,10 @@ static int parse(struct cli *cli, int argc, char **argv, struct args *a)
 		else
 			rc = take_option(cli, a, c, optarg);
 	}
-	for (size_t i = 0; rc == EXIT_OK && i < a->allow.n; i++)
-		if (!modname_valid(a->allow.v[i]) && !strchr(a->allow.v[i], ':'))
-			rc = cli_usage(cli, "--allow: invalid module name '%s'", a->allow.v[i]);
+	const struct strv *allow = a->go.allow;
+	for (size_t i = 0; rc == EXIT_OK && i < allow->n; i++)
+		if (!modname_valid(allow->v[i]) && !strchr(allow->v[i], ':'))
+			rc = cli_usage(cli, "--allow: invalid module name '%s'", allow->v[i]);
 	return rc;
 }
 
@@ -378,9 +379,8 @@ static int run_profile(struct cli *cli, struct args *a)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	bool profile = argc > 1 && strcmp(argv[1], "profile") == 0;
-	struct args a = {.lo = {.gid = -1}};
-	strv_init(&a.allow);
-	a.go.allow = &a.allow;
+	_cleanup_strv_ struct strv allow = STRV_INIT;
+	struct args a = {.allow = &allow, .go = {.allow = &allow}, .lo = {.gid = -1}};
 	int rc = parse(cli, argc - profile, argv + profile, &a);
 	int first = optind + profile;
 	struct printer p = {.cli = cli};
@@ -399,7 +399,6 @@ static int run(struct cli *cli, int argc, char **argv)
 		                 : run_command(cli, &a, argv + first);
 	if (p.events)
 		fclose(p.events);
-	strv_release(&a.allow);
 	return rc < 0 ? EXIT_OK : rc;
 }
 
@@ -409,4 +408,6 @@ const struct ctmod_cmd cmd_gate = {
     .summary =
         "run a command, or serve containers, whose finit_module() loads allowlisted host modules",
     .usage = usage,
+    /* COMMAND's own options are its own; --json streams the events */
+    .flags = CLI_CMD_STOP_AT_OPERAND | CLI_CMD_JSON_LINES,
 };

@@ -31,7 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/util.h"
+#include "../lib/probe.h"
+#include "util.h"
 #include "builtin.h"
 
 /* What the options set; libkmod's print callback has no data pointer. */
@@ -641,9 +642,30 @@ struct mp_args {
 	bool all, remove, show_config, show_modversions, show_exports;
 };
 
+/* The options that only switch a flag on */
+static const struct {
+	int opt;
+	bool *flag;
+} flag_opts[] = {
+    {OPT_REMOVE_HOLDERS, &mp.remove_holders},
+    {OPT_FIRST_TIME, &mp.first_time},
+    {'i', &mp.ignore_commands},
+    {'b', &mp.use_blacklist},
+    {'f', &mp.force},
+    {OPT_FORCE_MODVERSION, &mp.strip_modversion},
+    {OPT_FORCE_VERMAGIC, &mp.strip_vermagic},
+    {'R', &mp.lookup_only},
+    {'n', &mp.dry_run},
+};
+
 /* One option; returns -1 to go on, else the exit status. */
 static int parse_opt(int c, struct mp_args *a)
 {
+	for (size_t i = 0; i < ARRAY_SIZE(flag_opts); i++)
+		if (flag_opts[i].opt == c) {
+			*flag_opts[i].flag = true;
+			return -1;
+		}
 	char *end = NULL;
 	switch (c) {
 	case 'a':
@@ -653,9 +675,6 @@ static int parse_opt(int c, struct mp_args *a)
 	case 'r':
 		a->remove = true;
 		break;
-	case OPT_REMOVE_HOLDERS:
-		mp.remove_holders = true;
-		break;
 	case 'w':
 		mp.wait_msec = strtoul(optarg, &end, 0);
 		if (!*optarg || *end) {
@@ -663,29 +682,8 @@ static int parse_opt(int c, struct mp_args *a)
 			return EXIT_FAILURE;
 		}
 		break;
-	case OPT_FIRST_TIME:
-		mp.first_time = true;
-		break;
-	case 'i':
-		mp.ignore_commands = true;
-		break;
-	case 'b':
-		mp.use_blacklist = true;
-		break;
-	case 'f':
-		mp.force = true;
-		break;
-	case OPT_FORCE_MODVERSION:
-		mp.strip_modversion = true;
-		break;
-	case OPT_FORCE_VERMAGIC:
-		mp.strip_vermagic = true;
-		break;
 	case 'D':
 		mp.ignore_loaded = mp.dry_run = mp.show = true;
-		break;
-	case 'R':
-		mp.lookup_only = true;
 		break;
 	case 'c':
 		a->show_config = true;
@@ -695,9 +693,6 @@ static int parse_opt(int c, struct mp_args *a)
 		break;
 	case OPT_SHOW_EXPORTS:
 		a->show_exports = true;
-		break;
-	case 'n':
-		mp.dry_run = true;
 		break;
 	case 'C':
 		strv_push(&a->config, optarg);
@@ -758,24 +753,29 @@ static int run_action(struct kmod_ctx *k, struct mp_args *a, char **args, int n)
 	return err;
 }
 
-static struct kmod_ctx *open_kmod(struct mp_args *a)
+/* ROOT/lib/modules/KVER as kmod builds it from -d and -S: "" (libkmod's
+ * default) when neither is given.  false when uname() fails. */
+static bool mp_dirname(struct mp_args *a, char dir[static 4096])
 {
-	char dir[4096];
-	const char *dirname = NULL;
-	if (a->root || a->kver) {
-		struct utsname u;
-		if (!a->kver) {
-			if (uname(&u) < 0) {
-				mp_log(LOG_ERR, "uname() failed: %m\n");
-				return NULL;
-			}
-			a->kver = u.release;
+	dir[0] = '\0';
+	if (!a->root && !a->kver)
+		return true;
+	struct utsname u;
+	if (!a->kver) {
+		if (uname(&u) < 0) {
+			mp_log(LOG_ERR, "uname() failed: %m\n");
+			return false;
 		}
-		snprintf(dir, sizeof(dir), "%s/lib/modules/%s", a->root ? a->root : "", a->kver);
-		dirname = dir;
+		a->kver = u.release;
 	}
-	struct kmod_ctx *k =
-	    kmod_new(dirname, a->config.n ? (const char *const *)a->config.v : NULL);
+	snprintf(dir, 4096, "%s/lib/modules/%s", a->root ? a->root : "", a->kver);
+	return true;
+}
+
+static struct kmod_ctx *open_kmod(struct mp_args *a, const char *dirname)
+{
+	struct kmod_ctx *k = kmod_new(*dirname ? dirname : NULL,
+	                              a->config.n ? (const char *const *)a->config.v : NULL);
 	if (!k) {
 		mp_log(LOG_ERR, "kmod_new() failed!\n");
 		return NULL;
@@ -785,6 +785,49 @@ static struct kmod_ctx *open_kmod(struct mp_args *a)
 	kmod_set_log_fn(k, kmod_log, NULL);
 	kmod_load_resources(k);
 	return k;
+}
+
+struct mp_run {
+	struct mp_args *a;
+	char **args;
+	int n;
+	char dirname[4096];
+};
+
+/* In a child (lib/probe.h says why): libkmod's context, the action. */
+static int mp_child(void *data)
+{
+	struct mp_run *run = data;
+	struct kmod_ctx *k = open_kmod(run->a, run->dirname);
+	if (!k)
+		return EXIT_FAILURE;
+	int st = run_action(k, run->a, run->args, run->n) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	kmod_unref(k);
+	return st;
+}
+
+/* The action, in a child: a libkmod that crashes on a damaged index (kmod
+ * 30's own modprobe does) becomes an error that says so. */
+static int run_isolated(struct mp_args *a, char **args, int n)
+{
+	static struct mp_run run; /* 4 KiB of path: not on the stack */
+	run = (struct mp_run){.a = a, .args = args, .n = n};
+	if (!mp_dirname(a, run.dirname))
+		return EXIT_FAILURE;
+	int sig = 0;
+	int st = ctmod_probe_isolated(mp_child, &run, &sig);
+	if (st == -EFAULT) {
+		mp_log(
+		    LOG_ERR,
+		    "libkmod died (%s) reading the indexes of %s: they look truncated or corrupt, run depmod\n",
+		    strsignal(sig), *run.dirname ? run.dirname : "/lib/modules");
+		return EXIT_FAILURE;
+	}
+	if (st < 0) {
+		mp_log(LOG_ERR, "fork: %s\n", strerror(-st));
+		return EXIT_FAILURE;
+	}
+	return st;
 }
 
 static int modprobe(int argc, char **argv)
@@ -799,19 +842,14 @@ static int modprobe(int argc, char **argv)
 	while (st < 0 && (c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		st = parse_opt(c, &a);
 	if (st < 0) {
-		char **args = argv + optind;
 		int n = argc - optind;
 		if (mp.syslog)
 			openlog(program_invocation_short_name, LOG_CONS, LOG_DAEMON);
-		st = EXIT_FAILURE;
 		if (!a.show_config && n == 0) {
 			mp_log(LOG_ERR, "missing parameters. See -h.\n");
+			st = EXIT_FAILURE;
 		} else {
-			struct kmod_ctx *k = open_kmod(&a);
-			if (k) {
-				st = run_action(k, &a, args, n) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-				kmod_unref(k);
-			}
+			st = run_isolated(&a, argv + optind, n);
 		}
 		if (mp.syslog)
 			closelog();

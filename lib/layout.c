@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "layout.h"
+#include "image-deps.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "depmod.h"
 
 /* a built module is at most this big; Debian's largest in-tree .ko is ~20 MiB */
 #define MAX_MODULE (256u << 20)
@@ -109,13 +112,15 @@ static int layout_kernel(struct ctmod_ctx *ctx, const struct build_plan *plan, c
 		    strcmp(j->kver, kver) == 0)
 			r = add_job(ctx, j, sdir, count);
 	}
+	size_t ndeps = 0; /* the in-tree modules they need, so a bare node loads them */
+	if (r == 0)
+		r = ctmod_image_deps_add(ctx, kver, sdir, &ndeps);
+	if (r == 0 && ndeps)
+		INFO(ctx, "image layout: %zu in-tree modules they need", ndeps);
 	if (r == 0)
 		r = add_kernel_files(ctx, kver, sdir);
 	if (r == 0) {
-		char *depmod[] = {"depmod", "-b", stage, (char *)kver, NULL};
-		if (run_process(depmod, NULL, -1, -1, -1) != 0)
-			r = ctmod_fail(ctx, -EIO, "run depmod -b by hand to see why",
-			               "image layout: depmod -b %s %s failed", stage, kver);
+		r = ctmod_depmod_run(ctx, stage, kver, "no image layout was written");
 	}
 	if (r == 0)
 		r = swap_in(ctx, sdir, final);
