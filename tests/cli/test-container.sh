@@ -91,6 +91,41 @@ done
 run podman run --rm "$IMG" install --help
 expect "image entrypoint: 'install' is ctmod's command" 0 "ctmod install"
 
+# --- what contrib's manifests run in the image is there: Kubernetes'
+# command replaces the ENTRYPOINT, RancherOS' goes through it
+/usr/bin/python3 - "$TOP" >"$T_TMP/commands" <<'PY'
+import glob, sys, yaml
+top = sys.argv[1]
+def walk(o, f, through):
+    if isinstance(o, dict):
+        if isinstance(o.get("command"), list) and "image" in o:
+            print(f[len(top) + 1:], through, o["command"][0], o["command"][1] if len(o["command"]) > 1 else "")
+        for v in o.values():
+            walk(v, f, through)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v, f, through)
+for f in sorted(glob.glob(top + "/contrib/kubernetes/*.yaml")):
+    for d in yaml.safe_load_all(open(f)):
+        walk(d, f, "k8s")
+for f in sorted(glob.glob(top + "/contrib/rancheros/*.yml")):
+    walk(yaml.safe_load(open(f)), f, "entrypoint")
+PY
+check "contrib's manifests name commands ($(wc -l <"$T_TMP/commands") found)" test -s "$T_TMP/commands"
+while read -r f through prog arg; do
+	if [ "$prog" = ctmod ]; then
+		run podman run --rm --entrypoint ctmod "$IMG" "$arg" --help
+		expect "$f: 'ctmod $arg' runs in the image" 0 "ctmod $arg"
+	elif [ "$through" = entrypoint ]; then
+		run podman run --rm "$IMG" "$prog" -c 'command -v ctmod'
+		expect "$f: '$prog -c' goes through the image's entrypoint, finds ctmod" 0 "^/usr/bin/ctmod\$"
+	else
+		run podman run --rm --entrypoint "$prog" "$IMG" -c true
+		[ "$prog" = sleep ] && run podman run --rm --entrypoint sh "$IMG" -c "command -v $prog"
+		expect "$f: '$prog' is in the image" 0
+	fi
+done <"$T_TMP/commands"
+
 # --- a real build in the container, the host's ctmod only starts it
 ctmod --root "$R" -S "$KVER" build --container "podman:$IMG" "$NV"
 expect "build --container podman: v4l2loopback built in the container" 0 "^$NV, $KVER, $(uname -m): built"
