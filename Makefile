@@ -4,11 +4,12 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := libkmod libelf yaml-0.1 json-c libseccomp libcrypto
-# opened with dlopen() on first use (lib/dl-curl.c, lib/dl-archive.c): their
-# headers only, so that `ctmod deps` or ctmod as the kernel's modprobe helper
-# does not load them and the ~40 libraries behind them
-DL_PKGS  := libarchive libcurl
+PKGS     := libkmod libelf json-c libcrypto
+# opened with dlopen() on first use (lib/dl-curl.c, dl-archive.c, dl-seccomp.c,
+# dl-yaml.c): their headers only, so that `ctmod deps` or ctmod as the
+# kernel's modprobe helper does not load them and the ~40 libraries behind
+# them.  libcrypto stays linked: libkmod links it anyway.
+DL_PKGS  := libarchive libcurl libseccomp yaml-0.1
 
 ifeq ($(SAN),1)
 B        := build-san

@@ -51,6 +51,9 @@ struct ctmod_dl {
 /* libcurl.so.4 (lib/dl-curl.c) and libarchive.so.13 (lib/dl-archive.c) */
 extern struct ctmod_dl ctmod_dl_curl;
 extern struct ctmod_dl ctmod_dl_archive;
+/* libseccomp.so.2 (lib/dl-seccomp.c) and libyaml-0.so.2 (lib/dl-yaml.c) */
+extern struct ctmod_dl ctmod_dl_seccomp;
+extern struct ctmod_dl ctmod_dl_yaml;
 
 /*
  * Open DL and resolve all its symbols, the first time only; 0, or -ELIBACC

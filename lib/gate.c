@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "jail.h"
 #include "moddb.h"
 
@@ -52,6 +53,8 @@ static bool have_cap(int cap)
 static int build_filter(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts,
                         scmp_filter_ctx *out)
 {
+	if (ctmod_dl_open(&ctmod_dl_seccomp) < 0)
+		return ctmod_dl_fail(ctx, &ctmod_dl_seccomp, "gate");
 	/* level 5: SCMP_ACT_NOTIFY and its ioctls, which need Linux 5.5+ */
 	if (seccomp_api_get() < 5)
 		return ctmod_fail(ctx, -ENOTSUP,

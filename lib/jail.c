@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "util.h"
 
 #if defined(__has_include)
@@ -289,6 +290,10 @@ int ctmod_jail_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_jail_fn
 int ctmod_jail_run(struct ctmod_ctx *ctx, int fd, double timeout, unsigned flags, ctmod_jail_fn fn,
                    void *arg, char *out, size_t outsz)
 {
+	/* the helper's filter needs libseccomp (lib/dl-seccomp.c): open it here,
+	 * since dlopen() in the forked child of a threaded process can hang */
+	if (ctmod_dl_open(&ctmod_dl_seccomp) < 0)
+		return ctmod_dl_fail(ctx, &ctmod_dl_seccomp, "module reader");
 	if (timeout <= 0)
 		timeout = CTMOD_JAIL_TIMEOUT;
 	int p[2];

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "dl.h"
+
 /* cloud-configs and lists are small; anything bigger is not one */
 #define MODLIST_MAX_INPUT (8u << 20)
 
@@ -341,6 +343,14 @@ static int walk_modules(struct yaml_walk *w, const char *section, bool mappings)
 	return 0;
 }
 
+/* -ELIBACC when libyaml cannot be loaded (lib/dl-yaml.c): parse_file says so */
+static int yaml_start(yaml_parser_t *parser)
+{
+	if (ctmod_dl_open(&ctmod_dl_yaml) < 0)
+		return -ELIBACC;
+	return yaml_parser_initialize(parser) ? 0 : -ENOMEM;
+}
+
 int ctmod_modlist_parse_cloud_config(struct ctmod_modlist *list, const char *data, size_t len,
                                      const char *file)
 {
@@ -350,8 +360,9 @@ int ctmod_modlist_parse_cloud_config(struct ctmod_modlist *list, const char *dat
 
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
+	int lr = yaml_start(&parser);
+	if (lr < 0)
+		return lr;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		int r = parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
@@ -412,8 +423,9 @@ static int cmdline_rancher(struct ctmod_modlist *list, const char *value, const 
 	char buf[96];
 	int r = 0;
 
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
+	r = yaml_start(&parser);
+	if (r < 0)
+		return r;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)value, strlen(value));
 	if (!yaml_parser_load(&parser, &doc)) {
 		r = parser.error == YAML_MEMORY_ERROR ? -ENOMEM : 0;
@@ -667,6 +679,8 @@ static int parse_file(struct ctmod_ctx *ctx, struct ctmod_modlist *list, const c
 		return ctmod_modlist_problem(list, path, 0, "cannot read: %s",
 		                             r == -EFBIG ? "too large" : strerror(-r));
 	r = fn(list, data, len, path);
+	if (r == -ELIBACC)
+		return ctmod_dl_fail(ctx, &ctmod_dl_yaml, path);
 	if (r == -ENOMEM)
 		return ctmod_fail(ctx, r, NULL, "out of memory parsing %s", path);
 	return 0;
