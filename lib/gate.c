@@ -54,7 +54,7 @@ static int build_filter(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opt
                         scmp_filter_ctx *out)
 {
 	if (ctmod_dl_open(&ctmod_dl_seccomp) < 0)
-		return ctmod_dl_fail(ctx, &ctmod_dl_seccomp, "gate");
+		return ctmod_dl_fail(ctx, &ctmod_dl_seccomp, NULL);
 	/* level 5: SCMP_ACT_NOTIFY and its ioctls, which need Linux 5.5+ */
 	if (seccomp_api_get() < 5)
 		return ctmod_fail(ctx, -ENOTSUP,

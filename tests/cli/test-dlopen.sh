@@ -1,19 +1,27 @@
 #!/bin/sh
-# libcurl and libarchive are opened with dlopen() on first use (lib/dl-*.c):
-# the binary does not link them, commands that do not need them work without
-# them, and one that does says in one line which library to install.  A
-# directory on LD_LIBRARY_PATH holding empty libcurl.so.4 and
-# libarchive.so.13 stands for a host where they cannot be loaded.
+# libcurl, libarchive, libseccomp and libyaml are opened with dlopen() on
+# first use (lib/dl-*.c): the binary does not link them, commands that do not
+# need them work without them, and one that does says in one line which
+# library to install.  A directory on LD_LIBRARY_PATH holding empty files of
+# their sonames stands for a host where they cannot be loaded.
 . "$(dirname "$0")/../lib.sh"
 
 libs=$(ldd "$CTMOD_BIN" 2>&1)
 check "the binary does not link libcurl" sh -c "! printf '%s\n' \"\$1\" | grep -q libcurl" - "$libs"
 check "the binary does not link libarchive" sh -c "! printf '%s\n' \"\$1\" | grep -q libarchive" - "$libs"
+check "the binary does not link libseccomp" sh -c "! printf '%s\n' \"\$1\" | grep -q libseccomp" - "$libs"
+check "the binary does not link libyaml" sh -c "! printf '%s\n' \"\$1\" | grep -q libyaml" - "$libs"
 
 NOLIB=$T_TMP/nolib
 mkdir -p "$NOLIB"
 : >"$NOLIB/libcurl.so.4"
 : >"$NOLIB/libarchive.so.13"
+: >"$NOLIB/libseccomp.so.2"
+: >"$NOLIB/libyaml-0.so.2"
+# the gate's cases below need libseccomp
+NOARCH=$T_TMP/noarchive
+mkdir -p "$NOARCH"
+: >"$NOARCH/libarchive.so.13"
 
 # a tarball and a root to (not) install it into
 mkdir -p "$T_TMP/src/usr/src/linux-headers-1.0-test"
@@ -45,9 +53,21 @@ expect "without libarchive: a tarball install fails" 1 "" \
 check "without libarchive: one line" one_line
 check "without libarchive: the root is unchanged" test "$(tree_sum "$R")" = "$SUM"
 
+# a cloud-config needs libyaml; a command line without rancher.* does not
+printf 'rancher:\n  modules: [overlay]\n' >"$T_TMP/cc.yml"
+printf 'quiet modules-load=btrfs\n' >"$T_TMP/cmdline"
+ctmod --root "$R" autoload --list --source cmdline --cmdline "$T_TMP/cmdline"
+expect "without libyaml: a plain command line is read" 0 "btrfs"
+ctmod --root "$R" autoload --list --source cloud-config --cloud-config "$T_TMP/cc.yml"
+expect "without libyaml: a cloud-config fails" 1 "" \
+	"cc.yml: cannot load libyaml-0.so.2: .*apt-get install libyaml-0-2"
+check "without libyaml: one line" one_line
+
 unset LD_LIBRARY_PATH
 ctmod -d "$R" -S 1.0-test install "$T_TMP/h.tar.gz"
 expect "with the libraries: the same tarball installs" 0
+ctmod --root "$R" autoload --list --source cloud-config --cloud-config "$T_TMP/cc.yml"
+expect "with libyaml: the cloud-config is read" 0 "overlay"
 
 # the gate's module reader can neither open files nor map code: the
 # supervisor loads libarchive for it, and a plain .ko needs none
@@ -67,6 +87,12 @@ expect "gate: a compressed module is read (libarchive loaded before the sandbox)
 	"overlay.ko.xz: ENOSYS"
 
 export LD_LIBRARY_PATH="$NOLIB"
+ctmod $G -- "$FINIT" "$T_TMP/overlay.ko"
+expect "gate without libseccomp: refused before the command runs" 1 "" \
+	"^ctmod: gate: cannot load libseccomp.so.2: .*apt-get install libseccomp2"
+check "gate without libseccomp: one line" one_line
+
+export LD_LIBRARY_PATH="$NOARCH"
 ctmod $G -- "$FINIT" -f 4 "$T_TMP/overlay.ko.xz"
 expect "gate without libarchive: a compressed module is refused" 0 "overlay.ko.xz: ELIBACC" \
 	"cannot load libarchive.so.13"
