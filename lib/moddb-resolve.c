@@ -532,6 +532,22 @@ bool moddb_blacklisted(struct ctmod_moddb *db, const char *name)
 	return strv_contains(&db->blacklist, name);
 }
 
+char *moddb_origin(const char *file, size_t line)
+{
+	char *s;
+	if (asprintf(&s, "%s:%zu", file, line) < 0)
+		abort();
+	return s;
+}
+
+const char *ctmod_moddb_blacklisted_by(struct ctmod_moddb *db, const char *name)
+{
+	for (size_t i = 0; i < db->blacklist.n; i++)
+		if (modname_equal(db->blacklist.v[i], name))
+			return i < db->blacklist_from.n ? db->blacklist_from.v[i] : "a blacklist";
+	return NULL;
+}
+
 bool moddb_obj_builtin(struct ctmod_moddb *db, struct obj *o)
 {
 	return o->builtin || moddb_is_builtin_name(db, o->name);
