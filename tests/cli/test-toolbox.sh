@@ -81,12 +81,36 @@ else
 	cat "$T_TMP/inst.log"
 fi
 check "install: binary" test -x "$D/usr/bin/ctmod"
-check "install: no modprobe link by default" test ! -e "$D/usr/bin/modprobe"
+check "install: no modprobe link by default" sh -c "! test -e '$D/usr/sbin/modprobe' && ! test -e '$D/usr/bin/modprobe'"
 check "install: man pages" test -f "$D/usr/share/man/man8/ctmod.8"
 check "install: bash completion" test -f "$D/usr/share/bash-completion/completions/ctmod"
 check "install: zsh completion" test -f "$D/usr/share/zsh/site-functions/_ctmod"
 check "install: fish completion" test -f "$D/usr/share/fish/vendor_completions.d/ctmod.fish"
+# the unit names the installed binary, whatever PREFIX; systemd-analyze
+# verifies the installed unit (the binary it starts exists under the root)
+U=$D/usr/lib/systemd/system/ctmod-autoload.service
+check "install: autoload unit from its template" test -f "$U"
+check "install: PREFIX=/usr unit starts /usr/bin/ctmod" grep -qx 'ExecStart=/usr/bin/ctmod autoload' "$U"
+check "install: no @BINDIR@ left" sh -c "! grep -q @ '$U'"
+if command -v systemd-analyze >/dev/null; then
+	if out=$(systemd-analyze verify --root="$D" --man=no "$U" 2>&1); then
+		pass "install: systemd-analyze verify of the PREFIX=/usr unit"
+	else
+		fail "install: systemd-analyze verify of the PREFIX=/usr unit"
+		echo "$out"
+	fi
+else
+	skip "install: systemd-analyze verify (no systemd-analyze)"
+fi
+D3="$T_TMP/dest3"
+make -s -C "$TOP" install DESTDIR="$D3" PREFIX=/opt/ctmod >/dev/null 2>&1
+check "install: PREFIX=/opt/ctmod unit starts /opt/ctmod/bin/ctmod" \
+	grep -qx 'ExecStart=/opt/ctmod/bin/ctmod autoload' "$D3/opt/ctmod/lib/systemd/system/ctmod-autoload.service"
 D2="$T_TMP/dest2"
-make -s -C "$TOP" install DESTDIR="$D2" PREFIX=/usr MODPROBE_LINK=1 >/dev/null 2>&1
-check "install: MODPROBE_LINK=1 adds the modprobe link" test "$(readlink "$D2/usr/bin/modprobe")" = ctmod
+make -s -C "$TOP" install DESTDIR="$D2" PREFIX=/usr MODULE_LINKS=1 >/dev/null 2>&1
+check "install: MODULE_LINKS=1 adds sbin/modprobe -> ../bin/ctmod" test "$(readlink "$D2/usr/sbin/modprobe")" = ../bin/ctmod
+check "install: the modprobe link is kmod's modprobe" sh -c "'$D2/usr/sbin/modprobe' --version | grep -q '^kmod version'"
+D4="$T_TMP/dest4"
+make -s -C "$TOP" install DESTDIR="$D4" PREFIX=/usr MODPROBE_LINK=1 >/dev/null 2>&1
+check "install: MODPROBE_LINK=1 still adds it" test "$(readlink "$D4/usr/sbin/modprobe")" = ../bin/ctmod
 exit 0
