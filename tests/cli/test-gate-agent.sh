@@ -229,6 +229,21 @@ printf 'default no_such_module_xyz\n' >"$T_TMP/badpolicy"
 run "$CTMOD_BIN" $K gate --listen "$S" --policy "$T_TMP/badpolicy"
 expect "a policy naming an unknown module: refused at start" 2 "" "no_such_module_xyz"
 
+# a container with 70 slow requests in flight does not hold up another
+{ cat "$D/crc7.ko"; head -c 200000000 /dev/zero; } | gzip -1 >"$T_TMP/slow.ko.gz"
+start_agent --allow overlay,crc7 --timeout 1.5
+"$OCI" -i hostile "$S" "$FINIT" -f 4 -P 70 "$T_TMP/slow.ko.gz" >"$T_TMP/hostile.out" &
+h=$!
+sleep 0.5
+client -i legit "$S" "$FINIT" -T "$D/overlay.ko"
+ms=$(printf '%s\n' "$OUT" | sed -n 's/.*overlay.ko: ENOSYS \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -lt 1000 ] &&
+	pass "a container with 70 slow requests does not hold up another's ($ms ms)" ||
+	{ fail "a container with 70 slow requests does not hold up another's (${ms:-?} ms)"; show; }
+kill $h 2>/dev/null
+wait $h 2>/dev/null
+stop_agent
+
 # 1,000 containers come and go: the agent's fds and memory stay flat
 start_agent --allow overlay,crc7
 fds() { ls "/proc/$AGENT/fd" | wc -l; }
