@@ -51,6 +51,26 @@ out=$(complete_words "ctmod -d $R build v4l")
 echo "$out" | grep -qx v4l2loopback/0.12.7 && pass "bash: DKMS NAME/VERSION" || fail "bash: DKMS NAME/VERSION (got '$out')"
 out=$(complete_words "ctmod load --fi")
 [ "$out" = --first-time ] && pass "bash: command options" || fail "bash: command options (got '$out')"
+# --color in the form the parser takes (--color=WHEN), the global options
+# after the command, status's NAME/VERSION, load MODULE's parameters
+out=$(complete_words "ctmod --color=al")
+[ "$out" = --color=always ] && pass "bash: --color=WHEN values" || fail "bash: --color=WHEN values (got '$out')"
+out=$(complete_words "ctmod --col")
+[ "$out" = --color= ] && pass "bash: --color= offered as the parser takes it" || fail "bash: --color= (got '$out')"
+out=$(complete_words "ctmod deps loop --ro")
+[ "$out" = --root ] && pass "bash: global options after the command" || fail "bash: global options after the command (got '$out')"
+out=$(complete_words "ctmod -d $R status ")
+echo "$out" | grep -qx v4l2loopback/0.12.7 && pass "bash: status NAME/VERSION" || fail "bash: status NAME/VERSION (got '$out')"
+if need_kernel && command -v modinfo >/dev/null; then
+	out=$(complete_words "ctmod -d $KROOT -S $KVER load dummy ")
+	[ "$out" = numdummies= ] && pass "bash: load MODULE completes its parameters" ||
+		fail "bash: load MODULE parameters (got '$out')"
+	out=$(complete_words "ctmod load --root=$KROOT --kernel $KVER dummy numdummies=2 ")
+	[ "$out" = numdummies= ] && pass "bash: parameters after --root= and a first parameter" ||
+		fail "bash: parameters after --root= (got '$out')"
+else
+	skip "bash: load MODULE parameters (no test kernel or no modinfo)"
+fi
 out=$(bash --norc -c ". '$TOP/completions/ctmod.bash'; complete -p ctmod")
 echo "$out" | grep -q '_ctmod ctmod' && pass "bash: complete -p registers ctmod" || fail "bash: complete -p"
 
@@ -67,6 +87,17 @@ done
 
 if command -v zsh >/dev/null; then
 	check "zsh completion parses" zsh -n "$TOP/completions/_ctmod"
+	# its module list honours --root=DIR and --kernel=KVER (and -d/-S), before
+	# or after the command (the helpers, with _describe printing what it gets)
+	ZR=$T_TMP/zroot
+	mkdir -p "$ZR/lib/modules/k1" "$ZR/lib/modules/k2"
+	echo 'kernel/a/alpha.ko:' >"$ZR/lib/modules/k2/modules.dep"
+	echo 'kernel/b/beta.ko:' >"$ZR/lib/modules/k1/modules.dep"
+	zmods() { zsh -c '_describe() { print -l -- ${(P)2}; }; eval "$(sed \$d "$1")"; shift; _ctmod_words=("$@"); _ctmod_modules' _ "$TOP/completions/_ctmod" "$@"; }
+	[ "$(zmods ctmod deps --root="$ZR" --kernel=k2 a)" = alpha ] && pass "zsh: modules under --root= and --kernel=" ||
+		fail "zsh: modules under --root= and --kernel= (got '$(zmods ctmod deps --root="$ZR" --kernel=k2 a)')"
+	[ "$(zmods ctmod -d "$ZR" -S k1 load b)" = beta ] && pass "zsh: modules under -d and -S" ||
+		fail "zsh: modules under -d and -S"
 fi
 if command -v fish >/dev/null; then
 	check "fish completion parses" fish -n "$TOP/completions/ctmod.fish"
