@@ -88,6 +88,9 @@ bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module);
  * Owned by db.
  */
 const char *ctmod_moddb_blacklisted_by(struct ctmod_moddb *db, const char *module);
+/* MODULE's softdep pre: and post: modules (modprobe.d, modules.softdep), appended. */
+int ctmod_moddb_softdeps(struct ctmod_moddb *db, const char *module, struct strv *pre,
+                         struct strv *post);
 /* Every module of the kernel (normalized names), in modules.dep order. */
 int ctmod_moddb_all(struct ctmod_moddb *db, struct strv *mods);
 

@@ -18,6 +18,26 @@ for m in "$TOP"/man/*.8; do
 		printf '%s\n' "$out" | head -5
 	fi
 done
+# every style note too, but those that depend on this machine's manual
+# database and the explicit .Os that names ctmod in the footer
+for m in "$TOP"/man/*.8; do
+	out=$(mandoc -Tlint "$m" 2>&1 | grep -v -e 'outdated mandoc.db' -e 'referenced manual not found' -e 'operating system explicitly specified: Os ctmod')
+	[ -z "$out" ] && pass "mandoc lint, style too: $(basename "$m")" || { fail "mandoc lint, style too: $(basename "$m")"; printf '%s\n' "$out" | head -5; }
+done
+# one date; the footer says ctmod, not BSD; the synopsis names ctmod with .Nm
+dates=$(for m in "$TOP"/man/*.8; do mandoc -Tascii "$m" | tail -n1 | sed -e 's/  */ /g' -e 's/ [^ ]*$//'; done | sort -u)
+[ "$(printf '%s\n' "$dates" | wc -l)" = 1 ] && pass "man pages: one date, one footer ($dates)" ||
+	fail "man pages: dates and footers differ: $(printf '%s' "$dates" | tr '\n' ';')"
+printf '%s\n' "$dates" | grep -q '^ctmod [A-Z]' && pass "man pages: the footer says ctmod" ||
+	fail "man pages: the footer says ctmod (got '$dates')"
+for m in "$TOP"/man/*.8; do
+	head -3 "$m" | grep -q '^\.TH' && continue
+	if awk '/^\.Sh SYNOPSIS/{f=1;next} /^\.Sh/{f=0} f && /^\.Ic ctmod/{bad=1} END{exit bad}' "$m"; then
+		pass "synopsis names ctmod with .Nm: $(basename "$m")"
+	else
+		fail "synopsis names ctmod with .Nm: $(basename "$m")"
+	fi
+done
 
 # --- bash completion, driven the way bash drives it
 R="$T_TMP/root"
