@@ -4,7 +4,7 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := libkmod libelf zlib yaml-0.1 json-c libseccomp libcrypto
+PKGS     := libkmod libelf yaml-0.1 json-c libseccomp libcrypto
 # opened with dlopen() on first use (lib/dl-curl.c, lib/dl-archive.c): their
 # headers only, so that `ctmod deps` or ctmod as the kernel's modprobe helper
 # does not load them and the ~40 libraries behind them
@@ -18,29 +18,23 @@ B        := build
 SANFLAGS :=
 endif
 
-# a fresh machine: install what is missing first (scripts/deps)
-HAVE_PKGS := $(shell pkg-config --exists $(PKGS) $(DL_PKGS) cmocka 2>/dev/null && echo yes)
-ifneq ($(HAVE_PKGS),yes)
-ifeq ($(filter deps clean format format-check,$(MAKECMDGOALS)),)
-$(info ctmod: build dependencies missing, running scripts/deps)
-DEPS_RESULT := $(shell ./scripts/deps >&2 && echo ok)
-ifneq ($(DEPS_RESULT),ok)
-$(error scripts/deps failed: install the packages it lists, then run make again)
-endif
-endif
-endif
-
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	    -DCTMOD_VERSION='"$(VERSION)"' $(SANFLAGS) \
-	    $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
-LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# pkg-config runs when a recipe first needs its answer, once (the
+# $(eval) caches it): after `deps` has installed what a fresh machine lacks
+PKG_CFLAGS  = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS    = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 # the unit tests write archives with libarchive themselves
-TEST_LDLIBS := $(shell pkg-config --libs libarchive cmocka 2>/dev/null)
+TEST_LDLIBS = $(eval TEST_LDLIBS := $(shell pkg-config --libs libarchive cmocka 2>/dev/null))$(TEST_LDLIBS)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	    -DCTMOD_VERSION='"$(VERSION)"' $(SANFLAGS) -Ishared $(PKG_CFLAGS)
+# header dependencies: each object's .d, written by the compiler
+DEPFLAGS  = -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+SHARED_SRC := $(sort $(wildcard shared/*.c))
+LIB_SRC  := $(SHARED_SRC) $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
@@ -52,9 +46,19 @@ export CTMOD_BIN := $(abspath $(CTMOD))
 
 all: $(CTMOD)
 
-$(B)/%.o: %.c $(wildcard lib/*.h cmd/*.h)
+# a fresh machine: what is missing is installed first (scripts/deps), by
+# this target, never while the Makefile is read; everything that compiles
+# waits for it
+ensure-deps:
+	@pkg-config --exists $(PKGS) $(DL_PKGS) cmocka 2>/dev/null || { \
+		echo "ctmod: build dependencies missing, running scripts/deps" >&2; \
+		./scripts/deps || { echo "scripts/deps failed: install the packages it lists, then run make again" >&2; exit 1; }; }
+
+$(B)/%.o: %.c | ensure-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
 $(B)/libctmod.a: $(LIB_OBJ)
 	@rm -f $@
@@ -63,9 +67,9 @@ $(B)/libctmod.a: $(LIB_OBJ)
 $(CTMOD): $(CMD_OBJ) $(B)/libctmod.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libctmod.a $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libctmod.a tests/unit/unit.h
+$(B)/tests/%: tests/unit/%.c $(B)/libctmod.a | ensure-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ilib -o $@ $< $(B)/libctmod.a $(LDFLAGS) $(LDLIBS) $(TEST_LDLIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -Ilib -o $@ $< $(B)/libctmod.a $(LDFLAGS) $(LDLIBS) $(TEST_LDLIBS)
 
 # --- tests: each part appends "pass NAME" / "fail NAME" lines to $(RESULTS)
 RESULTS := $(abspath $(B)/test-results)
@@ -117,10 +121,10 @@ bench: all
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -Wall -Wextra -Wno-unused-parameter $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -Wall -Wextra -Wno-unused-parameter -Ishared $(PKG_CFLAGS)
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h shared/*.h) | ensure-deps
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -Ilib -o $@ $< $(LIB_SRC) $(LDLIBS)
 
@@ -178,5 +182,5 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: image all check check-unit check-cli check-vm check-valgrind check-unit-run check-cli-run check-vm-run \
-	demo bench fuzz fuzz-build install deps format format-check clean
+	demo bench fuzz fuzz-build install deps ensure-deps format format-check clean
 .SECONDARY:

@@ -11,7 +11,7 @@
 
 #include "../lib/autoload.h"
 #include "../lib/modlist.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 enum { OPT_LIST = 256, OPT_SOURCE, OPT_CLOUD, OPT_CMDLINE };

@@ -11,7 +11,7 @@
 #include "../lib/container.h"
 #include "../lib/layout.h"
 #include "../lib/sandbox.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 #include "cli.h"
 

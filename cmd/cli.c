@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static struct cli *current; /* the process's one cli, for cli_json_print */

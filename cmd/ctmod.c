@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 #ifndef CTMOD_VERSION

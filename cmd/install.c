@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/headers.h"
-#include "../lib/util.h"
+#include "util.h"
 
 enum {
 	OPT_SHA = 256,

@@ -11,7 +11,7 @@
 
 #include "../lib/loader.h"
 #include "../lib/moddb.h"
-#include "../lib/util.h"
+#include "util.h"
 #include "builtin.h"
 
 static const char usage[] =

@@ -160,7 +160,7 @@ static int build_graph(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
 				g->v[k].builtin = st->builtin;
 				r = ctmod_modlist_join_params(&g->v[k].params, list->v[i].params);
 				if (r == 0)
-					r = strv_push(&res->modules, g->v[k].name);
+					strv_push(&res->modules, g->v[k].name);
 			}
 		}
 		ctmod_moddb_plan_release(&plan);

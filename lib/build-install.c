@@ -11,31 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sys/file.h>
 
+#include "depmod.h"
 #include "extract.h"
-
-/*
- * The root's lock, the one ctmod install takes (flock on the root
- * directory): one --install or --uninstall at a time per root, and none
- * while headers are being installed.  Returns the fd that holds it.
- */
-static int lock_root(struct ctmod_ctx *ctx, const char *root)
-{
-	const char *dir = *root ? root : "/";
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return ctmod_fail(ctx, -errno, NULL, "%s: %m", dir);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		WARN(ctx, "waiting for another ctmod install or build on %s to finish", dir);
-		if (flock(fd, LOCK_EX) < 0) {
-			int r = ctmod_fail(ctx, -errno, NULL, "cannot lock %s: %m", dir);
-			close(fd);
-			return r;
-		}
-	}
-	return fd;
-}
+#include "rootlock.h"
 
 /* NAME of the directory FROM copied into TO, its mode kept */
 static int copy_at(int from, int to, const char *name, mode_t mode)
@@ -253,12 +232,8 @@ static int commit_kernel(struct ctmod_ctx *ctx, const char *root, const char *kv
 		if (r < 0)
 			goto out;
 	}
-	char *argv[] = {"depmod", "-b", (char *)stage, (char *)kver, NULL};
-	if (run_argv(argv, NULL, -1, -1) != 0) {
-		r = ctmod_fail(ctx, -EIO, "run depmod -b ROOT KVER by hand to see why",
-		               "depmod %s failed: nothing was installed", kver);
+	if ((r = ctmod_depmod_run(ctx, stage, kver, "nothing was installed")) < 0)
 		goto out;
-	}
 	r = 0;
 	if (renameat2(AT_FDCWD, farm, AT_FDCWD, live, RENAME_EXCHANGE) < 0) {
 		int e = -errno;
@@ -280,7 +255,7 @@ int ctmod_build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_pl
 {
 	if (!o->install && !o->uninstall)
 		return ctmod_build_run_plan(ctx, o, plan);
-	int lock = lock_root(ctx, plan->root);
+	int lock = ctmod_rootlock_take(ctx, plan->root);
 	if (lock < 0)
 		return lock;
 	remove_stale_stages(ctx, plan->root);

@@ -25,17 +25,6 @@ static inline bool exists(const char *p)
 	return stat(p, &st) == 0;
 }
 
-static inline char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	int r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
-
 /* build-kernels.c: ROOT/lib/modules/K/build resolved under the root (its link is absolute) */
 char *ctmod_build_headers_dir(struct ctmod_ctx *ctx, const char *kver);
 

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sys/wait.h>
+
+#include "compress.h"
 
 const char *ctmod_build_compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 {
@@ -23,13 +24,8 @@ const char *ctmod_build_compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 		char *c = strchr(line, ':');
 		if (c) {
 			*c = '\0';
-			if (strstr(line, ".ko.xz"))
-				return ".xz";
-			if (strstr(line, ".ko.zst"))
-				return ".zst";
-			if (strstr(line, ".ko.gz"))
-				return ".gz";
-			return "";
+			const struct compression *z = compression_by_suffix(line);
+			return z ? z->suffix : "";
 		}
 	}
 	/* no modules.dep yet: the kernel's configuration says */
@@ -37,15 +33,10 @@ const char *ctmod_build_compress_suffix(struct ctmod_ctx *ctx, const char *kver)
 	_cleanup_free_ char *cfg = h ? xasprintf("%s/.config", h) : NULL;
 	_cleanup_free_ char *txt = NULL;
 	size_t len;
-	if (cfg && read_file(cfg, 16u << 20, &txt, &len) == 0) {
-		if (strstr(txt, "\nCONFIG_MODULE_COMPRESS_XZ=y"))
-			return ".xz";
-		if (strstr(txt, "\nCONFIG_MODULE_COMPRESS_ZSTD=y"))
-			return ".zst";
-		if (strstr(txt, "\nCONFIG_MODULE_COMPRESS_GZIP=y"))
-			return ".gz";
-	}
-	return "";
+	const struct compression *z = NULL;
+	if (cfg && read_file(cfg, 16u << 20, &txt, &len) == 0)
+		z = compression_by_config(txt);
+	return z ? z->suffix : "";
 }
 
 void ctmod_build_signer_release(struct ctmod_build_signer *sg)
@@ -78,20 +69,9 @@ int ctmod_build_signer_load(struct ctmod_ctx *ctx, const char *ksrc, const char 
 	                "bash",
 	                fw,
 	                NULL};
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fd, 3);
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st = -1;
-	if (pid > 0)
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	so.fd3 = fd;
+	spawn_run(argv, &so);
 	char buf[3 * PATH_MAX] = "";
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 	close(fd);
@@ -154,35 +134,24 @@ int ctmod_build_install_module(struct ctmod_ctx *ctx, const char *built, const c
 	}
 	const char *src = tmp;
 	if (*suffix) {
-		/* the kernel's in-kernel xz decoder wants CRC32 and a dict <= 1 MiB */
-		char *xz[] = {"xz", "--check=crc32", "--lzma2=dict=1MiB", "-c", tmp, NULL};
-		char *zs[] = {"zstd", "-q", "-T0", "-c", tmp, NULL};
-		char *gz[] = {"gzip", "-9", "-n", "-c", tmp, NULL};
-		char **argv = strcmp(suffix, ".xz") == 0    ? xz
-		              : strcmp(suffix, ".zst") == 0 ? zs
-		                                            : gz;
+		const struct compression *z = compression_by_suffix(suffix);
+		_cleanup_strv_ struct strv argv = STRV_INIT;
+		for (size_t i = 0; z->compress_argv[i]; i++)
+			strv_push(&argv, z->compress_argv[i]);
+		strv_push(&argv, tmp);
 		int fd = open(ztmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return ctmod_fail(ctx, -errno, NULL, "install: %s: %m", ztmp);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int devnull = open("/dev/null", O_RDWR);
-			dup2(devnull, 0);
-			dup2(fd, 1);
-			dup2(logfd >= 0 ? logfd : devnull, 2);
-			execvp(argv[0], argv);
-			_exit(127);
-		}
-		int st = -1;
-		if (pid > 0)
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
+		struct spawn_opts so = SPAWN_OPTS_INIT;
+		so.out = fd;
+		so.err = logfd;
+		int st = spawn_run(argv.v, &so);
 		close(fd);
 		unlink(tmp);
-		if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (st != 0) {
 			unlink(ztmp);
 			return ctmod_fail(ctx, -EIO, NULL, "install: %s compression of %s failed",
-			                  argv[0], built);
+			                  argv.v[0], built);
 		}
 		src = ztmp;
 	}

@@ -107,9 +107,13 @@ const char *ctmod_arch(void)
 	return u.machine;
 }
 
+const char *const ctmod_modprobe_dirs[] = {"/etc/modprobe.d",           "/run/modprobe.d",
+                                           "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+                                           "/lib/modprobe.d",           NULL};
+
 char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
 {
-	struct strbuf sb;
+	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 	char *tail = NULL;
 
@@ -117,14 +121,11 @@ char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
 	int r = vasprintf(&tail, fmt, ap);
 	va_end(ap);
 	if (r < 0)
-		return NULL;
-	strbuf_init(&sb);
-	if (strbuf_puts(&sb, ctx->root) < 0 || (tail[0] != '/' && strbuf_putc(&sb, '/') < 0) ||
-	    strbuf_puts(&sb, tail) < 0) {
-		free(tail);
-		strbuf_release(&sb);
-		return NULL;
-	}
+		oom();
+	strbuf_puts(&sb, ctx->root);
+	if (tail[0] != '/')
+		strbuf_putc(&sb, '/');
+	strbuf_puts(&sb, tail);
 	free(tail);
 	return strbuf_steal(&sb);
 }
@@ -219,23 +220,14 @@ struct kmod_ctx *ctmod_ctx_kmod(struct ctmod_ctx *ctx)
 		return NULL;
 
 	/* kmod's own config search path, moved under the root */
-	static const char *const conf[] = {"/etc/modprobe.d", "/run/modprobe.d",
-	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-	                                   "/lib/modprobe.d"};
-	char *paths[ARRAY_SIZE(conf) + 1] = {0};
-	for (size_t i = 0; i < ARRAY_SIZE(conf); i++) {
-		paths[i] = ctmod_path(ctx, "%s", conf[i]);
-		if (!paths[i])
-			goto out;
-	}
-	ctx->kmod = kmod_new(dir, (const char *const *)paths);
+	_cleanup_strv_ struct strv paths = STRV_INIT;
+	for (size_t i = 0; ctmod_modprobe_dirs[i]; i++)
+		strv_push_take(&paths, ctmod_path(ctx, "%s", ctmod_modprobe_dirs[i]));
+	ctx->kmod = kmod_new(dir, (const char *const *)paths.v);
 	if (!ctx->kmod)
 		ctmod_fail(ctx, -ENOMEM, NULL, "cannot create a libkmod context for %s", dir);
 	else
 		kmod_set_log_fn(ctx->kmod, kmod_log_cb, ctx);
-out:
-	for (size_t i = 0; i < ARRAY_SIZE(conf); i++)
-		free(paths[i]);
 	return ctx->kmod;
 }
 

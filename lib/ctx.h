@@ -65,11 +65,15 @@ const char *ctmod_running_kver(void);
 const char *ctmod_arch(void);
 
 /*
- * Path of FMT under the root, malloc'd (NULL on ENOMEM).  FMT must be an
- * absolute path: ctmod_path(ctx, "/lib/modules/%s", kver).
+ * Path of FMT under the root, malloc'd (never NULL: out of memory aborts).
+ * FMT must be an absolute path: ctmod_path(ctx, "/lib/modules/%s", kver).
  */
 char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* kmod's modprobe.d search path, in its order (the first file of a name
+ * wins), absolute, to be put under the root with ctmod_path(); NULL-ended */
+extern const char *const ctmod_modprobe_dirs[];
 
 /*
  * The libkmod context for ROOT/lib/modules/KVER, created on first use with

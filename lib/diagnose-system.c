@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "diagnose-internal.h"
 
 #define CAP_SYS_MODULE_BIT 16
@@ -109,12 +110,9 @@ static void check_kernel_switches(struct ctmod_ctx *ctx, struct ctmod_diagnosis 
 			ctmod_finding_why(
 			    f,
 			    "kernel.modules_disabled is 1: once set it cannot be cleared, every load fails with \"Operation not permitted\"");
-			ctmod_finding_fix(
-			    f,
-			    "grep -rns modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d /run/sysctl.d");
 			ctmod_finding_note(
 			    f,
-			    "the grep shows what sets it; load the modules you need before it is set (ctmod autoload), or reboot without it");
+			    "nothing undoes it before the next boot; find what sets it (grep -rn modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d), and load the modules you need before it is set (ctmod autoload), or reboot without it");
 			ctmod_finding_evidence(f, "/proc/sys/kernel/modules_disabled");
 		}
 	}
@@ -265,11 +263,12 @@ static char *kernel_vermagic(struct ctmod_ctx *ctx, const char *kver)
 {
 	static const char *const probes[] = {"kernel/lib/libcrc32c", "kernel/fs/fat/fat",
 	                                     "kernel/drivers/net/dummy", "kernel/lib/crc16"};
-	static const char *const exts[] = {".ko", ".ko.xz", ".ko.zst", ".ko.gz"};
+	size_t nz;
+	const struct compression *z = compression_table(&nz);
 	for (size_t i = 0; i < ARRAY_SIZE(probes); i++)
-		for (size_t j = 0; j < ARRAY_SIZE(exts); j++) {
+		for (size_t j = 0; j <= nz; j++) {
 			char rel[128];
-			snprintf(rel, sizeof(rel), "%s%s", probes[i], exts[j]);
+			snprintf(rel, sizeof(rel), "%s.ko%s", probes[i], j ? z[j - 1].suffix : "");
 			_cleanup_free_ char *p = ctmod_path(ctx, "/lib/modules/%s/%s", kver, rel);
 			if (p && access(p, R_OK) == 0) {
 				char *vm = ctmod_diagnose_modinfo(ctx, p, "vermagic");
@@ -446,11 +445,8 @@ static void check_modules(struct ctmod_ctx *ctx, const char *kver, const char *m
  */
 static void check_modprobe_d(struct ctmod_ctx *ctx, const char *module, struct ctmod_diagnosis *d)
 {
-	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
-	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-	                                   "/lib/modprobe.d"};
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", dirs[i]);
+	for (size_t i = 0; ctmod_modprobe_dirs[i]; i++) {
+		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", ctmod_modprobe_dirs[i]);
 		DIR *dh = dir ? opendir(dir) : NULL;
 		if (!dh)
 			continue;
@@ -582,6 +578,15 @@ static void check_named(struct ctmod_ctx *ctx, const char *kver, const char *mod
 				    "modules.builtin of %s lists it: it is part of the kernel image; modprobe and ctmod load succeed for it, insmod says \"No such file or directory\"",
 				    kver);
 		}
+	} else if (live && strncmp(live, "live", 4) == 0 && !about_module(d, module)) {
+		struct ctmod_finding *f = ctmod_finding_add(
+		    d, CTMOD_SEV_INFO, "already-loaded", module,
+		    "%s is loaded: nothing to do, and this is not an error", module);
+		if (f)
+			ctmod_finding_why(
+			    f,
+			    "/sys/module/%s/initstate is live; loading it again makes insmod say \"File exists\" (EEXIST), which modprobe and ctmod load count as success",
+			    module);
 	} else if (db && !path && !live && !about_module(d, module)) {
 		struct strv near;
 		strv_init(&near);

@@ -156,7 +156,8 @@ int ctmod_finding_fix(struct ctmod_finding *f, const char *fmt, ...)
 		free(s);
 		return 0;
 	}
-	return strv_push_take(&f->fix, s);
+	strv_push_take(&f->fix, s);
+	return 0;
 }
 
 int ctmod_finding_note(struct ctmod_finding *f, const char *fmt, ...)
@@ -172,7 +173,8 @@ int ctmod_finding_note(struct ctmod_finding *f, const char *fmt, ...)
 		free(s);
 		return 0;
 	}
-	return strv_push_take(&f->notes, s);
+	strv_push_take(&f->notes, s);
+	return 0;
 }
 
 void ctmod_finding_evidence(struct ctmod_finding *f, const char *line)

@@ -152,29 +152,40 @@ int ctmod_dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, cons
 	if (access(conf, R_OK) < 0)
 		return ctmod_fail_input(ctx, -errno, "give a directory holding a dkms.conf",
 		                        "%s: %s", conf, strerror(errno));
+	if (cwd && access(cwd, X_OK) < 0)
+		return ctmod_fail(ctx, -ENOENT, NULL, "%s: cannot enter %s", conf, cwd);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return ctmod_fail(ctx, -errno, NULL, "fork: %m");
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 0);
-		dup2(pfd[1], 1);
-		dup2(errfd >= 0 ? errfd : devnull, 2);
-		if (cwd && chdir(cwd) < 0)
-			_exit(126);
-		execlp("bash", "bash", "--norc", "--noprofile", "-c", script, "bash", conf,
-		       env->root ? env->root : "", env->kernelver, env->arch,
-		       env->kernel_source_dir, env->dkms_tree ? env->dkms_tree : DKMS_TREE,
-		       env->source_tree ? env->source_tree : SOURCE_TREE,
-		       env->name ? env->name : "", env->version ? env->version : "", (char *)NULL);
-		_exit(127);
-	}
+	char *argv[] = {"bash",
+	                "--norc",
+	                "--noprofile",
+	                "-c",
+	                script,
+	                "bash",
+	                (char *)conf,
+	                (char *)(env->root ? env->root : ""),
+	                (char *)env->kernelver,
+	                (char *)env->arch,
+	                (char *)env->kernel_source_dir,
+	                (char *)(env->dkms_tree ? env->dkms_tree : DKMS_TREE),
+	                (char *)(env->source_tree ? env->source_tree : SOURCE_TREE),
+	                (char *)(env->name ? env->name : ""),
+	                (char *)(env->version ? env->version : ""),
+	                NULL};
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	so.cwd = cwd;
+	so.out = pfd[1];
+	so.err = errfd;
+	pid_t pid;
+	int sr = spawn_start(argv, &so, &pid);
 	close(pfd[1]);
+	if (sr < 0) {
+		close(pfd[0]);
+		if (sr == -ENOENT)
+			return ctmod_fail(ctx, -ENOENT, "install bash", "%s: cannot run bash",
+			                  conf);
+		return ctmod_fail(ctx, sr, NULL, "%s: cannot run bash: %s", conf, strerror(-sr));
+	}
 	struct strbuf sb;
 	strbuf_init(&sb);
 	char buf[8192];
@@ -190,17 +201,8 @@ int ctmod_dkms_conf_eval(struct ctmod_ctx *ctx, const struct dkms_env *env, cons
 		strbuf_putn(&sb, buf, (size_t)n);
 	}
 	close(pfd[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	int r;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		r = ctmod_fail(ctx, -ENOENT, "install bash", "%s: cannot run bash", conf);
-	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
-		r = ctmod_fail(ctx, -ENOENT, NULL, "%s: cannot enter %s", conf, cwd);
-	else
-		r = ctmod_dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver,
-		                          out);
+	spawn_wait(pid);
+	int r = ctmod_dkms_conf_parse(ctx, conf, sb.buf ? sb.buf : "", sb.len, env->kernelver, out);
 	strbuf_release(&sb);
 	return r;
 }
@@ -221,8 +223,7 @@ static int raw_set(struct rawvar *raw, int v, size_t idx, const char *val)
 	struct strv *sv = &raw[v].vals;
 	while (sv->n <= idx) {
 		/* holes: push a placeholder then clear it */
-		if (strv_push(sv, "") < 0)
-			return -ENOMEM;
+		strv_push(sv, "");
 		free(sv->v[sv->n - 1]);
 		sv->v[sv->n - 1] = NULL;
 	}

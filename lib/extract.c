@@ -494,8 +494,7 @@ static int open_in_root_walk(int rootfd, const char *rel, int flags)
 	if (!copy)
 		return -ENOMEM;
 	for (char *sp_c = NULL, *c = strtok_r(copy, "/", &sp_c); c; c = strtok_r(NULL, "/", &sp_c))
-		if (strv_push(&todo, c) < 0)
-			r = -ENOMEM;
+		strv_push(&todo, c);
 	/* todo is consumed from the front: keep it reversed so popping is cheap */
 	for (size_t a = 0, b = todo.n; r == 0 && b > a + 1; a++, b--) {
 		char *t = todo.v[a];
@@ -550,8 +549,7 @@ static int open_in_root_walk(int rootfd, const char *rel, int flags)
 			     t = strtok_r(NULL, "/", &sp_t))
 				strv_push(&parts, t);
 			for (size_t k = parts.n; k-- > 0;) {
-				if (strv_push_take(&todo, parts.v[k]) < 0)
-					r = -ENOMEM;
+				strv_push_take(&todo, parts.v[k]);
 				parts.v[k] = NULL;
 			}
 			strv_release(&parts);
@@ -562,8 +560,7 @@ static int open_in_root_walk(int rootfd, const char *rel, int flags)
 			r = -ENOTDIR;
 			break;
 		}
-		if (strv_push_take(&done, c) < 0)
-			r = -ENOMEM;
+		strv_push_take(&done, c);
 	}
 	if (r == 0) {
 		strbuf_release(&path);
@@ -616,10 +613,7 @@ static int list_dir(int fd, struct strv *names)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (strv_push(names, de->d_name) < 0) {
-			r = -ENOMEM;
-			break;
-		}
+		strv_push(names, de->d_name);
 	}
 	closedir(d);
 	strv_sort(names);
@@ -662,8 +656,8 @@ int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *r
 				               "cannot move %s into %s: %m", crel, label);
 				break;
 			}
-			if (moved && strv_push(moved, crel) < 0)
-				r = -ENOMEM;
+			if (moved)
+				strv_push(moved, crel);
 			continue;
 		}
 		if (S_ISDIR(s.st_mode)) {
@@ -699,8 +693,8 @@ int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *r
 			r = ctmod_fail(ctx, errno, NULL, "cannot replace %s/%s: %m", label, crel);
 			break;
 		}
-		if (moved && strv_push(moved, crel) < 0)
-			r = -ENOMEM;
+		if (moved)
+			strv_push(moved, crel);
 	}
 	strv_release(&names);
 	close(dst);

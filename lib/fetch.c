@@ -5,7 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include "sha256.h"
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -68,33 +68,7 @@ int ctmod_sha256_file(const char *path, char hex[65])
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int r = 0;
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		r = -ENOMEM;
-		goto out;
-	}
-	static unsigned char buf[1 << 17];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	}
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	EVP_DigestFinal_ex(md, d, &dl);
-	for (unsigned i = 0; i < dl && i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", d[i]);
-	hex[64] = '\0';
-out:
-	EVP_MD_CTX_free(md);
+	int r = sha256_fd_hex(fd, hex);
 	close(fd);
 	return r;
 }
@@ -112,8 +86,8 @@ int ctmod_mkdir_tracked(const char *path, int mode, struct strv *created)
 		char c = p[i];
 		p[i] = '\0';
 		if (mkdir(p, (mode_t)mode) == 0) {
-			if (created && strv_push(created, p) < 0)
-				r = -ENOMEM;
+			if (created)
+				strv_push(created, p);
 		} else if (errno != EEXIST) {
 			r = -errno;
 		}

@@ -30,13 +30,13 @@ int ctmod_gate_allowed(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const stru
 			struct strv deps;
 			strv_init(&deps);
 			if (!strv_contains(out, m))
-				r = strv_push(out, m);
+				strv_push(out, m);
 			/* modules.dep closure, in case a resolution stopped short */
 			if (r == 0 && !plan.steps[j].builtin)
 				r = ctmod_moddb_depends(db, m, &deps);
 			for (size_t k = 0; k < deps.n && r == 0; k++)
 				if (!strv_contains(out, deps.v[k]))
-					r = strv_push(out, deps.v[k]);
+					strv_push(out, deps.v[k]);
 			strv_release(&deps);
 		}
 		ctmod_moddb_plan_release(&plan);

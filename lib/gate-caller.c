@@ -205,13 +205,11 @@ int ctmod_gate_caller_string(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, si
 		return -EFAULT;
 	struct remote rm = {pid, addr, max};
 	char buf[CTMOD_JAIL_OUT_MAX];
-	int r =
-	    ctmod_jail_run(ctx, -1, timeout, CTMOD_JAIL_COPIER, copy_string, &rm, buf, sizeof(buf));
+	int r = ctmod_jail_run(ctx, -1, timeout, CTMOD_JAIL_COPIER | CTMOD_JAIL_SIZED, copy_string,
+	                       &rm, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	*out = strdup(buf);
-	if (!*out)
-		abort(); /* out of memory: see DESIGN.md */
+	*out = xstrdup(buf);
 	return 0;
 }
 
@@ -257,8 +255,8 @@ int ctmod_gate_caller_image(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, uin
 		return -errno;
 	struct remote rm = {pid, addr, len};
 	char ignored[8];
-	int r = ctmod_jail_run(ctx, fd, timeout, CTMOD_JAIL_COPIER, copy_image, &rm, ignored,
-	                       sizeof(ignored));
+	int r = ctmod_jail_run(ctx, fd, timeout, CTMOD_JAIL_COPIER | CTMOD_JAIL_SIZED, copy_image,
+	                       &rm, ignored, sizeof(ignored));
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -294,7 +292,10 @@ int ctmod_gate_module_name(struct ctmod_ctx *ctx, int fd, unsigned flags, double
 	 * (for a compressed module) here.  If it cannot be, the reader says so.
 	 */
 	ctmod_dl_open(&ctmod_dl_archive);
-	int r = ctmod_jail_call(ctx, fd, timeout, name_in_jail, &flags, raw, sizeof(raw));
+	/* a compressed module may inflate to anything: half of what is left */
+	int r = ctmod_jail_run(ctx, fd, timeout,
+	                       (flags & CTMOD_MODINFO_COMPRESSED) ? 0 : CTMOD_JAIL_SIZED,
+	                       name_in_jail, &flags, raw, sizeof(raw));
 	if (r < 0)
 		return r;
 	/* the helper may have been subverted: its answer is input too */

@@ -6,17 +6,16 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <openssl/evp.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "depmod.h"
 #include "extract.h"
-
-extern char **environ;
+#include "rootlock.h"
+#include "sha256.h"
 
 void ctmod_install_result_release(struct ctmod_install_result *res)
 {
@@ -235,7 +234,8 @@ static int add_kver(struct strv *sv, char *k)
 		free(k);
 		return 0;
 	}
-	return strv_push_take(sv, k);
+	strv_push_take(sv, k);
+	return 0;
 }
 
 static int scan_staged(struct staged *st, const struct ctmod_archive_info *info, bool extras)
@@ -400,18 +400,6 @@ static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const ch
 
 /* --- the install record: what makes a re-run a no-op */
 
-static int hex_digest(const char *data, size_t len, char hex[65])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	if (EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL) != 1)
-		return -ENOMEM;
-	for (unsigned i = 0; i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", d[i]);
-	hex[64] = '\0';
-	return 0;
-}
-
 static bool record_still_there(int rootfd, const char *path, struct ctmod_install_result *res)
 {
 	json_object *doc = json_object_from_file(path), *v;
@@ -464,32 +452,6 @@ static int write_record(struct ctmod_ctx *ctx, const char *path, struct ctmod_in
 	if (r < 0)
 		return ctmod_fail(ctx, r, NULL, "cannot write the install record %s: %s", path,
 		                  strerror(-r));
-	return 0;
-}
-
-static int run_depmod(struct ctmod_ctx *ctx, const char *kver)
-{
-	const char *root = ctmod_ctx_root(ctx);
-	char *argv[] = {"depmod", "-a", "-b", (char *)(*root ? root : "/"), (char *)kver, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	static const char *const tries[] = {"/usr/sbin/depmod", "/sbin/depmod", "depmod"};
-	pid_t pid = -1;
-	int r = ENOENT;
-	for (size_t i = 0; i < ARRAY_SIZE(tries) && r == ENOENT; i++)
-		r = posix_spawnp(&pid, tries[i], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return ctmod_fail(ctx, r, "install kmod", "cannot run depmod: %s", strerror(r));
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return ctmod_fail(ctx, errno, NULL, "depmod: %m");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return ctmod_fail(ctx, EIO, "run depmod -b ROOT KVER by hand to see why",
-		                  "depmod for %s failed; the modules are installed but not indexed",
-		                  kver);
 	return 0;
 }
 
@@ -746,18 +708,10 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
 		r = ctmod_fail(ctx, r, NULL, "cannot create the root %s: %s", label, strerror(-r));
 		goto out;
 	}
-	t.rootfd = open(t.rootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	t.rootfd = ctmod_rootlock_take(ctx, t.rootdir);
 	if (t.rootfd < 0) {
-		r = ctmod_fail(ctx, errno, NULL, "%s: %m", label);
+		r = t.rootfd;
 		goto out;
-	}
-	/* the lock lives on the root directory itself: it leaves no file behind */
-	if (flock(t.rootfd, LOCK_EX | LOCK_NB) < 0) {
-		WARN(ctx, "waiting for another ctmod install on %s to finish", label);
-		if (flock(t.rootfd, LOCK_EX) < 0) {
-			r = ctmod_fail(ctx, errno, NULL, "cannot lock %s: %m", label);
-			goto out;
-		}
 	}
 	if ((r = recover(ctx, &t)) < 0)
 		goto out;
@@ -802,7 +756,7 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
 		strbuf_printf(&key, "%s\n", s->sha256);
 	}
 	char keyhex[65];
-	r = hex_digest(strbuf_str(&key), key.len, keyhex);
+	r = sha256_hex(strbuf_str(&key), key.len, keyhex);
 	strbuf_release(&key);
 	if (r < 0)
 		goto out;
@@ -958,7 +912,8 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
 	ctmod_ctx_clear_error(ctx);
 	r = 0;
 	if (o->extras && res->kver) {
-		r = run_depmod(ctx, res->kver);
+		r = ctmod_depmod_run(ctx, ctmod_ctx_root(ctx), res->kver,
+		                     "the modules are installed but not indexed");
 		res->depmod = r == 0;
 	}
 out:

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,11 +123,12 @@ static int helper_filter(void)
 static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long budget_used;
 
-static unsigned long budget_take(void)
+/* need: what the helper is known to need, 0: unknown (half of what is left) */
+static unsigned long budget_take(unsigned long need)
 {
 	pthread_mutex_lock(&budget_lock);
 	unsigned long left = budget_used < JAIL_BUDGET ? JAIL_BUDGET - budget_used : 0;
-	unsigned long take = left / 2;
+	unsigned long take = need ? need : left / 2;
 	if (take > HELPER_MEMORY)
 		take = HELPER_MEMORY;
 	if (take < HELPER_FLOOR)
@@ -294,7 +296,13 @@ int ctmod_jail_run(struct ctmod_ctx *ctx, int fd, double timeout, unsigned flags
 		int e = errno;
 		return ctmod_fail(ctx, -e, NULL, "module reader: pipe: %s", strerror(e));
 	}
-	unsigned long mem = budget_take();
+	unsigned long need = 0;
+	struct stat fst;
+	if ((flags & CTMOD_JAIL_SIZED) && (fd < 0 || fstat(fd, &fst) < 0))
+		need = HELPER_FLOOR;
+	else if (flags & CTMOD_JAIL_SIZED)
+		need = 2 * (unsigned long)fst.st_size + HELPER_FLOOR; /* the file, and a copy */
+	unsigned long mem = budget_take(need);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;

@@ -46,11 +46,18 @@ int ctmod_jail_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_jail_fn
  * ctmod_jail_run().
  */
 #define CTMOD_JAIL_COPIER 1u
+/*
+ * CTMOD_JAIL_SIZED: the helper needs about twice fd's size (not a
+ * compressed file, which may inflate to anything): it reserves that from
+ * the budget (at least 48 MiB) instead of half of what is left.
+ */
+#define CTMOD_JAIL_SIZED 2u
 int ctmod_jail_run(struct ctmod_ctx *ctx, int fd, double timeout, unsigned flags, ctmod_jail_fn fn,
                    void *arg, char *out, size_t outsz);
 
 /*
  * Memory all helpers have reserved now (their address-space limits): each
- * takes half of what is left of a 1 GiB budget, between 48 and 768 MiB.
+ * takes what it needs (CTMOD_JAIL_SIZED) or half of what is left of a 1 GiB
+ * budget, between 48 and 768 MiB.
  */
 unsigned long ctmod_jail_budget_used(void);

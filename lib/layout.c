@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "depmod.h"
+
 /* a built module is at most this big; Debian's largest in-tree .ko is ~20 MiB */
 #define MAX_MODULE (256u << 20)
 
@@ -119,10 +121,7 @@ static int layout_kernel(struct ctmod_ctx *ctx, const struct build_plan *plan, c
 	if (r == 0)
 		r = add_kernel_files(ctx, kver, sdir);
 	if (r == 0) {
-		char *depmod[] = {"depmod", "-b", stage, (char *)kver, NULL};
-		if (run_process(depmod, NULL, -1, -1, -1) != 0)
-			r = ctmod_fail(ctx, -EIO, "run depmod -b by hand to see why",
-			               "image layout: depmod -b %s %s failed", stage, kver);
+		r = ctmod_depmod_run(ctx, stage, kver, "no image layout was written");
 	}
 	if (r == 0)
 		r = swap_in(ctx, sdir, final);

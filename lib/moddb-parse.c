@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "moddb-internal.h"
 
 /* ---- names ---- */
@@ -85,13 +86,7 @@ int path_to_modname(const char *path, char *out, size_t outsz)
 
 static bool is_module_path(const char *p)
 {
-	const char *b = strrchr(p, '/');
-	b = b ? b + 1 : p;
-	const char *dot = strstr(b, ".ko");
-	if (!dot || dot == b)
-		return false;
-	const char *ext = dot + 3;
-	return !*ext || !strcmp(ext, ".xz") || !strcmp(ext, ".zst") || !strcmp(ext, ".gz");
+	return module_suffix(p) != NULL;
 }
 
 static bool has_wildcard(const char *s)
@@ -281,9 +276,8 @@ int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf)
 			                      "malformed line: not a module path");
 		if (hmap_find(&db->builtin, name))
 			continue;
-		char *k = strdup(name);
-		if (!k || strv_push_take(&db->builtin_names, k) < 0)
-			return -ENOMEM;
+		char *k = xstrdup(name);
+		strv_push_take(&db->builtin_names, k);
 		if (hmap_put(&db->builtin, k, 0) < 0)
 			return -ENOMEM;
 	}
@@ -383,10 +377,10 @@ static int add_softdep(struct ctmod_moddb *db, const char *modname, char *rest)
 			mode = 1;
 		else if (!strcmp(tok, "post:"))
 			mode = 2;
-		else if (mode == 1 && strv_push(&sd->pre, tok) < 0)
-			return -ENOMEM;
-		else if (mode == 2 && strv_push(&sd->post, tok) < 0)
-			return -ENOMEM;
+		else if (mode == 1)
+			strv_push(&sd->pre, tok);
+		else if (mode == 2)
+			strv_push(&sd->post, tok);
 	}
 	return 0;
 }
@@ -441,7 +435,7 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 				if (!k)
 					return -ENOMEM;
 				moddb_underscores(k);
-				r = strv_push_take(&db->blacklist, k);
+				strv_push_take(&db->blacklist, k);
 				strv_push_take(&db->blacklist_from, moddb_origin(file, start));
 			}
 		} else if (!strcmp(cmd, "options") || !strcmp(cmd, "install") ||

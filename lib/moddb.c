@@ -31,16 +31,13 @@
 
 static int load_conf_dirs(struct ctmod_moddb *db)
 {
-	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
-	                                   "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-	                                   "/lib/modprobe.d"};
 	/* the first file of a given name wins; files apply in name order */
 	struct strv names, paths;
 	strv_init(&names);
 	strv_init(&paths);
 	int r = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && r == 0; i++) {
-		_cleanup_free_ char *dir = ctmod_path(db->ctx, "%s", dirs[i]);
+	for (size_t i = 0; ctmod_modprobe_dirs[i] && r == 0; i++) {
+		_cleanup_free_ char *dir = ctmod_path(db->ctx, "%s", ctmod_modprobe_dirs[i]);
 		if (!dir) {
 			r = -ENOMEM;
 			break;
@@ -67,10 +64,8 @@ static int load_conf_dirs(struct ctmod_moddb *db)
 				free(full);
 				continue;
 			}
-			if (strv_push(&names, fn) < 0 || strv_push_take(&paths, full) < 0) {
-				r = -ENOMEM;
-				break;
-			}
+			strv_push(&names, fn);
+			strv_push_take(&paths, full);
 		}
 		closedir(d);
 	}
@@ -342,8 +337,8 @@ int ctmod_moddb_lookup(struct ctmod_moddb *db, const char *name, struct strv *mo
 		                                       "%s: not a valid module name or alias", name)
 		                    : r;
 	for (size_t i = 0; i < l->n; i++)
-		if (!strv_contains(mods, l->v[i]->name) && strv_push(mods, l->v[i]->name) < 0)
-			return -ENOMEM;
+		if (!strv_contains(mods, l->v[i]->name))
+			strv_push(mods, l->v[i]->name);
 	return 0;
 }
 
@@ -354,8 +349,7 @@ int ctmod_moddb_depends(struct ctmod_moddb *db, const char *module, struct strv 
 		return moddb_not_found(db, module);
 	struct mod *m = &db->mods[i];
 	for (size_t k = m->ndeps; k-- > 0;)
-		if (strv_push(deps, db->mods[m->deps[k]].name) < 0)
-			return -ENOMEM;
+		strv_push(deps, db->mods[m->deps[k]].name);
 	return 0;
 }
 
@@ -377,8 +371,8 @@ int ctmod_moddb_direct_depends(struct ctmod_moddb *db, const char *module, struc
 			for (size_t x = 0; x < o->ndeps && !indirect; x++)
 				indirect = o->deps[x] == d && m->deps[j] != (size_t)i;
 		}
-		if (!indirect && d != (size_t)i && strv_push(deps, db->mods[d].name) < 0)
-			return -ENOMEM;
+		if (!indirect && d != (size_t)i)
+			strv_push(deps, db->mods[d].name);
 	}
 	return 0;
 }
@@ -394,8 +388,7 @@ int ctmod_moddb_users(struct ctmod_moddb *db, const char *module, struct strv *u
 			continue;
 		for (size_t k = 0; k < m->ndeps; k++)
 			if (m->deps[k] == (size_t)t) {
-				if (strv_push(users, m->name) < 0)
-					return -ENOMEM;
+				strv_push(users, m->name);
 				break;
 			}
 	}
@@ -416,7 +409,7 @@ int ctmod_moddb_symbol_owners(struct ctmod_moddb *db, const char *symbol, struct
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (!strv_contains(owners, m[i].modname))
-			r = strv_push(owners, m[i].modname);
+			strv_push(owners, m[i].modname);
 	free(m);
 	return r;
 }
@@ -431,8 +424,8 @@ bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module)
 int ctmod_moddb_all(struct ctmod_moddb *db, struct strv *mods)
 {
 	for (size_t i = 0; i < db->nmods; i++)
-		if (db->mods[i].has_line && strv_push(mods, db->mods[i].name) < 0)
-			return -ENOMEM;
+		if (db->mods[i].has_line)
+			strv_push(mods, db->mods[i].name);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "dl.h"
 
 struct ctmod_modinfo {
@@ -139,9 +140,8 @@ int ctmod_modinfo_get_all(const struct ctmod_modinfo *mi, const char *key, struc
 {
 	size_t klen = strlen(key);
 	for (const char *p = ctmod_modinfo_next(mi, NULL); p; p = ctmod_modinfo_next(mi, p))
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=' &&
-		    strv_push(values, p + klen + 1) < 0)
-			return -ENOMEM;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=')
+			strv_push(values, p + klen + 1);
 	return 0;
 }
 
@@ -151,11 +151,7 @@ int ctmod_modinfo_depends(const struct ctmod_modinfo *mi, struct strv *deps)
 	while (v && *v) {
 		size_t n = strcspn(v, ",");
 		if (n > 0) {
-			char *s = strndup(v, n);
-			if (!s || strv_push_take(deps, s) < 0) {
-				free(s);
-				return -ENOMEM;
-			}
+			strv_push_take(deps, xstrndup(v, n));
 		}
 		v += n;
 		if (*v == ',')
@@ -166,11 +162,7 @@ int ctmod_modinfo_depends(const struct ctmod_modinfo *mi, struct strv *deps)
 
 bool ctmod_modinfo_is_compressed(const void *data, size_t len)
 {
-	static const unsigned char gz[] = {0x1f, 0x8b}, xz[] = {0xfd, '7', 'z', 'X', 'Z', 0x00},
-	                           zst[] = {0x28, 0xb5, 0x2f, 0xfd};
-	return (len >= sizeof(gz) && memcmp(data, gz, sizeof(gz)) == 0) ||
-	       (len >= sizeof(xz) && memcmp(data, xz, sizeof(xz)) == 0) ||
-	       (len >= sizeof(zst) && memcmp(data, zst, sizeof(zst)) == 0);
+	return compression_by_magic(data, len) != NULL;
 }
 
 int ctmod_modinfo_decompress(struct ctmod_ctx *ctx, const void *in, size_t len, size_t max,
@@ -224,12 +216,7 @@ int ctmod_modinfo_decompress(struct ctmod_ctx *ctx, const void *in, size_t len, 
 				ncap = max + 1;
 			if (ncap <= cap)
 				ncap = cap + 1;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				r = ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
-				goto out;
-			}
-			buf = nb;
+			buf = xrealloc(buf, ncap);
 			cap = ncap;
 		}
 		la_ssize_t got = archive_read_data(a, buf + n, cap - n);

@@ -50,15 +50,12 @@ int ctmod_modlist_problem(struct ctmod_modlist *list, const char *file, unsigned
 		return -ENOMEM;
 	strbuf_init(&sb);
 	if (line)
-		r = strbuf_printf(&sb, "%s:%u: %s", file, line, msg);
+		strbuf_printf(&sb, "%s:%u: %s", file, line, msg);
 	else
-		r = strbuf_printf(&sb, "%s: %s", file, msg);
+		strbuf_printf(&sb, "%s: %s", file, msg);
 	free(msg);
-	if (r < 0) {
-		strbuf_release(&sb);
-		return -ENOMEM;
-	}
-	return strv_push_take(&list->problems, strbuf_steal(&sb));
+	strv_push_take(&list->problems, strbuf_steal(&sb));
+	return 0;
 }
 
 static int add_origin(struct ctmod_modlist_entry *e, const struct ctmod_modlist_origin *o)
@@ -280,17 +277,12 @@ static int walk_ctmod_mapping(struct yaml_walk *w, yaml_node_t *item)
 						goto out;
 					continue;
 				}
-				if ((sb.len && strbuf_putc(&sb, ' ') < 0) ||
-				    strbuf_puts(&sb, pv) < 0) {
-					r = -ENOMEM;
-					goto out;
-				}
+				if (sb.len)
+					strbuf_putc(&sb, ' ');
+				strbuf_puts(&sb, pv);
 			}
 		} else if (scalar(params)) {
-			if (strbuf_puts(&sb, scalar(params)) < 0) {
-				r = -ENOMEM;
-				goto out;
-			}
+			strbuf_puts(&sb, scalar(params));
 		} else {
 			r = walk_problem(w, params, "ctmod.modules: %s: parameters is not a list",
 			                 n);
@@ -697,8 +689,7 @@ static int list_dir(const char *dir, const char *suffix, struct strv *names)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !has_suffix(de->d_name, suffix))
 			continue;
-		if ((r = strv_push(names, de->d_name)) < 0)
-			break;
+		strv_push(names, de->d_name);
 	}
 	closedir(d);
 	strv_sort(names);
@@ -757,10 +748,8 @@ static int gather_modules_load(struct ctmod_ctx *ctx, struct ctmod_modlist *list
 		for (size_t j = 0; r == 0 && j < here.n; j++) {
 			if (strv_contains(&names, here.v[j]))
 				continue;
-			char *p = NULL;
-			if (asprintf(&p, "%s/%s", dir, here.v[j]) < 0 ||
-			    strv_push(&names, here.v[j]) < 0 || strv_push_take(&paths, p) < 0)
-				r = -ENOMEM;
+			strv_push(&names, here.v[j]);
+			strv_push_take(&paths, xasprintf("%s/%s", dir, here.v[j]));
 		}
 		strv_release(&here);
 	}

@@ -7,12 +7,15 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <libkmod.h>
 #include <stdlib.h>
 #include <string.h>
-#include <setjmp.h>
-#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -71,10 +74,33 @@ bool ctmod_probe_usable(struct ctmod_ctx *ctx)
 }
 
 /* libkmod's print callback has no data pointer: the walk in progress */
-static _Thread_local struct walk {
+struct walk {
 	ctmod_probe_cb cb;
 	void *data;
-} * current;
+	struct ctmod_ctx *ctx;
+	unsigned errors; /* libkmod's complaints during the walk */
+};
+static _Thread_local struct walk *current;
+
+/* libkmod's messages go to the context's log; during a walk an error (a
+ * dependency whose file is gone, a bad index) is counted instead: the walk
+ * then fails and the text resolver, which names the cause, answers. */
+static void walk_log(void *data, int prio, const char *file, int line, const char *fn,
+                     const char *fmt, va_list ap)
+{
+	struct ctmod_ctx *ctx = data;
+	(void)file, (void)line, (void)fn;
+	if (current && prio <= CTMOD_LOG_ERR) {
+		current->errors++;
+		return;
+	}
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	msg[strcspn(msg, "\n")] = '\0';
+	ctmod_log(ctx, prio, "%s", msg);
+	free(msg);
+}
 
 static void on_action(struct kmod_module *m, bool install, const char *options)
 {
@@ -104,16 +130,19 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	/* map the indexes once, as modprobe does: without it libkmod reopens
 	 * and re-reads modules.dep.bin for every module of the walk */
 	kmod_load_resources(k);
+	struct walk w = {cb, data, ctx, 0};
+	kmod_set_log_fn(k, walk_log, ctx);
+	current = &w;
 	struct kmod_list *list = NULL, *l;
 	int r = kmod_module_new_from_lookup(k, name, &list);
-	if (r < 0 || !list)
+	if (r < 0 || !list) {
+		current = NULL;
 		return r < 0 ? r : -ENOENT;
+	}
 	int pflags =
 	    KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED | KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY;
 	if (flags & CTMOD_RESOLVE_IGNORE_INSTALL)
 		pflags |= KMOD_PROBE_IGNORE_COMMAND;
-	struct walk w = {cb, data};
-	current = &w;
 	kmod_list_foreach(l, list)
 	{
 		struct kmod_module *mod = kmod_module_get_module(l);
@@ -126,35 +155,32 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	}
 	current = NULL;
 	kmod_module_unref_list(list);
+	if (r == 0 && w.errors)
+		r = -EIO;
 	return r;
 }
 
-/* the guard in force: where a fault inside libkmod returns to */
-static sigjmp_buf guard_env;
-static volatile sig_atomic_t guard_sig;
-
-static void on_fault(int sig)
+int ctmod_probe_isolated(int (*fn)(void *data), void *data, int *sig)
 {
-	guard_sig = sig;
-	siglongjmp(guard_env, 1);
-}
-
-int ctmod_probe_guarded(int (*fn)(void *data), void *data, int *sig)
-{
-	struct sigaction sa = {.sa_handler = on_fault}, old_segv, old_bus;
-	sigemptyset(&sa.sa_mask);
-	int st;
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	if (sigsetjmp(guard_env, 1) == 0) {
-		st = fn(data);
-	} else {
-		current = NULL; /* the walk's frame is gone */
-		if (sig)
-			*sig = guard_sig;
-		st = -EFAULT;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int st = fn(data);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(st & 0xff);
 	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return st;
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFSIGNALED(status)) {
+		if (sig)
+			*sig = WTERMSIG(status);
+		return -EFAULT;
+	}
+	return WEXITSTATUS(status);
 }

@@ -241,6 +241,20 @@ ms=$(printf '%s\n' "$OUT" | sed -n 's/.*overlay.ko: ENOSYS \([0-9]*\) ms$/\1/p')
 	pass "70 slow requests of one process do not hold up another's ($ms ms)" ||
 	{ fail "70 slow requests of one process do not hold up another's (${ms:-?} ms)"; show; }
 
+# a short flood under the process-tree gate: a hostile process's 2,000
+# malformed requests against a legitimate process's
+head -c 3000 "$D/crc7.ko" >"$T_TMP/trunc.ko"
+ctmod -q $G --allow overlay -- sh -c "'$FINIT' -P 8 -r 50 /dev/null /proc/self/status '$T_TMP/trunc.ko' '$B/header-only.ko' '$D/btrfs.ko' >'$T_TMP/flood.out' & h=\$!; sleep 0.2; for i in 1 2 3 4 5 6 7 8 9 10; do '$FINIT' -T '$D/overlay.ko'; done; wait \$h"
+n=$(printf '%s\n' "$OUT" | grep -c "overlay.ko: ENOSYS [0-9]* ms")
+worst=$(printf '%s\n' "$OUT" | sed -n 's/.* \([0-9]*\) ms$/\1/p' | sort -n | tail -n1)
+[ "$n" = 10 ] && [ -n "$worst" ] && [ "$worst" -lt 2000 ] &&
+	pass "flood: the legitimate process's 10 requests answered, worst $worst ms" ||
+	{ fail "flood: the legitimate process's 10 requests answered within 2 s ($n, worst ${worst:-?} ms)"; show; }
+total=$(awk -F': ' '{s += $2} END {print s + 0}' "$T_TMP/flood.out")
+[ "$total" = 2000 ] && ! grep -q "^OK\|^ENOSYS" "$T_TMP/flood.out" &&
+	pass "flood: all 2,000 hostile requests answered, none let through" ||
+	{ fail "flood: all 2,000 hostile requests answered, none let through ($total)"; cat "$T_TMP/flood.out"; }
+
 # parameters: ignored unless --allow-params (the load still fails: ENOSYS)
 ctmod $G --allow overlay -- "$FINIT" -n "$D/overlay.ko"
 expect "a NULL parameter pointer: EFAULT as from the kernel" 0 "overlay.ko: EFAULT"
@@ -253,7 +267,8 @@ if ! command -v python3 >/dev/null; then
 elif [ "$(wc -l <"$T_TMP/events")" = 2 ] &&
 	python3 - "$T_TMP/events" <<'EOF'; then
 import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1])]
+# each event is written once its answer is sent, so two may swap
+ev = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda e: e["module"] != "overlay")
 assert ev[0]["module"] == "overlay" and ev[0]["verdict"] == "failed" and ev[0]["error"] == "ENOSYS", ev[0]
 assert ev[1]["module"] == "btrfs" and ev[1]["verdict"] == "denied" and ev[1]["errno"] == 1, ev[1]
 assert all(e["comm"] == "finit" and e["syscall"] == "finit_module" and e["pid"] > 0 for e in ev)

@@ -150,12 +150,13 @@ static pthread_mutex_t tlock = PTHREAD_MUTEX_INITIALIZER;
 static void *thread_all(void *arg)
 {
 	(void)arg;
-	for (int i = 0; i < nfiles; i++) {
-		long r = load(tfiles[i]);
-		pthread_mutex_lock(&tlock);
-		tcounts[-r < 256 ? -r : 255]++;
-		pthread_mutex_unlock(&tlock);
-	}
+	for (int k = 0; k < (repeat > 0 ? repeat : 1); k++)
+		for (int i = 0; i < nfiles; i++) {
+			long r = load(tfiles[i]);
+			pthread_mutex_lock(&tlock);
+			tcounts[-r < 256 ? -r : 255]++;
+			pthread_mutex_unlock(&tlock);
+		}
 	return NULL;
 }
 
@@ -238,12 +239,14 @@ int main(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			long r = load_maybe_in_thread(argv[i]);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			long ms =
+			    (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 			if (timed)
-				printf("%s: %s %ld ms\n", argv[i], r == 0 ? "OK" : strerrorname_np((int)-r),
-				       ms);
+				printf("%s: %s %ld ms\n", argv[i],
+				       r == 0 ? "OK" : strerrorname_np((int)-r), ms);
 			else
-				printf("%s: %s\n", argv[i], r == 0 ? "OK" : strerrorname_np((int)-r));
+				printf("%s: %s\n", argv[i],
+				       r == 0 ? "OK" : strerrorname_np((int)-r));
 		}
 		fflush(stdout);
 	}
