@@ -1,0 +1,17 @@
+build-merge/cmd/build.o: cmd/build.c cmd/../lib/build.h cmd/../lib/ctx.h \
+ shared/util.h shared/macro.h shared/process.h shared/strbuf.h \
+ shared/strv.h shared/xalloc.h cmd/../lib/container.h cmd/../lib/layout.h \
+ cmd/../lib/sandbox.h cmd/builtin.h cmd/cli.h
+cmd/../lib/build.h:
+cmd/../lib/ctx.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+cmd/../lib/container.h:
+cmd/../lib/layout.h:
+cmd/../lib/sandbox.h:
+cmd/builtin.h:
+cmd/cli.h:

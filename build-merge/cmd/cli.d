@@ -1,0 +1,12 @@
+build-merge/cmd/cli.o: cmd/cli.c cmd/cli.h cmd/../lib/ctx.h shared/util.h \
+ shared/macro.h shared/process.h shared/strbuf.h shared/strv.h \
+ shared/xalloc.h cmd/builtin.h
+cmd/cli.h:
+cmd/../lib/ctx.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+cmd/builtin.h:

@@ -1,0 +1,15 @@
+build-merge/lib/build-module.o: lib/build-module.c lib/build-internal.h \
+ lib/build.h lib/ctx.h shared/util.h shared/macro.h shared/process.h \
+ shared/strbuf.h shared/strv.h shared/xalloc.h lib/dkms.h \
+ shared/compress.h
+lib/build-internal.h:
+lib/build.h:
+lib/ctx.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+lib/dkms.h:
+shared/compress.h:

@@ -1,0 +1,15 @@
+build-merge/lib/diagnose-fix.o: lib/diagnose-fix.c \
+ lib/diagnose-internal.h lib/diagnose.h lib/ctx.h lib/kmsg.h \
+ shared/util.h shared/macro.h shared/process.h shared/strbuf.h \
+ shared/strv.h shared/xalloc.h lib/moddb.h
+lib/diagnose-internal.h:
+lib/diagnose.h:
+lib/ctx.h:
+lib/kmsg.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+lib/moddb.h:

@@ -1,0 +1,2 @@
+build-merge/lib/dl-archive.o: lib/dl-archive.c lib/dl.h
+lib/dl.h:

@@ -1,0 +1,13 @@
+build-merge/lib/gate-agent.o: lib/gate-agent.c lib/gate-internal.h \
+ lib/gate.h lib/ctx.h shared/util.h shared/macro.h shared/process.h \
+ shared/strbuf.h shared/strv.h shared/xalloc.h lib/moddb.h
+lib/gate-internal.h:
+lib/gate.h:
+lib/ctx.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+lib/moddb.h:

@@ -1,0 +1,13 @@
+build-merge/lib/moddb-parse.o: lib/moddb-parse.c lib/moddb.h lib/ctx.h \
+ shared/util.h shared/macro.h shared/process.h shared/strbuf.h \
+ shared/strv.h shared/xalloc.h shared/compress.h lib/moddb-internal.h
+lib/moddb.h:
+lib/ctx.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+shared/compress.h:
+lib/moddb-internal.h:

@@ -1,0 +1,3 @@
+build-merge/lib/rootlock.o: lib/rootlock.c lib/rootlock.h lib/ctx.h
+lib/rootlock.h:
+lib/ctx.h:

@@ -1,0 +1,2 @@
+build-merge/shared/process.o: shared/process.c shared/process.h
+shared/process.h:
