@@ -256,4 +256,14 @@ check "source gone: DKMS's error on stderr" sh -c \
 	'printf "%s\n" "$1" | grep -q "Could not locate dkms.conf file" && printf "%s\n" "$2" | grep -q "Could not locate dkms.conf file"' \
 	sh "$C_ERR" "$D_ERR"
 
+# --- contrib/kernel/postinst.d/ctmod: autoinstall for the kernel named in $1
+HOOK=$TOP/contrib/kernel/postinst.d/ctmod
+run env CTMOD="$CTMOD_BIN" CTMOD_ROOT="$RC_" sh "$HOOK" "$KVER"
+expect "postinst hook: builds and installs for \$1" 0 "^pathpkg/3.0, $KVER, $ARCH: installed"
+check "postinst hook: pathpkg.ko installed" sh -c "ls '$RC_/lib/modules/$KVER/updates/dkms/'pathpkg.ko* >/dev/null"
+run env CTMOD="$CTMOD_BIN" CTMOD_ROOT="$RC_" sh "$HOOK" 6.1.0-0-none
+expect "postinst hook: a kernel without headers warns, exit 0" 0 "" "no headers for 6.1.0-0-none"
+run env CTMOD="$CTMOD_BIN" CTMOD_ROOT="$RC_" sh "$HOOK"
+expect "postinst hook: no release given, exit 0" 0 "" "no kernel release given"
+
 [ "$T_FAILS" = 0 ]
