@@ -54,9 +54,24 @@ mount --bind "$root/var/lib/dkms" /var/lib/dkms
 exec dkms "$@"' sh "$RD" "$@"
 }
 
+# cdkms ARGS...: ctmod through its dkms link (under valgrind with CTMOD_VALGRIND=1)
+cdkms() {
+	if [ -n "${CTMOD_VALGRIND:-}" ]; then
+		run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			--log-file="$T_TMP/vg.log" "$T_TMP/bin/dkms" --root "$RC_" "$@"
+		if [ "$RC" = 99 ] || [ -s "$T_TMP/vg.log" ]; then
+			fail "valgrind clean: dkms $*"
+			head -30 "$T_TMP/vg.log"
+		fi
+		rm -f "$T_TMP/vg.log"
+	else
+		run "$T_TMP/bin/dkms" --root "$RC_" "$@"
+	fi
+}
+
 # both ARGS...: ctmod-as-dkms (C_RC, C_OUT, C_ERR) and dkms (D_RC, D_OUT, D_ERR)
 both() {
-	run "$T_TMP/bin/dkms" --root "$RC_" "$@"
+	cdkms "$@"
 	C_RC=$RC C_OUT=$OUT C_ERR=$ERR
 	run rdkms "$@"
 	D_RC=$RC D_OUT=$OUT D_ERR=$ERR
@@ -182,7 +197,7 @@ same_rc "build --force --kernelsourcedir DIR" 0
 "$T_TMP/bin/dkms" --root "$RC_" build hello/1.0 -k "$KVER" --force \
 	--kernelsourcedir="$RC_/usr/src/linux-headers-$KVER" >/dev/null 2>&1
 check "--kernelsourcedir=ROOT/usr/src/linux-headers-KVER accepted" test $? = 0
-run "$T_TMP/bin/dkms" --root "$RC_" build hello/1.0 -k "$KVER" --force --kernelsourcedir "$T_TMP"
+cdkms build hello/1.0 -k "$KVER" --force --kernelsourcedir "$T_TMP"
 expect "--kernelsourcedir of another tree: refused" 1 "" "another tree"
 
 # --- remove --all, then again
