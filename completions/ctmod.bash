@@ -120,7 +120,7 @@ _ctmod() {
 	local opts=
 	case $cmd in
 	install) opts="--sha256 --from --extras --retries --timeout --create-root" ;;
-	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --json" ;;
+	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --import --no-sign --json" ;;
 	status) opts="-k" ;;
 	load) opts="-a --all -r --remove -n --dry-run --first-time -i --ignore-install -b --use-blacklist --method" ;;
 	deps) opts="-D --show-depends -t --tree -r --reverse -a --all -i --ignore-install --no-softdeps" ;;

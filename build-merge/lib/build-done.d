@@ -1,0 +1,13 @@
+build-merge/lib/build-done.o: lib/build-done.c lib/build-internal.h \
+ lib/build.h lib/ctx.h shared/util.h shared/macro.h shared/process.h \
+ shared/strbuf.h shared/strv.h shared/xalloc.h lib/dkms.h
+lib/build-internal.h:
+lib/build.h:
+lib/ctx.h:
+shared/util.h:
+shared/macro.h:
+shared/process.h:
+shared/strbuf.h:
+shared/strv.h:
+shared/xalloc.h:
+lib/dkms.h:
