@@ -144,44 +144,32 @@ static int detect_kver(struct ctmod_ctx *ctx)
 	if (!d) {
 		/* nothing installed under the root: the running kernel is the
 		 * only sensible guess (install may be about to create it) */
-		ctx->kver = strdup(ctmod_running_kver());
-		return ctx->kver ? 0 : -ENOMEM;
+		ctx->kver = xstrdup(ctmod_running_kver());
+		return 0;
 	}
-	struct strv found;
-	strv_init(&found);
+	_cleanup_strv_ struct strv found = STRV_INIT;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *p = NULL;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
 		struct stat st;
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-			continue;
 		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			strv_push(&found, de->d_name);
 	}
 	closedir(d);
 	strv_sort(&found);
 
-	int r = 0;
-	if (found.n == 1) {
-		ctx->kver = strdup(found.v[0]);
-		r = ctx->kver ? 0 : -ENOMEM;
-	} else if (found.n == 0) {
-		ctx->kver = strdup(ctmod_running_kver());
-		r = ctx->kver ? 0 : -ENOMEM;
-	} else {
-		struct strbuf sb;
-		strbuf_init(&sb);
-		for (size_t i = 0; i < found.n; i++)
-			strbuf_printf(&sb, "%s%s", i ? ", " : "", found.v[i]);
-		r = ctmod_fail_input(ctx, -EINVAL, "name one with --kernel KVER",
-		                     "%s/lib/modules holds several kernels (%s)", ctx->root,
-		                     strbuf_str(&sb));
-		strbuf_release(&sb);
+	if (found.n <= 1) {
+		ctx->kver = xstrdup(found.n ? found.v[0] : ctmod_running_kver());
+		return 0;
 	}
-	strv_release(&found);
-	return r;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < found.n; i++)
+		strbuf_printf(&sb, "%s%s", i ? ", " : "", found.v[i]);
+	return ctmod_fail_input(ctx, -EINVAL, "name one with --kernel KVER",
+	                        "%s/lib/modules holds several kernels (%s)", ctx->root,
+	                        strbuf_str(&sb));
 }
 
 int ctmod_ctx_kver(struct ctmod_ctx *ctx, const char **kver)

@@ -190,6 +190,70 @@ static int curl_global(void)
 	return 0;
 }
 
+static void curl_setup(CURL *c, const char *url, const struct ctmod_fetch_opts *o, struct xfer *x,
+                       char *errbuf)
+{
+	long timeout = o->timeout > 0 ? o->timeout : 30;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	/* a redirect must never turn a download into a read of a local file */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ctmod/" CTMOD_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (o->progress) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	}
+}
+
+/* a transfer that succeeded: the cached copy still good (304), or the
+ * server's modification time on the new file */
+static void transfer_done(CURL *c, int fd, bool revalidated, const struct xfer *x,
+                          struct ctmod_fetched *f)
+{
+	long unmet = 0;
+	curl_easy_getinfo(c, CURLINFO_CONDITION_UNMET, &unmet);
+	if (unmet && revalidated && x->written == 0) {
+		f->from_cache = true;
+		return;
+	}
+	curl_off_t ft = -1;
+	curl_easy_getinfo(c, CURLINFO_FILETIME_T, &ft);
+	if (ft > 0) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = ft}};
+		futimens(fd, ts);
+	}
+}
+
+/* the error of a transfer that will not be tried again */
+static int transfer_failed(struct ctmod_ctx *ctx, const char *url, CURLcode cc, long code,
+                           const char *errbuf, bool transient)
+{
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	const char *hint = cc == CURLE_HTTP_RETURNED_ERROR
+	                       ? (code == 404 ? "check the URL (and --kernel for a template)"
+	                                      : "check the URL or try again later")
+	                   : cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST
+	                       ? "check the address, the network and the proxy settings "
+	                         "(http_proxy, https_proxy, no_proxy)"
+	                       : "try again; a partial download is resumed";
+	if (cc == CURLE_HTTP_RETURNED_ERROR)
+		return ctmod_fail(ctx, EIO, hint, "%s: HTTP %ld", url, code);
+	return ctmod_fail(ctx, EIO, hint, "%s: %s%s", url, why,
+	                  transient ? " (gave up after retries)" : "");
+}
+
 /*
  * One URL into f->part.  A cached copy is revalidated with If-Modified-Since;
  * a partial file is resumed with a Range request; transient failures are
@@ -217,31 +281,9 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 	_cleanup_free_ char *name = ctmod_source_basename(url);
 	struct xfer x = {.fd = fd, .o = o, .name = name};
 	char errbuf[CURL_ERROR_SIZE];
-	long timeout = o->timeout > 0 ? o->timeout : 30;
 	long delay = o->backoff_ms > 0 ? o->backoff_ms : 500;
 	int r = 0;
-
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	/* a redirect must never turn a download into a read of a local file */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ctmod/" CTMOD_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	if (o->progress) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
-	}
+	curl_setup(c, url, o, &x, errbuf);
 
 	for (int attempt = 0;; attempt++) {
 		struct stat st;
@@ -266,18 +308,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			o->progress(o->progress_data, NULL, 0, 0); /* end of this transfer */
 
 		if (cc == CURLE_OK) {
-			long unmet = 0;
-			curl_easy_getinfo(c, CURLINFO_CONDITION_UNMET, &unmet);
-			if (unmet && have_cache && st.st_size == 0 && x.written == 0) {
-				f->from_cache = true;
-				break;
-			}
-			curl_off_t ft = -1;
-			curl_easy_getinfo(c, CURLINFO_FILETIME_T, &ft);
-			if (ft > 0) {
-				struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = ft}};
-				futimens(fd, ts);
-			}
+			transfer_done(c, fd, have_cache && st.st_size == 0, &x, f);
 			break;
 		}
 		if (cc == CURLE_WRITE_ERROR && x.werr) {
@@ -305,20 +336,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			delay = delay * 2 > 8000 ? 8000 : delay * 2;
 			continue;
 		}
-		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
-		const char *hint =
-		    cc == CURLE_HTTP_RETURNED_ERROR
-		        ? (code == 404 ? "check the URL (and --kernel for a template)"
-		                       : "check the URL or try again later")
-		    : cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST
-		        ? "check the address, the network and the proxy settings "
-		          "(http_proxy, https_proxy, no_proxy)"
-		        : "try again; a partial download is resumed";
-		if (cc == CURLE_HTTP_RETURNED_ERROR)
-			r = ctmod_fail(ctx, EIO, hint, "%s: HTTP %ld", url, code);
-		else
-			r = ctmod_fail(ctx, EIO, hint, "%s: %s%s", url, why,
-			               transient ? " (gave up after retries)" : "");
+		r = transfer_failed(ctx, url, cc, code, errbuf, transient);
 		break;
 	}
 	curl_easy_cleanup(c);

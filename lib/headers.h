@@ -5,7 +5,7 @@
  * one transaction.
  *
  * Every source is fetched (lib/fetch.h), then extracted into its own
- * directory of a staging tree ROOT/.ctmod-install.XXXXXX (lib/archive.h),
+ * directory of a staging tree ROOT/.ctmod-install.XXXXXX (lib/extract.h),
  * the kernel release is settled (--kernel, .deb package names,
  * include/config/kernel.release, lib/modules/KVER) and the staged tree is
  * checked (the build link resolves, the Makefile's includes and the scripts
