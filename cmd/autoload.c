@@ -14,10 +14,19 @@
 #include "util.h"
 #include "builtin.h"
 
-static const char usage[] =
-    "Usage: ctmod autoload [--list] [-n] [--source LIST] [--cloud-config FILE]...\n"
-    "                      [--cmdline FILE] [-j N]\n"
-    "\n"
+enum { OPT_LIST = 256, OPT_SOURCE, OPT_CLOUD, OPT_CMDLINE };
+
+static const struct cli_option options[] = {
+    {OPT_LIST, "list", NULL, "print each module and where it was asked for; load nothing"},
+    {'n', "dry-run", NULL, "resolve and say what would be loaded"},
+    {OPT_SOURCE, "source", "LIST", "only these sources (cloud-config,cmdline,modules-load.d)"},
+    {OPT_CLOUD, "cloud-config", "FILE", "read this cloud-config too (repeatable)"},
+    {OPT_CMDLINE, "cmdline", "FILE", "read this kernel command line instead of /proc/cmdline"},
+    {'j', "jobs", "N", "load with N threads (default: twice the CPUs, at most 16)"},
+    {0},
+};
+
+static const char about[] =
     "Load the modules that the system's boot-time lists ask for, independent\n"
     "ones in parallel, each dependency once and before the modules that need it.\n"
     "The lists, in the order they are read (a module keeps its first place):\n"
@@ -29,17 +38,9 @@ static const char usage[] =
     "                  rancher: {modules: [\"nbd nbds_max=1024\"]} and\n"
     "                  ctmod: {modules: [{name: M, parameters: [P=V]}]}\n"
     "  modules-load.d  ROOT/{etc,run,usr/local/lib,usr/lib,lib}/modules-load.d/*.conf\n"
-    "                  (systemd's rules) and ROOT/etc/modules\n"
-    "\n"
-    "Options:\n"
-    "      --list               print each module and where it was asked for; load nothing\n"
-    "  -n, --dry-run            resolve and say what would be loaded\n"
-    "      --source LIST        only these sources (cloud-config,cmdline,modules-load.d)\n"
-    "      --cloud-config FILE  read this cloud-config too (repeatable)\n"
-    "      --cmdline FILE       read this kernel command line instead of /proc/cmdline\n"
-    "  -j, --jobs N             load with N threads (default: twice the CPUs, at most 16)\n"
-    "      --json               one JSON document on stdout\n"
-    "\n"
+    "                  (systemd's rules) and ROOT/etc/modules\n";
+
+static const char footer[] =
     "Exit status: 0 all loaded (or already loaded, or built in), 1 a module failed\n"
     "to load, 2 bad usage or a malformed list (the other lists are still loaded).\n";
 
@@ -178,102 +179,98 @@ static int report(struct cli *cli, const struct ctmod_modlist *list,
 	/* the diagnostics: one line per module that did not load */
 	for (size_t i = 0; i < rep->n_entries; i++)
 		if (rep->entries[i].state == CTMOD_LOAD_FAILED)
-			fprintf(stderr, "ctmod: autoload: %s: %s\n", rep->entries[i].name,
+			cli_err(cli, EXIT_FAILED, NULL, "%s: %s", rep->entries[i].name,
 			        rep->entries[i].reason ? rep->entries[i].reason : "failed");
 	return rep->failed ? EXIT_FAILED : EXIT_OK;
 }
 
-static void print_problems(const struct ctmod_modlist *list)
+static void print_problems(struct cli *cli, const struct ctmod_modlist *list)
 {
 	for (size_t i = 0; i < list->problems.n; i++)
-		fprintf(stderr, "ctmod: autoload: %s: fix it (the other lists still count)\n",
+		cli_err(cli, EXIT_USAGE, "fix it (the other lists still count)", "%s",
 		        list->problems.v[i]);
+}
+
+struct args {
+	struct ctmod_modlist_opts mo;
+	struct ctmod_autoload_opts ao;
+	struct strv clouds;
+	bool list_only;
+};
+
+/* CLI_OPT_END, or CLI_OPT_EXIT with cli_status() */
+static int parse(struct cli *cli, int argc, char **argv, struct args *a)
+{
+	int c;
+	long n;
+	while ((c = cli_getopt(cli, argc, argv)) >= 0) {
+		switch (c) {
+		case OPT_LIST:
+			a->list_only = true;
+			break;
+		case 'n':
+			a->ao.dry_run = true;
+			break;
+		case OPT_SOURCE:
+			if (ctmod_modlist_parse_sources(optarg, &a->mo.sources) < 0)
+				return cli_exit(cli,
+				                cli_usage(cli,
+				                          "--source takes cloud-config, cmdline, "
+				                          "modules-load.d or all, comma-separated, "
+				                          "not '%s'",
+				                          optarg));
+			break;
+		case OPT_CLOUD:
+			strv_push(&a->clouds, optarg);
+			break;
+		case OPT_CMDLINE:
+			a->mo.cmdline = optarg;
+			break;
+		case 'j':
+			if (cli_number(cli, "-j", optarg, 1, 256, &n))
+				return cli_exit(cli, EXIT_USAGE);
+			a->ao.jobs = (unsigned)n;
+			break;
+		}
+	}
+	if (c == CLI_OPT_END && optind < argc)
+		return cli_exit(cli, cli_usage(cli,
+		                               "unexpected argument '%s': autoload reads its lists "
+		                               "from the system (see --cloud-config, --cmdline)",
+		                               argv[optind]));
+	return c;
+}
+
+static void print_list_json(const struct ctmod_modlist *list)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *mods = json_object_new_array();
+	for (size_t i = 0; i < list->n; i++) {
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "name", json_object_new_string(list->v[i].name));
+		json_object_object_add(j, "parameters", json_object_new_string(list->v[i].params));
+		json_object_object_add(j, "sources", origins_json(&list->v[i]));
+		json_object_array_add(mods, j);
+	}
+	json_object_object_add(doc, "modules", mods);
+	json_object_object_add(doc, "problems", problems_json(list));
+	cli_json_print(doc);
 }
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_LIST = 256, OPT_SOURCE, OPT_CLOUD, OPT_CMDLINE, OPT_JSON };
-	static const struct option opts[] = {
-	    {"list", no_argument, NULL, OPT_LIST},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"source", required_argument, NULL, OPT_SOURCE},
-	    {"cloud-config", required_argument, NULL, OPT_CLOUD},
-	    {"cmdline", required_argument, NULL, OPT_CMDLINE},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	struct ctmod_modlist_opts mo = {0};
-	struct ctmod_autoload_opts ao = {0};
-	struct strv clouds;
-	bool list_only = false;
-	int c, st = EXIT_OK;
+	struct args a = {0};
+	int st = EXIT_OK;
 
-	strv_init(&clouds);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+nj:h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_LIST:
-			list_only = true;
-			break;
-		case 'n':
-			ao.dry_run = true;
-			break;
-		case OPT_SOURCE:
-			if (ctmod_modlist_parse_sources(optarg, &mo.sources) < 0) {
-				st = cli_usage(
-				    cli,
-				    "--source takes cloud-config, cmdline, modules-load.d "
-				    "or all, comma-separated, not '%s'",
-				    optarg);
-				goto out;
-			}
-			break;
-		case OPT_CLOUD:
-			strv_push(&clouds, optarg);
-			break;
-		case OPT_CMDLINE:
-			mo.cmdline = optarg;
-			break;
-		case 'j': {
-			char *end;
-			errno = 0;
-			long n = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 1 || n > 256) {
-				st = cli_usage(cli,
-				               "-j takes a number of jobs from 1 to 256, not '%s'",
-				               optarg);
-				goto out;
-			}
-			ao.jobs = (unsigned)n;
-			break;
-		}
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			goto out;
-		default:
-			if (optopt && strchr("j", optopt))
-				st = cli_usage(cli, "option '-%c' needs an argument", optopt);
-			else if (optopt >= OPT_SOURCE && optopt <= OPT_CMDLINE)
-				st = cli_usage(cli, "option '%s' needs an argument",
-				               argv[optind - 1]);
-			else
-				st = cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		st = cli_usage(cli,
-		               "unexpected argument '%s': autoload reads its lists from the "
-		               "system (see --cloud-config, --cmdline)",
-		               argv[optind]);
+	strv_init(&a.clouds);
+	if (parse(cli, argc, argv, &a) == CLI_OPT_EXIT) {
+		st = cli_status(cli);
 		goto out;
 	}
-	mo.cloud_config = (const char *const *)clouds.v;
+	struct ctmod_modlist_opts mo = a.mo;
+	struct ctmod_autoload_opts ao = a.ao;
+	bool list_only = a.list_only;
+	mo.cloud_config = (const char *const *)a.clouds.v;
 
 	struct ctmod_modlist list;
 	ctmod_modlist_init(&list);
@@ -283,27 +280,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		ctmod_modlist_release(&list);
 		goto out;
 	}
-	print_problems(&list);
+	print_problems(cli, &list);
 
 	if (list_only) {
-		if (cli->json) {
-			struct json_object *doc = json_object_new_object();
-			struct json_object *mods = json_object_new_array();
-			for (size_t i = 0; i < list.n; i++) {
-				struct json_object *j = json_object_new_object();
-				json_object_object_add(j, "name",
-				                       json_object_new_string(list.v[i].name));
-				json_object_object_add(j, "parameters",
-				                       json_object_new_string(list.v[i].params));
-				json_object_object_add(j, "sources", origins_json(&list.v[i]));
-				json_object_array_add(mods, j);
-			}
-			json_object_object_add(doc, "modules", mods);
-			json_object_object_add(doc, "problems", problems_json(&list));
-			cli_json_print(doc);
-		} else {
+		if (cli->json)
+			print_list_json(&list);
+		else
 			print_list(cli, &list);
-		}
 	} else {
 		struct ctmod_autoload_report rep;
 		r = ctmod_autoload(cli->ctx, &list, &ao, &rep);
@@ -318,7 +301,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		st = EXIT_USAGE;
 	ctmod_modlist_release(&list);
 out:
-	strv_release(&clouds);
+	strv_release(&a.clouds);
 	return st;
 }
 
@@ -326,5 +309,8 @@ const struct ctmod_cmd cmd_autoload = {
     .name = "autoload",
     .run = run,
     .summary = "load the modules cloud-config, the kernel command line and modules-load.d list",
-    .usage = usage,
+    .synopsis = "[--list] [-n] [--source LIST] [--cloud-config FILE]... [--cmdline FILE] [-j N]",
+    .about = about,
+    .options = options,
+    .footer = footer,
 };

@@ -435,4 +435,5 @@ const struct ctmod_cmd cmd_build = {
     .run = run,
     .summary = "build DKMS modules (dkms.conf) for one or all kernels, --install them",
     .usage = usage,
+    .own_globals = "kernel,S", /* --kernel all */
 };

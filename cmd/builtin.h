@@ -11,7 +11,23 @@ struct ctmod_cmd {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *summary; /* one line for `ctmod --help` */
-	const char *usage;   /* the full help, for `ctmod help NAME` */
+	/*
+	 * The help, from which cli_print_usage() writes `ctmod help NAME`:
+	 * synopsis lines (after "ctmod NAME "), a description, the option
+	 * table (cli_getopt parses by it) and the closing lines (exit status).
+	 */
+	const char *synopsis;
+	const char *about;
+	const struct cli_option *options; /* ends with {0} */
+	const char *footer;
+	unsigned flags; /* CLI_CMD_* */
+	/* a command not yet on cli_getopt: its whole help text */
+	const char *usage;
+	/*
+	 * Such a command's own options that share a global option's name
+	 * ("kernel,S" for build's --kernel all): the global scan leaves them.
+	 */
+	const char *own_globals;
 };
 
 extern const struct ctmod_cmd cmd_install;

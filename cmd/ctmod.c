@@ -100,17 +100,15 @@ static int help_command(struct cli *cli, int argc, char **argv)
 			                 near);
 		return cli_usage(cli, "no such command '%s'", argv[1]);
 	}
-	fputs(c->usage, stdout);
+	cli_print_usage(cli, c, stdout);
 	return EXIT_OK;
 }
 
 static int setup_ctx(struct cli *cli)
 {
 	int r = ctmod_ctx_new(&cli->ctx, cli->root, cli->kver);
-	if (r < 0) {
-		fprintf(stderr, "ctmod: out of memory\n");
-		return EXIT_FAILED;
-	}
+	if (r < 0)
+		return cli_err(cli, EXIT_FAILED, NULL, "cannot set up: %s", strerror(-r));
 	ctmod_ctx_set_log(cli->ctx, log_stderr, NULL);
 	int level = CTMOD_LOG_WARNING;
 	if (cli->quiet)
@@ -123,13 +121,81 @@ static int setup_ctx(struct cli *cli)
 	return EXIT_OK;
 }
 
+/* --json anywhere before "--": the words before it may be what is wrong */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+static int run_command(struct cli *cli, const struct ctmod_cmd *cmd, int argc, char **argv)
+{
+	cli->command = cmd;
+	cli->cmd = cmd->name;
+	int r = cli_take_globals(cli, cmd, &argc, argv);
+	if (r == EXIT_OK)
+		r = cli_check_globals(cli);
+	if (r == EXIT_OK)
+		r = setup_ctx(cli);
+	if (r != EXIT_OK)
+		return r;
+	optind = 0; /* each command parses its own options from scratch */
+	opterr = 0; /* and words its own errors, one line each */
+	return cmd->run(cli, argc, argv);
+}
+
+/* The global options before the command, then the command. */
+static int dispatch(struct cli *cli, int argc, char **argv)
+{
+	int i = 1;
+	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			print_help(stdout);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("ctmod %s\n", CTMOD_VERSION);
+			return EXIT_OK;
+		}
+		int r = cli_take_global(cli, argc, argv, &i);
+		if (r < 0)
+			return -r;
+		if (r == 0)
+			return cli_usage(cli, "unknown option '%.*s'", (int)strcspn(argv[i], "="),
+			                 argv[i]);
+	}
+	if (i >= argc) {
+		if (cli->json)
+			return cli_usage(cli, "no command given");
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	char **cargv = argv + i;
+	int cargc = argc - i;
+	if (strcmp(cargv[0], "help") == 0) {
+		int r = cli_check_globals(cli);
+		return r ? r : help_command(cli, cargc, cargv);
+	}
+	const struct ctmod_cmd *cmd = find_command(cargv[0]);
+	if (!cmd) {
+		const char *near = nearest_command(cargv[0]);
+		if (near)
+			return cli_usage(cli, "unknown command '%s'; did you mean '%s'?", cargv[0],
+			                 near);
+		return cli_usage(cli, "unknown command '%s'", cargv[0]);
+	}
+	return run_command(cli, cmd, cargc, cargv);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {0};
-	const char *color = "auto";
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 
+	cli_init(&cli);
 	if (strcmp(base, "modprobe") == 0) {
 		int r = setup_ctx(&cli);
 		if (r)
@@ -137,90 +203,14 @@ int main(int argc, char **argv)
 		cli.cmd = "modprobe";
 		r = cmd_modprobe_main(&cli, argc, argv);
 		ctmod_ctx_free(cli.ctx);
-		return r;
+		return cli_finish(&cli, r);
 	}
-
-	enum { OPT_JSON = 256, OPT_COLOR, OPT_VERSION };
-	static const struct option opts[] = {
-	    {"root", required_argument, NULL, 'd'},
-	    {"kernel", required_argument, NULL, 'S'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"color", optional_argument, NULL, OPT_COLOR},
-	    {"colour", optional_argument, NULL, OPT_COLOR},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {0},
-	};
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+d:S:vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			cli.root = optarg;
-			break;
-		case 'S':
-			cli.kver = optarg;
-			break;
-		case 'v':
-			cli.verbose++;
-			break;
-		case 'q':
-			cli.quiet = true;
-			break;
-		case OPT_JSON:
-			cli.json = true;
-			break;
-		case OPT_COLOR:
-			color = optarg ? optarg : "always";
-			break;
-		case 'h':
-			print_help(stdout);
-			return EXIT_OK;
-		case OPT_VERSION:
-			printf("ctmod %s\n", CTMOD_VERSION);
-			return EXIT_OK;
-		default:
-			if (optopt && optopt < 256 && strchr("dS", optopt))
-				return cli_usage(&cli, "option '-%c' needs an argument", optopt);
-			return cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (strcmp(color, "always") == 0)
-		cli.color = true;
-	else if (strcmp(color, "never") == 0)
-		cli.color = false;
-	else if (strcmp(color, "auto") == 0)
-		cli.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	else
-		return cli_usage(&cli, "--color takes auto, always or never, not '%s'", color);
-	if (cli.kver && (!*cli.kver || strchr(cli.kver, '/')))
-		return cli_usage(&cli, "invalid kernel release '%s'", cli.kver);
-
-	if (optind >= argc) {
-		print_help(stderr);
-		return EXIT_USAGE;
-	}
-	char **cargv = argv + optind;
-	int cargc = argc - optind;
-	if (strcmp(cargv[0], "help") == 0)
-		return help_command(&cli, cargc, cargv);
-
-	const struct ctmod_cmd *cmd = find_command(cargv[0]);
-	if (!cmd) {
-		const char *near = nearest_command(cargv[0]);
-		if (near)
-			return cli_usage(&cli, "unknown command '%s'; did you mean '%s'?", cargv[0],
-			                 near);
-		return cli_usage(&cli, "unknown command '%s'", cargv[0]);
-	}
-	int r = setup_ctx(&cli);
-	if (r)
-		return r;
-	cli.cmd = cmd->name;
-	optind = 0; /* each command parses its own options from scratch */
-	r = cmd->run(&cli, cargc, cargv);
+	/* an error before the command ran still answers in JSON if asked to */
+	bool json = wants_json(argc, argv);
+	int r = dispatch(&cli, argc, argv);
+	if (r != EXIT_OK && !cli.ctx)
+		cli.json = cli.json || json;
+	r = cli_finish(&cli, r);
 	ctmod_ctx_free(cli.ctx);
 	return r;
 }

@@ -246,37 +246,62 @@ static void fast_step(void *data, const struct ctmod_moddb_step *st)
 	step_print(st, f->mode, f->out);
 }
 
+struct fast_args {
+	struct cli *cli;
+	const struct opts *o;
+	int argc;
+	char **argv;
+};
+
+/* Under the guard: every name through libkmod; 0 and the output printed when
+ * all resolved, 1 (nothing printed) otherwise. */
+static int fast_walk(void *data)
+{
+	struct fast_args *a = data;
+	struct strbuf out;
+	strbuf_init(&out);
+	struct fast f = {a->o->mode, &out};
+	int r = 0;
+	for (int i = optind; r == 0 && i < a->argc; i++) {
+		struct strbuf extra;
+		strbuf_init(&extra);
+		const char *name = a->argv[i];
+		r = ctmod_probe_walk(a->cli->ctx, name, a->o->flags,
+		                     take_params(a->argc, a->argv, &i, &extra), fast_step, &f);
+		strbuf_release(&extra);
+	}
+	if (r == 0)
+		fputs(strbuf_str(&out), stdout);
+	strbuf_release(&out);
+	return r == 0 ? 0 : 1;
+}
+
 /*
  * Single lookups through libkmod's indexes (lib/probe), when they give the
  * text resolver's answer: true when every name resolved and the output is
  * printed.  A name that fails sends the whole run to lib/moddb, whose
- * messages name the closest modules.
+ * messages name the closest modules; so does a libkmod that crashes on a
+ * truncated or corrupt index (caught by ctmod_probe_guarded).
  */
 static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char **argv)
 {
 	if (o->all || cli->json || (o->mode != M_SHOW && o->mode != M_LIST) ||
 	    (o->flags & CTMOD_RESOLVE_NO_SOFTDEPS) || !ctmod_probe_usable(cli->ctx))
 		return false;
-	struct strbuf out;
-	strbuf_init(&out);
-	struct fast f = {o->mode, &out};
-	int r = 0;
-	for (int i = optind; r == 0 && i < argc; i++) {
-		struct strbuf extra;
-		strbuf_init(&extra);
-		const char *name = argv[i];
-		r = ctmod_probe_walk(cli->ctx, name, o->flags, take_params(argc, argv, &i, &extra),
-		                     fast_step, &f);
-		strbuf_release(&extra);
-	}
-	if (r == 0)
-		fputs(strbuf_str(&out), stdout);
-	strbuf_release(&out);
+	struct fast_args a = {cli, o, argc, argv};
+	int sig = 0;
+	int st = ctmod_probe_guarded(fast_walk, &a, &sig);
+	if (st == -EFAULT && !cli->quiet)
+		fprintf(
+		    stderr,
+		    "ctmod: deps: libkmod died (%s) reading the .bin indexes: they look truncated or corrupt (run depmod); answering from the text files\n",
+		    strsignal(sig));
 	ctmod_ctx_clear_error(cli->ctx);
-	return r == 0;
+	return st == 0;
 }
 
-static int run(struct cli *cli, int argc, char **argv)
+/* The options; -1 to go on, else the exit status. */
+static int parse_opts(struct cli *cli, int argc, char **argv, struct opts *o)
 {
 	enum { OPT_NO_SOFTDEPS = 256 };
 	static const struct option lopts[] = {
@@ -289,27 +314,26 @@ static int run(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct opts o = {.mode = M_LIST};
 	int c;
 	while ((c = getopt_long(argc, argv, "+DtraihS:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
-			o.mode = M_SHOW;
+			o->mode = M_SHOW;
 			break;
 		case 't':
-			o.mode = M_TREE;
+			o->mode = M_TREE;
 			break;
 		case 'r':
-			o.mode = M_REVERSE;
+			o->mode = M_REVERSE;
 			break;
 		case 'a':
-			o.all = true;
+			o->all = true;
 			break;
 		case 'i':
-			o.flags |= CTMOD_RESOLVE_IGNORE_INSTALL;
+			o->flags |= CTMOD_RESOLVE_IGNORE_INSTALL;
 			break;
 		case OPT_NO_SOFTDEPS:
-			o.flags |= CTMOD_RESOLVE_NO_SOFTDEPS;
+			o->flags |= CTMOD_RESOLVE_NO_SOFTDEPS;
 			break;
 		case 'h':
 			fputs(USAGE, stdout);
@@ -318,16 +342,54 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!o.all && optind >= argc)
+	if (!o->all && optind >= argc)
 		return cli_usage(cli, "name a module, or use --all");
-	if (o.all && optind < argc)
+	if (o->all && optind < argc)
 		return cli_usage(cli, "--all takes no module names");
-	if (o.all && (o.mode == M_TREE || o.mode == M_REVERSE))
+	if (o->all && (o->mode == M_TREE || o->mode == M_REVERSE))
 		return cli_usage(cli, "--all goes with --show-depends or nothing");
 	if (optind < argc && strchr(argv[optind], '='))
 		return cli_usage(cli, "'%s' looks like a parameter: name the module first",
 		                 argv[optind]);
 
+	return -1;
+}
+
+/* The names on the command line, each with its PARAM=VALUE words; every
+ * failing name is reported and the others still resolved, as modprobe -a. */
+static int resolve_named(struct cli *cli, struct ctmod_moddb *db, const struct opts *o, int argc,
+                         char **argv, struct json_object *arr, struct strbuf *out)
+{
+	int rc = EXIT_OK;
+	for (int i = optind; i < argc; i++) {
+		const char *name = argv[i];
+		struct strbuf extra;
+		strbuf_init(&extra);
+		const char *params = take_params(argc, argv, &i, &extra);
+		int r;
+		if (o->mode == M_TREE)
+			r = do_tree(cli, db, name, arr);
+		else if (o->mode == M_REVERSE)
+			r = do_reverse(cli, db, name, arr);
+		else
+			r = do_resolve(cli, db, o, name, params, arr, out);
+		strbuf_release(&extra);
+		if (r < 0) {
+			int e = cli_error(cli, r);
+			if (e > rc)
+				rc = e;
+			ctmod_ctx_clear_error(cli->ctx);
+		}
+	}
+	return rc;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	struct opts o = {.mode = M_LIST};
+	int st = parse_opts(cli, argc, argv, &o);
+	if (st >= 0)
+		return st;
 	if (fast_resolve(cli, &o, argc, argv))
 		return EXIT_OK;
 	struct ctmod_moddb *db;
@@ -362,26 +424,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		if (r < 0)
 			rc = cli_error(cli, r);
 	} else {
-		for (int i = optind; i < argc; i++) {
-			const char *name = argv[i];
-			struct strbuf extra;
-			strbuf_init(&extra);
-			const char *params = take_params(argc, argv, &i, &extra);
-			if (o.mode == M_TREE)
-				r = do_tree(cli, db, name, arr);
-			else if (o.mode == M_REVERSE)
-				r = do_reverse(cli, db, name, arr);
-			else
-				r = do_resolve(cli, db, &o, name, params, arr, &out);
-			strbuf_release(&extra);
-			if (r < 0) {
-				/* report each failing name, keep going like modprobe -a */
-				int e = cli_error(cli, r);
-				if (e > rc)
-					rc = e;
-				ctmod_ctx_clear_error(cli->ctx);
-			}
-		}
+		rc = resolve_named(cli, db, &o, argc, argv, arr, &out);
 	}
 	fputs(strbuf_str(&out), stdout);
 	strbuf_release(&out);

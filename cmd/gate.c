@@ -409,4 +409,6 @@ const struct ctmod_cmd cmd_gate = {
     .summary =
         "run a command, or serve containers, whose finit_module() loads allowlisted host modules",
     .usage = usage,
+    /* COMMAND's own options are its own; --json streams the events */
+    .flags = CLI_CMD_STOP_AT_OPERAND | CLI_CMD_JSON_LINES,
 };

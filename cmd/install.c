@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "builtin.h"
 
-#include <getopt.h>
+#include <getopt.h> /* optarg, optind */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +10,43 @@
 #include "../lib/headers.h"
 #include "util.h"
 
-#define USAGE                                                                                      \
-	"Usage: ctmod install [OPTIONS] SOURCE...\n"                                               \
-	"       ctmod install [OPTIONS] --from TEMPLATE\n"                                         \
-	"\n"                                                                                       \
-	"Deploy kernel headers (and extra modules) under the root, as one transaction.\n"          \
-	"SOURCE is an http://, https:// or file:// URL, a tarball (.tar, .tar.gz, .tar.xz,\n"      \
-	".tar.zst, .tar.bz2) or a Debian package (.deb); give the packages that work\n"            \
-	"together at once (linux-headers-KVER, linux-headers-*-common, linux-kbuild-*).\n"         \
-	"\n"                                                                                       \
-	"  --sha256 HEX       expected SHA-256 of a SOURCE (once per SOURCE, in order)\n"          \
-	"  --from TEMPLATE    URL with {kver} and {arch} (default: headers-url in\n"               \
-	"                     ROOT/etc/ctmod/ctmod.conf when no SOURCE is given)\n"                \
-	"  --extras           the sources hold modules for ROOT/lib/modules/KVER; runs depmod\n"   \
-	"  --retries N        retries of a transfer after a transient error (default 3)\n"         \
-	"  --timeout SECONDS  connect timeout, and longest stall of a transfer (default 30)\n"     \
-	"\n"                                                                                       \
-	"KVER is --kernel, or what the sources say (package names,\n"                              \
-	"include/config/kernel.release); a mismatch is refused.  Downloads are cached\n"           \
-	"in ROOT/var/cache/ctmod.  Re-running the same install does nothing.\n"
+enum {
+	OPT_SHA = 256,
+	OPT_FROM,
+	OPT_EXTRAS,
+	OPT_RETRIES,
+	OPT_TIMEOUT,
+	OPT_CREATE_ROOT,
+};
+
+static const struct cli_option options[] = {
+    {OPT_SHA, "sha256", "HEX", "expected SHA-256 of a SOURCE (once per SOURCE, in order)"},
+    {OPT_FROM, "from", "TEMPLATE",
+     "URL with {kver} and {arch} (default: headers-url in\n"
+     "ROOT/etc/ctmod/ctmod.conf when no SOURCE is given)"},
+    {OPT_EXTRAS, "extras", NULL, "the sources hold modules for ROOT/lib/modules/KVER; runs depmod"},
+    {OPT_RETRIES, "retries", "N", "retries of a transfer after a transient error (default 3)"},
+    {OPT_TIMEOUT, "timeout", "SECONDS",
+     "connect timeout, and longest stall of a transfer (default 30)"},
+    {OPT_CREATE_ROOT, "create-root", NULL,
+     "make --root DIR when it does not exist (a new image root);\n"
+     "without it a missing root is refused"},
+    {0},
+};
+
+static const char about[] =
+    "Deploy kernel headers (and extra modules) under the root, as one transaction.\n"
+    "SOURCE is an http://, https:// or file:// URL, a tarball (.tar, .tar.gz, .tar.xz,\n"
+    ".tar.zst, .tar.bz2) or a Debian package (.deb); give the packages that work\n"
+    "together at once (linux-headers-KVER, linux-headers-*-common, linux-kbuild-*).\n";
+
+static const char footer[] =
+    "KVER is --kernel, or what the sources say (package names,\n"
+    "include/config/kernel.release); a mismatch is refused.  Downloads are cached\n"
+    "in ROOT/var/cache/ctmod.  Re-running the same install does nothing.\n"
+    "\n"
+    "Exit status: 0 installed (or nothing to do), 1 the install failed, 2 bad usage\n"
+    "or a malformed source.\n";
 
 struct bar {
 	bool on;
@@ -96,18 +114,48 @@ static json_object *result_json(const struct ctmod_install_result *res, const ch
 	return doc;
 }
 
+/* The options into o, sha and tmpl: CLI_OPT_END, or CLI_OPT_EXIT and cli_status(). */
+static int parse(struct cli *cli, int argc, char **argv, struct ctmod_install_opts *o,
+                 struct strv *sha, char **tmpl, bool *create_root)
+{
+	int c;
+	long n;
+	while ((c = cli_getopt(cli, argc, argv)) >= 0) {
+		switch (c) {
+		case OPT_SHA:
+			if (!ctmod_sha256_valid(optarg))
+				return cli_exit(
+				    cli, cli_usage(cli, "--sha256 wants 64 hex digits, not '%s'",
+				                   optarg));
+			strv_push(sha, optarg);
+			break;
+		case OPT_FROM:
+			free(*tmpl);
+			*tmpl = strdup(optarg);
+			break;
+		case OPT_EXTRAS:
+			o->extras = true;
+			break;
+		case OPT_RETRIES:
+			if (cli_number(cli, "--retries", optarg, 0, 100, &n))
+				return cli_exit(cli, EXIT_USAGE);
+			o->fetch.retries = (int)n;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_number(cli, "--timeout", optarg, 1, 86400, &n))
+				return cli_exit(cli, EXIT_USAGE);
+			o->fetch.timeout = n;
+			break;
+		case OPT_CREATE_ROOT:
+			*create_root = true;
+			break;
+		}
+	}
+	return c;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_SHA = 256, OPT_FROM, OPT_EXTRAS, OPT_RETRIES, OPT_TIMEOUT };
-	static const struct option opts[] = {
-	    {"sha256", required_argument, NULL, OPT_SHA},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"extras", no_argument, NULL, OPT_EXTRAS},
-	    {"retries", required_argument, NULL, OPT_RETRIES},
-	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	struct ctmod_install_opts o = {.fetch = {.retries = 3, .timeout = 30}};
 	struct strv sha, sources;
 	strv_init(&sha);
@@ -115,50 +163,14 @@ static int run(struct cli *cli, int argc, char **argv)
 	_cleanup_free_ char *tmpl = NULL;
 	struct ctmod_install_result res = {0};
 	struct bar bar = {0};
-	int c, ret = EXIT_OK;
-	char *end;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SHA:
-			if (!ctmod_sha256_valid(optarg)) {
-				ret = cli_usage(cli, "--sha256 wants 64 hex digits, not '%s'",
-				                optarg);
-				goto out;
-			}
-			strv_push(&sha, optarg);
-			break;
-		case OPT_FROM:
-			free(tmpl);
-			tmpl = strdup(optarg);
-			break;
-		case OPT_EXTRAS:
-			o.extras = true;
-			break;
-		case OPT_RETRIES:
-			o.fetch.retries = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || o.fetch.retries < 0 || o.fetch.retries > 100) {
-				ret = cli_usage(cli, "--retries wants a number 0..100, not '%s'",
-				                optarg);
-				goto out;
-			}
-			break;
-		case OPT_TIMEOUT:
-			o.fetch.timeout = strtol(optarg, &end, 10);
-			if (*end || end == optarg || o.fetch.timeout <= 0) {
-				ret = cli_usage(cli, "--timeout wants seconds (> 0), not '%s'",
-				                optarg);
-				goto out;
-			}
-			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			goto out;
-		default:
-			ret = cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-			goto out;
-		}
+	bool create_root = false;
+	int ret = EXIT_OK;
+	if (parse(cli, argc, argv, &o, &sha, &tmpl, &create_root) == CLI_OPT_EXIT) {
+		ret = cli_status(cli);
+		goto out;
 	}
+	if ((ret = cli_check_root(cli, create_root)) != EXIT_OK)
+		goto out;
 	for (int i = optind; i < argc; i++)
 		strv_push(&sources, argv[i]);
 	if (!tmpl && sources.n == 0) {
@@ -235,5 +247,9 @@ const struct ctmod_cmd cmd_install = {
     .name = "install",
     .run = run,
     .summary = "deploy kernel headers and extra modules from URLs, tarballs, .debs",
-    .usage = USAGE,
+    .synopsis = "[OPTIONS] SOURCE...\n[OPTIONS] --from TEMPLATE",
+    .about = about,
+    .options = options,
+    .footer = footer,
+    .flags = CLI_CMD_OWN_ROOT_CHECK,
 };

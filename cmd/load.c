@@ -176,7 +176,8 @@ static int split_params(struct cli *cli, int argc, char **argv, struct strbuf *p
 	return EXIT_OK;
 }
 
-static int run(struct cli *cli, int argc, char **argv)
+/* The options; -1 to go on, else the exit status. */
+static int parse_opts(struct cli *cli, int argc, char **argv, struct load_args *a)
 {
 	enum { OPT_FIRST = 256, OPT_METHOD };
 	static const struct option opts[] = {
@@ -198,7 +199,6 @@ static int run(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct load_args a = {0};
 	const char *short_opts = "+arnibh";
 	int c;
 
@@ -206,32 +206,32 @@ static int run(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, short_opts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			a.all = true;
+			a->all = true;
 			break;
 		case 'r':
-			a.remove = true;
+			a->remove = true;
 			break;
 		case 'n':
-			a.opts.dry_run = true;
+			a->opts.dry_run = true;
 			break;
 		case OPT_FIRST:
-			a.opts.first_time = true;
+			a->opts.first_time = true;
 			break;
 		case 'i':
-			a.opts.ignore_install = true;
+			a->opts.ignore_install = true;
 			break;
 		case 'b':
-			a.opts.use_blacklist = true;
+			a->opts.use_blacklist = true;
 			break;
 		case OPT_METHOD:
-			if (ctmod_load_methods_parse(optarg, &a.opts.methods) < 0)
+			if (ctmod_load_methods_parse(optarg, &a->opts.methods) < 0)
 				return cli_usage(cli,
 				                 "--method takes kmod, ioctl, modprobe "
 				                 "(comma-separated), not '%s'",
 				                 optarg);
 			break;
 		case 'D':
-			a.show_depends = true;
+			a->show_depends = true;
 			break;
 		case 'q':
 			cli->quiet = true;
@@ -265,6 +265,15 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	struct load_args a = {0};
+	int st = parse_opts(cli, argc, argv, &a);
+	if (st >= 0)
+		return st;
 	if (optind >= argc)
 		return cli_usage(cli, "which module? (ctmod load MODULE)");
 
@@ -273,7 +282,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct strbuf params;
 	strbuf_init(&params);
 	if (!a.all && !a.remove && n > 1) {
-		int st = split_params(cli, n, names, &params);
+		st = split_params(cli, n, names, &params);
 		if (st) {
 			strbuf_release(&params);
 			return st;
@@ -283,7 +292,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (!modname_valid(names[i]))
 			return cli_usage(cli, "invalid module name '%s'", names[i]);
-	int st = run_loads(cli, &a, names, n, params.len ? strbuf_str(&params) : NULL);
+	st = run_loads(cli, &a, names, n, params.len ? strbuf_str(&params) : NULL);
 	strbuf_release(&params);
 	return st;
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/probe.h"
 #include "util.h"
 #include "builtin.h"
 
@@ -758,24 +759,29 @@ static int run_action(struct kmod_ctx *k, struct mp_args *a, char **args, int n)
 	return err;
 }
 
-static struct kmod_ctx *open_kmod(struct mp_args *a)
+/* ROOT/lib/modules/KVER as kmod builds it from -d and -S: "" (libkmod's
+ * default) when neither is given.  false when uname() fails. */
+static bool mp_dirname(struct mp_args *a, char dir[static 4096])
 {
-	char dir[4096];
-	const char *dirname = NULL;
-	if (a->root || a->kver) {
-		struct utsname u;
-		if (!a->kver) {
-			if (uname(&u) < 0) {
-				mp_log(LOG_ERR, "uname() failed: %m\n");
-				return NULL;
-			}
-			a->kver = u.release;
+	dir[0] = '\0';
+	if (!a->root && !a->kver)
+		return true;
+	struct utsname u;
+	if (!a->kver) {
+		if (uname(&u) < 0) {
+			mp_log(LOG_ERR, "uname() failed: %m\n");
+			return false;
 		}
-		snprintf(dir, sizeof(dir), "%s/lib/modules/%s", a->root ? a->root : "", a->kver);
-		dirname = dir;
+		a->kver = u.release;
 	}
-	struct kmod_ctx *k =
-	    kmod_new(dirname, a->config.n ? (const char *const *)a->config.v : NULL);
+	snprintf(dir, 4096, "%s/lib/modules/%s", a->root ? a->root : "", a->kver);
+	return true;
+}
+
+static struct kmod_ctx *open_kmod(struct mp_args *a, const char *dirname)
+{
+	struct kmod_ctx *k = kmod_new(*dirname ? dirname : NULL,
+	                              a->config.n ? (const char *const *)a->config.v : NULL);
 	if (!k) {
 		mp_log(LOG_ERR, "kmod_new() failed!\n");
 		return NULL;
@@ -785,6 +791,45 @@ static struct kmod_ctx *open_kmod(struct mp_args *a)
 	kmod_set_log_fn(k, kmod_log, NULL);
 	kmod_load_resources(k);
 	return k;
+}
+
+struct mp_run {
+	struct mp_args *a;
+	char **args;
+	int n;
+	char dirname[4096];
+};
+
+/* Under the guard (lib/probe.h says why): libkmod's context, the action. */
+static int mp_walk(void *data)
+{
+	struct mp_run *run = data;
+	struct kmod_ctx *k = open_kmod(run->a, run->dirname);
+	if (!k)
+		return EXIT_FAILURE;
+	int st = run_action(k, run->a, run->args, run->n) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	kmod_unref(k);
+	return st;
+}
+
+/* The action, guarded: a libkmod that faults on a damaged index (kmod
+ * 30's own modprobe does) becomes an error that says so. */
+static int run_guarded(struct mp_args *a, char **args, int n)
+{
+	static struct mp_run run; /* 4 KiB of path: not on the stack */
+	run = (struct mp_run){.a = a, .args = args, .n = n};
+	if (!mp_dirname(a, run.dirname))
+		return EXIT_FAILURE;
+	int sig = 0;
+	int st = ctmod_probe_guarded(mp_walk, &run, &sig);
+	if (st == -EFAULT) {
+		mp_log(
+		    LOG_ERR,
+		    "libkmod died (%s) reading the indexes of %s: they look truncated or corrupt, run depmod\n",
+		    strsignal(sig), *run.dirname ? run.dirname : "/lib/modules");
+		return EXIT_FAILURE;
+	}
+	return st;
 }
 
 static int modprobe(int argc, char **argv)
@@ -799,19 +844,14 @@ static int modprobe(int argc, char **argv)
 	while (st < 0 && (c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		st = parse_opt(c, &a);
 	if (st < 0) {
-		char **args = argv + optind;
 		int n = argc - optind;
 		if (mp.syslog)
 			openlog(program_invocation_short_name, LOG_CONS, LOG_DAEMON);
-		st = EXIT_FAILURE;
 		if (!a.show_config && n == 0) {
 			mp_log(LOG_ERR, "missing parameters. See -h.\n");
+			st = EXIT_FAILURE;
 		} else {
-			struct kmod_ctx *k = open_kmod(&a);
-			if (k) {
-				st = run_action(k, &a, args, n) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-				kmod_unref(k);
-			}
+			st = run_guarded(&a, argv + optind, n);
 		}
 		if (mp.syslog)
 			closelog();

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <string.h>
 
 #include "../lib/build.h"
 #include "builtin.h"
 
-static const char usage[] =
-    "Usage: ctmod status [--json] [NAME[/VERSION]]\n"
-    "\n"
+static const char about[] =
     "DKMS modules and their state, in the lines `dkms status` prints:\n"
     "  NAME/VERSION, KVER, ARCH: built|installed    (builds under ROOT/var/lib/ctmod)\n"
-    "  NAME/VERSION: added|broken                    (sources in ROOT/usr/src)\n"
-    "\n"
+    "  NAME/VERSION: added|broken                    (sources in ROOT/usr/src)\n";
+
+static const char footer[] =
     "Exit status: 0 nothing broken, 1 a dkms.conf under ROOT/usr/src is broken\n"
     "(bash cannot evaluate it), 2 bad usage.\n";
+
+static const struct cli_option options[] = {{0}};
 
 static bool wanted(const struct build_status *s, const char *filter)
 {
@@ -28,25 +29,11 @@ static bool wanted(const struct build_status *s, const char *filter)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'J'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = cli_getopt(cli, argc, argv)) >= 0)
+		;
+	if (c == CLI_OPT_EXIT)
+		return cli_status(cli);
 	if (argc - optind > 1)
 		return cli_usage(cli, "at most one NAME[/VERSION]");
 	const char *filter = optind < argc ? argv[optind] : NULL;
@@ -74,9 +61,11 @@ static int run(struct cli *cli, int argc, char **argv)
 				json_object_object_add(e, "arch", json_object_new_string(s->arch));
 			}
 			json_object_object_add(e, "state", json_object_new_string(s->state));
-			if (s->detail)
+			if (s->detail) {
 				json_object_object_add(e, "error",
 				                       json_object_new_string(s->detail));
+				cli_err(cli, EXIT_FAILED, NULL, "%s", s->detail);
+			}
 			json_object_array_add(arr, e);
 		} else if (s->kver) {
 			printf("%s/%s, %s, %s: %s\n", s->name, s->version, s->kver, s->arch,
@@ -84,7 +73,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		} else {
 			printf("%s/%s: %s\n", s->name, s->version, s->state);
 			if (s->detail)
-				fprintf(stderr, "ctmod: status: %s\n", s->detail);
+				cli_err(cli, EXIT_FAILED, NULL, "%s", s->detail);
 		}
 	}
 	if (arr) {
@@ -101,5 +90,8 @@ const struct ctmod_cmd cmd_status = {
     .name = "status",
     .run = run,
     .summary = "DKMS modules and their state per kernel (as dkms status)",
-    .usage = usage,
+    .synopsis = "[NAME[/VERSION]]",
+    .about = about,
+    .options = options,
+    .footer = footer,
 };

@@ -99,7 +99,7 @@ _ctmod() {
 
 	local opts=
 	case $cmd in
-	install) opts="--sha256 --from --extras --retries --timeout" ;;
+	install) opts="--sha256 --from --extras --retries --timeout --create-root" ;;
 	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --json" ;;
 	status) opts="--json" ;;
 	load) opts="-a --all -r --remove -n --dry-run --first-time -i --ignore-install -b --use-blacklist --method" ;;

@@ -63,6 +63,9 @@ static bool dkms_source(struct ctmod_ctx *ctx, const char *name, char *ver, size
 /* This kernel's own tree ships NAME (modules.order lists kernel/.../NAME.ko). */
 static bool in_kernel_tree(struct ctmod_ctx *ctx, const char *kver, const char *name)
 {
+	_cleanup_free_ char *p = ctmod_diagnose_module_path(ctx, name);
+	if (p && strstr(p, "/kernel/"))
+		return true;
 	_cleanup_free_ char *order =
 	    ctmod_diagnose_read_small(ctx, "/lib/modules/%s/modules.order", kver);
 	if (!order)

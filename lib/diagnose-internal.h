@@ -13,6 +13,10 @@
 #include "diagnose.h"
 #include "moddb.h"
 
+/* ctmod_diagnose_log about MODULE given as the file PATH (its signature is looked at). */
+int ctmod_diagnose_log_file(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
+                            const char *path, struct ctmod_diagnosis *d);
+
 /* A new finding; what is a printf format.  NULL when out of memory. */
 struct ctmod_finding *ctmod_finding_add(struct ctmod_diagnosis *d, enum ctmod_severity sev,
                                         const char *id, const char *module, const char *what_fmt,

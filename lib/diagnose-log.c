@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diagnose-internal.h"
 
@@ -19,10 +20,41 @@ struct rule_env {
 	struct ctmod_ctx *ctx;
 	const char *kver;
 	const struct ctmod_kmsg *log;
-	const char *filter;     /* the module asked about, or NULL */
-	struct ctmod_moddb *db; /* opened on first use: db_open() */
+	const char *filter;      /* the module asked about, or NULL */
+	const char *filter_path; /* its file, when asked about a .ko file */
+	struct ctmod_moddb *db;  /* opened on first use: db_open() */
 	bool db_tried;
+	struct strv names; /* per event: the module's own name (see event_names) */
 };
+
+/*
+ * A tool's line names the file ("insmod /vm/dummy-unsigned.ko"), whose
+ * name is not always the module's: when the file is here, its .modinfo
+ * name is (the kernel's lines use that one).
+ */
+static void event_names(struct rule_env *env)
+{
+	for (size_t i = 0; i < env->log->n; i++) {
+		const struct ctmod_kmsg_event *e = &env->log->ev[i];
+		_cleanup_free_ char *own =
+		    e->path && strchr(e->path, '/') && access(e->path, R_OK) == 0
+		        ? ctmod_diagnose_modinfo(env->ctx, e->path, "name")
+		        : NULL;
+		char norm[64] = "";
+		if (own && modname_valid(own))
+			modname_normalize(own, norm, sizeof(norm));
+		strv_push(&env->names, norm[0] ? norm : e->module ? e->module : "");
+	}
+}
+
+/* Event i with the module's own name (a shallow copy: valid while env->names is). */
+static struct ctmod_kmsg_event named_event(const struct rule_env *env, size_t i)
+{
+	struct ctmod_kmsg_event e = env->log->ev[i];
+	if (env->names.n > i && env->names.v[i][0])
+		e.module = env->names.v[i];
+	return e;
+}
 
 static struct ctmod_moddb *db_open(struct rule_env *env)
 {
@@ -283,10 +315,12 @@ static void explain_staging(struct rule_env *env, struct ctmod_finding *f,
 /* The file of the module a line is about: the tool's line names it, else the one installed. */
 static char *module_file(struct rule_env *env, const char *name)
 {
+	if (env->filter_path && env->filter && modname_equal(env->filter, name))
+		return strdup(env->filter_path);
 	for (size_t i = 0; i < env->log->n; i++) {
-		const struct ctmod_kmsg_event *t = &env->log->ev[i];
-		if (t->path && t->module && modname_equal(t->module, name) && strchr(t->path, '/'))
-			return strdup(t->path);
+		struct ctmod_kmsg_event t = named_event(env, i);
+		if (t.path && t.module && modname_equal(t.module, name) && strchr(t.path, '/'))
+			return strdup(t.path);
 	}
 	return ctmod_diagnose_module_path(env->ctx, name);
 }
@@ -315,10 +349,11 @@ static const char *refused_module(struct rule_env *env, int err, bool want_unsig
                                   bool want_foreign)
 {
 	for (size_t i = 0; i < env->log->n; i++) {
-		const struct ctmod_kmsg_event *t = &env->log->ev[i];
-		if (t->kind == CTMOD_KMSG_TOOL_FAILED && t->err == err && t->module &&
-		    ctmod_diagnose_wanted(env->filter, t->module))
-			return t->module;
+		struct ctmod_kmsg_event t = named_event(env, i);
+		if (t.kind == CTMOD_KMSG_TOOL_FAILED && t.err == err && t.module &&
+		    ctmod_diagnose_wanted(env->filter, t.module))
+			return env->names.n > i && env->names.v[i][0] ? env->names.v[i]
+			                                              : env->log->ev[i].module;
 	}
 	if (!env->filter)
 		return NULL;
@@ -822,7 +857,8 @@ static void apply_tool_rules(struct rule_env *env, const struct ctmod_kmsg *log,
                              struct ctmod_diagnosis *d)
 {
 	for (size_t i = 0; i < log->n; i++) {
-		const struct ctmod_kmsg_event *e = &log->ev[i];
+		struct ctmod_kmsg_event ev = named_event(env, i);
+		const struct ctmod_kmsg_event *e = &ev;
 		if ((e->kind != CTMOD_KMSG_TOOL_FAILED && e->kind != CTMOD_KMSG_TOOL_NOT_FOUND) ||
 		    !ctmod_diagnose_wanted(module, e->module))
 			continue;
@@ -844,12 +880,21 @@ static void apply_tool_rules(struct rule_env *env, const struct ctmod_kmsg *log,
 int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
                        struct ctmod_diagnosis *d)
 {
+	return ctmod_diagnose_log_file(ctx, log, module, NULL, d);
+}
+
+int ctmod_diagnose_log_file(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, const char *module,
+                            const char *path, struct ctmod_diagnosis *d)
+{
 	const char *kver = NULL;
 	if (ctmod_ctx_kver(ctx, &kver) < 0)
 		return -EINVAL;
-	struct rule_env env = {.ctx = ctx, .kver = kver, .log = log, .filter = module};
+	struct rule_env env = {
+	    .ctx = ctx, .kver = kver, .log = log, .filter = module, .filter_path = path};
 	struct ctmod_modlog *mods = NULL;
 	size_t nmods = 0;
+	strv_init(&env.names);
+	event_names(&env);
 	int r = gather(log, module, &mods, &nmods);
 	if (r == 0) {
 		for (size_t k = 0; k < nmods; k++)
@@ -862,6 +907,7 @@ int ctmod_diagnose_log(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log, cons
 	}
 	if (env.db)
 		ctmod_moddb_free(env.db);
+	strv_release(&env.names);
 	for (size_t k = 0; k < nmods; k++) {
 		free(mods[k].name);
 		strv_release(&mods[k].missing);

@@ -321,7 +321,12 @@ int ctmod_diagnose(struct ctmod_ctx *ctx, const struct ctmod_diagnose_opts *opts
 		if (stat(module, &st) < 0 || !S_ISREG(st.st_mode))
 			return ctmod_fail_input(ctx, -ENOENT, "give a module name or a .ko file",
 			                        "%s: no such module file", module);
-		ctmod_diagnose_module_name_of(module, name, sizeof(name));
+		/* the module's own name (.modinfo name=), which the kernel's lines use */
+		_cleanup_free_ char *own = ctmod_diagnose_modinfo(ctx, module, "name");
+		if (own && modname_valid(own))
+			modname_normalize(own, name, sizeof(name));
+		else
+			ctmod_diagnose_module_name_of(module, name, sizeof(name));
 	} else if (module) {
 		if (!modname_valid(module))
 			return ctmod_fail_input(ctx, -EINVAL, "give a module name such as btrfs",
@@ -352,7 +357,8 @@ int ctmod_diagnose(struct ctmod_ctx *ctx, const struct ctmod_diagnose_opts *opts
 	}
 	d->log_lines = log.lines;
 	d->log_events = log.n;
-	r = ctmod_diagnose_log(ctx, &log, module ? name : NULL, d);
+	bool is_file = module && (strchr(module, '/') || strstr(module, ".ko"));
+	r = ctmod_diagnose_log_file(ctx, &log, module ? name : NULL, is_file ? module : NULL, d);
 	ctmod_kmsg_release(&log);
 	if (r < 0)
 		return r;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "layout.h"
+#include "image-deps.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -112,6 +113,11 @@ static int layout_kernel(struct ctmod_ctx *ctx, const struct build_plan *plan, c
 		if (j->state == BUILD_OK && strcmp(j->kver, kver) == 0)
 			r = add_job(ctx, j, sdir, count);
 	}
+	size_t ndeps = 0; /* the in-tree modules they need, so a bare node loads them */
+	if (r == 0)
+		r = ctmod_image_deps_add(ctx, kver, sdir, &ndeps);
+	if (r == 0 && ndeps)
+		INFO(ctx, "image layout: %zu in-tree modules they need", ndeps);
 	if (r == 0)
 		r = add_kernel_files(ctx, kver, sdir);
 	if (r == 0) {

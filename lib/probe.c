@@ -10,6 +10,8 @@
 #include <libkmod.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "util.h"
@@ -125,4 +127,34 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	current = NULL;
 	kmod_module_unref_list(list);
 	return r;
+}
+
+/* the guard in force: where a fault inside libkmod returns to */
+static sigjmp_buf guard_env;
+static volatile sig_atomic_t guard_sig;
+
+static void on_fault(int sig)
+{
+	guard_sig = sig;
+	siglongjmp(guard_env, 1);
+}
+
+int ctmod_probe_guarded(int (*fn)(void *data), void *data, int *sig)
+{
+	struct sigaction sa = {.sa_handler = on_fault}, old_segv, old_bus;
+	sigemptyset(&sa.sa_mask);
+	int st;
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(guard_env, 1) == 0) {
+		st = fn(data);
+	} else {
+		current = NULL; /* the walk's frame is gone */
+		if (sig)
+			*sig = guard_sig;
+		st = -EFAULT;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return st;
 }

@@ -40,3 +40,16 @@ typedef void (*ctmod_probe_cb)(void *data, const struct ctmod_moddb_step *step);
  */
 int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, const char *extra,
                      ctmod_probe_cb cb, void *data);
+
+/*
+ * Run fn(data) with a guard against libkmod faulting: fn's result, or
+ * -EFAULT (and *sig) when a SIGSEGV or SIGBUS interrupted it.  libkmod 30
+ * trusts the .bin indexes it maps: a truncated or corrupt modules.dep.bin
+ * makes it read past the mapping (kmod's own modprobe dies of it).  The
+ * faults come from reading the mapping, not from libc's or libkmod's
+ * bookkeeping, so returning from them leaves the heap as it was; the
+ * libkmod context is not to be walked again (its lists may be half made),
+ * and the caller falls back to lib/moddb or reports the damage.  No fork:
+ * a single lookup stays as cheap as modprobe's.  Not reentrant.
+ */
+int ctmod_probe_guarded(int (*fn)(void *data), void *data, int *sig);

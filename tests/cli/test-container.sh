@@ -48,6 +48,17 @@ expect "unknown engine: exit 2" 2 "" "unknown engine 'lxc'"
 run env PATH=/nonexistent "$CTMOD_BIN" --root "$R" -S "$KVER" build --container docker "$NV"
 expect "engine missing: exit 1" 1 "" "docker: not found in PATH"
 check "engine missing: one line" one_line
+check "nothing written in the root by unknown or missing engines" sh -c "(cd '$R' && find . | sort) | cmp -s - '$T_TMP/before'"
+
+# --- --image-layout takes the in-tree modules the built ones need
+L=$T_TMP/layout
+ctmod --root "$R" -S "$KVER" build --image-layout "$L" "$NV"
+expect "build --image-layout $NV" 0 "image layout: 1 module in $L/lib/modules"
+run /sbin/modprobe -d "$L" -S "$KVER" --show-depends v4l2loopback
+expect "kmod's modprobe -d finds mc, videodev, v4l2loopback in the layout" 0 \
+	"^insmod $L/lib/modules/$KVER/kernel/drivers/media/mc/mc.ko"
+check "...in dependency order, all from the layout" test "$(printf '%s\n' "$OUT" | sed "s|^insmod $L/lib/modules/$KVER/||; s/ *$//" | tr '\n' ' ')" = \
+	"kernel/drivers/media/mc/mc.ko kernel/drivers/media/v4l2-core/videodev.ko v4l2loopback.ko "
 
 if ! command -v podman >/dev/null; then
 	skip "podman runs: podman is not installed (scripts/deps installs it)"
@@ -58,6 +69,7 @@ if [ -z "${CONTAINERS_CONF:-}" ]; then
 	printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n' >"$T_TMP/containers.conf"
 	export CONTAINERS_CONF="$T_TMP/containers.conf"
 fi
+snap >"$T_TMP/before"
 ctmod --root "$R" -S "$KVER" build --container podman:localhost/ctmod-none:nothere "$NV"
 expect "image missing: exit 1" 1 "" "no image 'localhost/ctmod-none:nothere' in podman's store.*make image"
 check "image missing: one line" one_line
@@ -99,6 +111,25 @@ if podman build -q -t localhost/ctmod-test-plain:latest -f "$T_TMP/Containerfile
 else
 	fail "podman build of a plain image FROM $IMG"
 fi
+
+# --- the KMM module-loader image, offline from a context of .debs
+K=$T_TMP/kmm
+mkdir -p "$K/debs"
+cp -l "$DEBS/linux-headers-${KVER}"_*.deb "$DEBS/${COMMON}"_*.deb "$DEBS/${KBUILD}"_*.deb \
+	"$DEBS/linux-image-${KVER}"_*.deb "${CTMOD_TEST_CACHE:-$HOME/.cache/ctmod-test}"/dkms/v4l2loopback-dkms_*.deb "$K/debs/" 2>/dev/null ||
+	cp "$DEBS/linux-headers-${KVER}"_*.deb "$DEBS/${COMMON}"_*.deb "$DEBS/${KBUILD}"_*.deb \
+		"$DEBS/linux-image-${KVER}"_*.deb "${CTMOD_TEST_CACHE:-$HOME/.cache/ctmod-test}"/dkms/v4l2loopback-dkms_*.deb "$K/debs/"
+KIMG=localhost/ctmod-kmm/v4l2loopback-test:$KVER
+run podman build --network=none -f "$TOP/contrib/kmm/Containerfile" --build-arg CTMOD_IMAGE="$IMG" \
+	--build-arg KERNEL_FULL_VERSION="$KVER" --build-arg CTMOD_PACKAGES="$NV" -t "$KIMG" "$K"
+expect "contrib/kmm/Containerfile builds offline from a context of .debs" 0
+[ "$RC" = 0 ] || printf '%s\n' "$OUT" | tail -15
+run podman run --rm "$KIMG" modprobe -d /opt -S "$KVER" --show-depends v4l2loopback
+check "in the KMM image, modprobe -d /opt lists mc, videodev, v4l2loopback from /opt" test \
+	"$(printf '%s\n' "$OUT" | sed 's/ *$//' | tr '\n' ' ')" = \
+	"insmod /opt/lib/modules/$KVER/kernel/drivers/media/mc/mc.ko insmod /opt/lib/modules/$KVER/kernel/drivers/media/v4l2-core/videodev.ko insmod /opt/lib/modules/$KVER/v4l2loopback.ko "
+[ "$RC" = 0 ] || show
+podman rmi -f "$KIMG" >/dev/null 2>&1
 
 # --- the container failing: an image without ctmod
 R2=$T_TMP/root2

@@ -16,7 +16,7 @@ ctmod --root "$KROOT" diagnose --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.t
 expect "unknown symbols: names videodev as the module to load first" 1 \
 	"v4l2loopback needs videodev loaded first"
 expect "... and prints the commands in order" 1 "fix: ctmod load videodev"
-printf '%s\n' "$OUT" | grep -A1 "fix: ctmod load videodev" | grep -q "ctmod load v4l2loopback$" &&
+printf '%s\n' "$OUT" | grep -A1 "fix: ctmod load videodev" | grep -q "fix: ctmod load v4l2loopback$" &&
 	pass "... then ctmod load v4l2loopback" || fail "... then ctmod load v4l2loopback"
 expect "taint lines are notes" 1 "NOTE   v4l2loopback is an out-of-tree module"
 
@@ -178,10 +178,51 @@ expect "... the fix comments the line out" 1 "fix: sed -i '2s/^/# /' $R/etc/modp
 expect "modprobe.d blacklist is a warning" 1 "libcrc32c is blacklisted in $R/etc/modprobe.d/harden.conf:3"
 rm -r "$R/etc"
 
+mkdir -p "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose
 expect "no /lib/modules/KVER" 1 "there are no modules for kernel $KVER"
 
 ctmod --root "$R" --json diagnose libcrc32c
 printf '%s' "$OUT" | python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["ok"] and d["kernel"]' &&
 	pass "--json of a clean run: ok is true" || fail "--json of a clean run: ok is true"
+# --json: every finding has class, severity, evidence, and its fix commands as an array
+ctmod --root "$KROOT" --json diagnose --no-system --dmesg "$FIX/disagrees-crc.dmesg.txt"
+printf '%s' "$OUT" | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+for f in d["findings"]:
+    assert f["class"] and f["severity"] in ("error", "warn", "note"), f
+    assert isinstance(f["fix"], list) and isinstance(f["notes"], list) and f["evidence"], f
+assert d["findings"][0]["class"] == "symbol-version-mismatch"' &&
+	pass "--json: class, severity, evidence, fix and notes arrays" ||
+	fail "--json: class, severity, evidence, fix and notes arrays"
+ctmod --json diagnose "$(printf 'bad\tname')"
+printf '%s' "$OUT" | python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["ok"] is False and "not a module name" in d["error"]["message"]' &&
+	[ "$RC" = 2 ] && pass "--json with a bad module name: one JSON document with the error, exit 2" ||
+	fail "--json with a bad module name: one JSON document with the error, exit 2 (status $RC: $OUT)"
+
+# Signature refused: the fix lines (make DKMS's key pair, sign with the
+# headers' sign-file) run as printed, against a root with the real headers,
+# and leave the module signed with that key.
+S=$T_TMP/sign-root
+mkdir -p "$S/lib/modules/$KVER/updates" "$S/proc" "$S/usr"
+ln -s "$HROOT/usr/src" "$S/usr/src"
+ln -s "$HROOT/usr/lib" "$S/usr/lib"
+python3 "$TOP/tests/vm/ko-patch.py" "$K/kernel/drivers/net/dummy.ko" "$S/lib/modules/$KVER/updates/dummy.ko" modinfo license GPL
+echo "console=ttyS0 module.sig_enforce=1" >"$S/proc/cmdline"
+{
+	cat "$FIX/sig-unsigned-kmod-insmod.dmesg.txt"
+	echo "insmod: ERROR: could not insert module $S/lib/modules/$KVER/updates/dummy.ko: Key was rejected by service"
+} >"$T_TMP/sig.log"
+ctmod --root "$S" diagnose --dmesg "$T_TMP/sig.log" "$S/lib/modules/$KVER/updates/dummy.ko"
+expect "signature refused: attributed, with the command line named" 1 "dummy is not signed, and this kernel loads only signed modules"
+printf '%s\n' "$OUT" | sed -n 's/^ *fix: //p' >"$T_TMP/sig.fixes"
+grep -q "openssl req" "$T_TMP/sig.fixes" && grep -q "scripts/sign-file sha256 $S/var/lib/dkms/mok.key $S/var/lib/dkms/mok.pub $S/lib/modules/$KVER/updates/dummy.ko" "$T_TMP/sig.fixes" &&
+	pass "... fix lines: make the key pair, sign the file with the headers' sign-file" ||
+	fail "... fix lines: make the key pair, sign the file with the headers' sign-file ($(cat "$T_TMP/sig.fixes"))"
+while read -r c; do
+	sh -c "$c" >"$T_TMP/fix.out" 2>&1 && pass "... the fix line runs: ${c%% *} ..." ||
+		fail "... the fix line runs: $c ($(tail -n2 "$T_TMP/fix.out"))"
+done <"$T_TMP/sig.fixes"
+[ "$(modinfo -F signer "$S/lib/modules/$KVER/updates/dummy.ko")" = ctmod-module-signing ] &&
+	pass "... the module is now signed with that key" || fail "... the module is now signed with that key"
 exit 0

@@ -78,13 +78,13 @@ check "file URLs: same tree" test "$(image_sum "$R2")" = "$WANT"
 check "file URLs: not copied into the cache" test ! -e "$R2/var/cache/ctmod"
 
 R3=$T_TMP/r-path
-ctmod --root "$R3" install "$KBUILD" "$HDR" "$COMMON"
-expect "local paths (any order, root created): install" 0
+ctmod --root "$R3" install --create-root "$KBUILD" "$HDR" "$COMMON"
+expect "local paths (any order, root created by --create-root): install" 0
 check "local paths: same tree" test "$(image_sum "$R3")" = "$WANT"
 check "local paths: build link resolves" headers_ok "$R3"
 R3b=$T_TMP/r-relpath
 cd "$DEBS" || exit 1
-ctmod --root "$R3b" install "$(basename "$KBUILD")" "$(basename "$HDR")" "$(basename "$COMMON")"
+ctmod --root "$R3b" install --create-root "$(basename "$KBUILD")" "$(basename "$HDR")" "$(basename "$COMMON")"
 cd - >/dev/null || exit 1
 expect "relative paths: install" 0
 check "relative paths: same tree" test "$(image_sum "$R3b")" = "$WANT"
@@ -103,24 +103,24 @@ check "redirect + resume: same tree" test "$(image_sum "$R4")" = "$WANT"
 RP=$T_TMP/r-proxy
 : >"$T_TMP/requests.log"
 P=http://ctmod-proxy-test.invalid
-http_proxy=$URL no_proxy= ctmod --root "$RP" install "$P/$H" "$P/$C" "$P/$K"
+http_proxy=$URL no_proxy= ctmod --root "$RP" install --create-root "$P/$H" "$P/$C" "$P/$K"
 expect "http_proxy: install through the proxy" 0
 check "http_proxy: the proxy got the absolute URLs" grep -q "^$P/$H " "$T_TMP/requests.log"
 check "http_proxy: same tree" test "$(image_sum "$RP")" = "$WANT"
-ctmod --root "$T_TMP/r-noproxy" install --retries 0 "$P/$K"
+ctmod --root "$T_TMP/r-noproxy" install --create-root --retries 0 "$P/$K"
 expect "without the proxy that host does not resolve" 1 "" "ctmod-proxy-test.invalid"
 rm -rf "$RP" "$T_TMP/r-noproxy"
 
 # --- the progress bar: drawn on a terminal (script(1) gives a pty), never
 # when stderr is a file or with -q
 RB=$T_TMP/r-bar
-script -qec "'$CTMOD_BIN' --root '$RB' install '$URL/$H' '$URL/$C' '$URL/$K'" /dev/null </dev/null >"$T_TMP/tty.out" 2>&1
+script -qec "'$CTMOD_BIN' --root '$RB' install --create-root '$URL/$H' '$URL/$C' '$URL/$K'" /dev/null </dev/null >"$T_TMP/tty.out" 2>&1
 check "progress: a bar on a terminal" grep -q "100% \[##############################\]" "$T_TMP/tty.out"
 rm -rf "$RB"
-ctmod --root "$RB" install "$URL/$H" "$URL/$C" "$URL/$K"
+ctmod --root "$RB" install --create-root "$URL/$H" "$URL/$C" "$URL/$K"
 check "progress: none when stderr is not a terminal" sh -c "! printf '%s' \"\$1\" | grep -q '%'" _ "$ERR"
 rm -rf "$RB"
-script -qec "'$CTMOD_BIN' -q --root '$RB' install '$URL/$H' '$URL/$C' '$URL/$K'" /dev/null </dev/null >"$T_TMP/tty.out" 2>&1
+script -qec "'$CTMOD_BIN' -q --root '$RB' install --create-root '$URL/$H' '$URL/$C' '$URL/$K'" /dev/null </dev/null >"$T_TMP/tty.out" 2>&1
 check "progress: none with -q, even on a terminal" sh -c "! grep -q '%' '$T_TMP/tty.out'"
 rm -rf "$RB"
 
@@ -134,7 +134,7 @@ check "tarball: same tree" test "$(image_sum "$R5")" = "$WANT"
 
 tar -C "$HROOT" -cJf "$T_TMP/headers.tar.xz" usr lib
 R5x=$T_TMP/r-tarxz
-ctmod --root "$R5x" install --sha256 "$(sha256sum "$T_TMP/headers.tar.xz" | cut -d' ' -f1)" "$T_TMP/headers.tar.xz"
+ctmod --root "$R5x" install --create-root --sha256 "$(sha256sum "$T_TMP/headers.tar.xz" | cut -d' ' -f1)" "$T_TMP/headers.tar.xz"
 expect "tar.xz with the right --sha256: install" 0
 check "tar.xz: same tree" test "$(image_sum "$R5x")" = "$WANT"
 

@@ -237,6 +237,35 @@ same "-c on broken indexes" -d "$B" -S "$KVER" -C "$C" -c
 for t in kmod ctmod; do
 	test "$(cat "$T_TMP/$t.rc")" -lt 128 || fail "$t: broken indexes crash (status $(cat "$T_TMP/$t.rc"))"
 done
+# a modules.dep.bin cut short (depmod interrupted, a full disk), on the
+# real tree (a root of links to it but for that file): libkmod 30 reads past
+# its mapping and kmod's modprobe dies of SIGSEGV; ctmod catches the fault
+# (lib/probe.h), so the personality says what is wrong (exit 1), and `ctmod deps`
+# answers from the text files
+X=$T_TMP/cut
+XM=$X/lib/modules/$KVER
+mkdir -p "$XM" "$X/etc/modprobe.d" "$X/proc"
+for f in "$KM"/*; do ln -s "$f" "$XM/${f##*/}"; done
+rm "$XM/modules.dep.bin"
+cp /proc/cmdline "$X/proc/cmdline" 2>/dev/null || : >"$X/proc/cmdline"
+"$T_TMP/kmod/modprobe" -d "$KROOT" -S "$KVER" -C "$X/etc/modprobe.d" -D xfs | sed "s,$KROOT/,ROOT/," >"$T_TMP/good"
+for n in 12 4096 $(($(wc -c <"$KM/modules.dep.bin") - 100)); do
+	head -c "$n" "$KM/modules.dep.bin" >"$XM/modules.dep.bin"
+	touch -r "$KM/modules.dep.bin" "$XM/modules.dep.bin" # not older than modules.dep
+	run env PATH="$T_TMP/kmod:$PATH" modprobe -d "$X" -S "$KVER" -C "$X/etc/modprobe.d" -D xfs
+	krc=$RC kout=$OUT kerr=$ERR
+	run env PATH="$T_TMP/ctmod:$PATH" modprobe -d "$X" -S "$KVER" -C "$X/etc/modprobe.d" -D xfs
+	if [ "$krc" -ge 128 ]; then
+		crashes=$((${crashes:-0} + 1))
+		expect "modules.dep.bin cut at $n bytes: kmod crashes (exit $krc), the personality says why" 1 "" "modprobe: ERROR: libkmod died (.*) reading the indexes of .*: they look truncated or corrupt, run depmod"
+	else
+		check "modules.dep.bin cut at $n bytes: as kmod (exit $krc)" test "$RC" = "$krc" -a "$OUT" = "$kout" -a "$ERR" = "$kerr"
+	fi
+	run "$CTMOD_BIN" -d "$X" -S "$KVER" deps --show-depends xfs
+	printf '%s\n' "$OUT" | sed "s,$X/,ROOT/," >"$T_TMP/got"
+	check "modules.dep.bin cut at $n bytes: ctmod deps answers from the text files" cmp -s "$T_TMP/good" "$T_TMP/got"
+done
+check "libkmod's crash on a cut index was seen at least once (${crashes:-0})" test "${crashes:-0}" -ge 1
 cp -a "$R/lib/modules/$KVER" "$B/lib/modules/" # whole again
 rm "$BM/kernel/lib/libcrc32c.ko"
 same "stale: -D with a dependency gone" -d "$B" -S "$KVER" -C "$C" -D xfs

@@ -51,6 +51,7 @@ expect "--json says broken" 1 '"broken":true'
 ctmod --root "$R" status --frob
 expect "unknown option: exit 2" 2 "" "unknown option"
 
+mkdir "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" status
 expect "empty root: nothing, exit 0" 0
 check "empty root prints nothing" test -z "$OUT"

@@ -7,7 +7,7 @@
 # --- man pages
 for c in "$TOP"/cmd/*.c; do
 	n=$(basename "$c" .c)
-	case $n in ctmod | cli) continue ;; esac
+	case $n in ctmod | cli | cli-*) continue ;; esac
 	if [ -f "$TOP/man/ctmod-$n.8" ]; then pass "man page for $n"; else fail "man page for $n (man/ctmod-$n.8)"; fi
 done
 for m in "$TOP"/man/*.8; do

@@ -407,6 +407,200 @@ static void test_history_and_filter(void **state)
 	rmroot(root);
 }
 
+/*
+ * The failure classes captured in the guest (tests/vm/test-diagnose*.sh with
+ * CTMOD_CAPTURE): the kernel's real lines and the tools' real output, in a
+ * root that holds what the case needs (a command line, a module index).
+ */
+static void diagnose_in(const char *root, const char *const *files, const char *module,
+                        struct ctmod_diagnosis *d)
+{
+	struct ctmod_ctx *ctx;
+	assert_int_equal(ctmod_ctx_new(&ctx, root, KVER), 0);
+	struct ctmod_kmsg log;
+	ctmod_kmsg_init(&log);
+	for (size_t i = 0; files[i]; i++)
+		assert_int_equal(ctmod_kmsg_read_file(ctx, files[i], &log), 0);
+	ctmod_diagnosis_init(d);
+	assert_int_equal(ctmod_diagnose_log(ctx, &log, module, d), 0);
+	ctmod_kmsg_release(&log);
+	ctmod_ctx_free(ctx);
+}
+
+static void test_parameter_classes(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+	size_t count[3];
+
+	diagnose_file(FIX "bad-parameter-value.dmesg.txt", &d);
+	f = want(&d, "bad-parameter-value", "loop", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "'abc'"));
+	assert_non_null(strstr(f->what, "max_loop"));
+	assert_non_null(strstr(f->why, "EINVAL"));
+	ctmod_diagnosis_release(&d);
+
+	/* modprobe's own line alone: a failed load, "Invalid argument" */
+	diagnose_file(FIX "bad-parameter-value.tool.txt", &d);
+	f = want(&d, "load-failed", "loop", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "Invalid argument"));
+	ctmod_diagnosis_release(&d);
+
+	diagnose_file(FIX "unknown-parameter-loop.dmesg.txt", &d);
+	want(&d, "unknown-parameter", "loop", CTMOD_SEV_WARNING);
+	ctmod_diagnosis_release(&d);
+
+	/* insmod of a loaded module: "File exists", no error */
+	diagnose_file(FIX "already-loaded-loop.tool.txt", &d);
+	want(&d, "already-loaded", "loop", CTMOD_SEV_INFO);
+	assert_int_equal(ctmod_diagnosis_worst(&d, count), CTMOD_SEV_INFO);
+	ctmod_diagnosis_release(&d);
+}
+
+static void test_hardware_and_firmware(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+
+	diagnose_file(FIX "no-hardware-kvm-intel.dmesg.txt", &d);
+	f = want(&d, "no-hardware", "kvm_intel", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "Intel VT-x"));
+	ctmod_diagnosis_release(&d);
+	/* modprobe's "Operation not supported" alone says the same */
+	diagnose_file(FIX "no-hardware-kvm-intel.tool.txt", &d);
+	want(&d, "no-hardware", "kvm_intel", CTMOD_SEV_ERROR);
+	ctmod_diagnosis_release(&d);
+
+	/* two "failed to load" and one "Direct firmware load": one finding */
+	diagnose_file(FIX "firmware-missing.dmesg.txt", &d);
+	f = want(&d, "firmware-missing", "misc", CTMOD_SEV_WARNING);
+	assert_non_null(strstr(f->what, "rtl_nic/rtl8168h-2.fw"));
+	assert_non_null(strstr(f->why, "/lib/firmware/rtl_nic/rtl8168h-2.fw"));
+	assert_true(fix_has(f, "apt-get install firmware-realtek"));
+	assert_int_equal(f->evidence.n, 2); /* the two distinct lines */
+	assert_int_equal(d.n, 1);
+	ctmod_diagnosis_release(&d);
+}
+
+static void test_other_kernel_classes(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+	char *root = mkroot();
+
+	diagnose_file(FIX "disagrees-module-layout.dmesg.txt", &d);
+	f = want(&d, "symbol-version-mismatch", "dummy", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "module_layout differs"));
+	ctmod_diagnosis_release(&d);
+
+	/* a CRC off on one symbol: its err -22 line is explained by the line before */
+	const char *const crc[] = {FIX "disagrees-crc.dmesg.txt", FIX "disagrees-crc.tool.txt",
+	                           NULL};
+	diagnose_in(root, crc, NULL, &d);
+	f = want(&d, "symbol-version-mismatch", "dummy", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "netif_carrier_on"));
+	assert_null(ctmod_diagnosis_find(&d, "symbol-rejected", NULL));
+	assert_null(ctmod_diagnosis_find(&d, "invalid-format", NULL));
+	ctmod_diagnosis_release(&d);
+
+	/* this kernel ships dummy: ctmod load dummy; a DKMS source: ctmod build NAME/VERSION */
+	put(root, "lib/modules/" KVER "/modules.order", "kernel/drivers/net/dummy.ko\n");
+	diagnose_in(root, crc, NULL, &d);
+	f = want(&d, "symbol-version-mismatch", "dummy", CTMOD_SEV_ERROR);
+	assert_true(fix_has(f, "load dummy"));
+	ctmod_diagnosis_release(&d);
+	put(root, "usr/src/dummy-2.5/dkms.conf", "PACKAGE_NAME=dummy\nPACKAGE_VERSION=2.5\n");
+	diagnose_in(root, crc, NULL, &d);
+	f = want(&d, "symbol-version-mismatch", "dummy", CTMOD_SEV_ERROR);
+	assert_true(fix_has(f, "build --install dummy/2.5"));
+	assert_false(fix_has(f, "load dummy"));
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
+static void test_refusals_without_a_name(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+	char *root = mkroot();
+	put(root, "proc/cmdline", "console=ttyS0 module.sig_enforce=1\n");
+
+	/* "Loading of unsigned module is rejected" names none: the insmod line does */
+	const char *const sig[] = {FIX "sig-unsigned-kmod-insmod.dmesg.txt",
+	                           FIX "sig-unsigned-kmod-insmod.tool.txt", NULL};
+	diagnose_in(root, sig, NULL, &d);
+	f = want(&d, "signature-rejected", "dummy_unsigned", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "is not signed"));
+	assert_non_null(strstr(f->why, "module.sig_enforce=1 is on the kernel command line"));
+	assert_true(note_has(f, "remove module.sig_enforce=1"));
+	assert_int_equal(d.n, 1); /* the insmod line is explained by the kernel's */
+	ctmod_diagnosis_release(&d);
+	/* asked about that module: still there (it was dropped: "Nothing wrong found") */
+	diagnose_in(root, sig, "dummy_unsigned", &d);
+	want(&d, "signature-rejected", "dummy_unsigned", CTMOD_SEV_ERROR);
+	ctmod_diagnosis_release(&d);
+	/* another module asked about: not blamed */
+	diagnose_in(root, sig, "loop", &d);
+	assert_int_equal(d.n, 0);
+	ctmod_diagnosis_release(&d);
+
+	const char *const key[] = {FIX "sig-untrusted-kmod-insmod.dmesg.txt",
+	                           FIX "sig-untrusted-kmod-insmod.tool.txt", NULL};
+	diagnose_in(root, key, NULL, &d);
+	f = want(&d, "signature-rejected", "dummy_signed", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "signed with a key this kernel does not trust"));
+	ctmod_diagnosis_release(&d);
+
+	/* lockdown= on the command line: the fix is the command line, not mokutil */
+	put(root, "proc/cmdline", "console=ttyS0 lockdown=integrity\n");
+	const char *const ld[] = {FIX "lockdown-cmdline-kmod-insmod.dmesg.txt",
+	                          FIX "lockdown-cmdline-kmod-insmod.tool.txt", NULL};
+	diagnose_in(root, ld, NULL, &d);
+	f = want(&d, "lockdown", "dummy_unsigned", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->why, "lockdown=integrity is on the kernel command line"));
+	assert_true(note_has(f, "remove lockdown=integrity"));
+	assert_false(fix_has(f, "mokutil"));
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	struct ctmod_diagnosis d;
+	const struct ctmod_finding *f;
+	size_t count[3];
+	char *root = mkroot();
+	put(root, "lib/modules/" KVER "/modules.dep", "kernel/drivers/block/loop.ko:\n");
+	put(root, "lib/modules/" KVER "/modules.builtin", "kernel/net/unix/unix.ko\n");
+	put(root, "lib/modules/" KVER "/kernel/drivers/block/loop.ko", "x");
+
+	const char *const typo[] = {FIX "mistyped-name.tool.txt", NULL};
+	diagnose_in(root, typo, NULL, &d);
+	f = want(&d, "not-found", "loopp", CTMOD_SEV_ERROR);
+	assert_non_null(strstr(f->what, "did you mean loop?"));
+	assert_true(fix_has(f, "load loop"));
+	ctmod_diagnosis_release(&d);
+
+	const char *const bi[] = {FIX "builtin-unix.tool.txt", NULL};
+	diagnose_in(root, bi, NULL, &d);
+	f = want(&d, "not-found", "unix", CTMOD_SEV_INFO);
+	assert_non_null(strstr(f->what, "built into the kernel"));
+	assert_int_equal(ctmod_diagnosis_worst(&d, count), CTMOD_SEV_INFO);
+	ctmod_diagnosis_release(&d);
+
+	const char *const bl[] = {FIX "blacklisted-cmdline.dmesg.txt", NULL};
+	diagnose_in(root, bl, NULL, &d);
+	f = want(&d, "blacklisted", "qnx4", CTMOD_SEV_ERROR);
+	assert_int_equal(f->fix.n, 0); /* a boot loader edit is a note */
+	ctmod_diagnosis_release(&d);
+	rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +612,11 @@ int main(void)
 	    cmocka_unit_test(test_system_switches),
 	    cmocka_unit_test(test_system_tree),
 	    cmocka_unit_test(test_history_and_filter),
+	    cmocka_unit_test(test_parameter_classes),
+	    cmocka_unit_test(test_hardware_and_firmware),
+	    cmocka_unit_test(test_other_kernel_classes),
+	    cmocka_unit_test(test_refusals_without_a_name),
+	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,8 +67,95 @@ python3 "$TOP/tests/vm/ko-patch.py" "$ko" "$T_TMP/v4l2loopback-other.ko" modinfo
 	"$(echo "$vm" | sed "s/^$KVER /$other /")" || fail "patch the version magic"
 gcc -static -O2 -o "$T_TMP/nocap" "$TOP/tests/vm/nocap.c" || fail "build nocap"
 
-export VM_FILES="$ko:/vm/v4l2loopback.ko $T_TMP/v4l2loopback-other.ko:/vm/v4l2loopback-other.ko $T_TMP/nocap:/bin/nocap"
-vm_run - videodev dummy <<GUEST
+. "$TOP/tests/vm/diagnose-lib.sh"
+diag_modules "$T_TMP" || fail "make the patched copies of dummy.ko"
+
+# The failure classes an operator meets, each made for real in the same boot:
+# a bad parameter value and an unknown one, already loaded, built in, a
+# mistyped name, hardware not present (kvm_intel: TCG's -cpu max is AMD-like,
+# with svm), module_layout and one symbol's CRC from another build, missing
+# firmware (test_firmware asks for a file the guest lacks), and both kernel
+# command line blacklists.  Every fix line diagnose prints is run.
+cat >"$T_TMP/classes.sh" <<'CLASSES'
+. /vm/diagnose-guest.sh
+K=$(uname -r)
+
+cap bad-parameter-value $KMOD/modprobe loop max_loop=abc
+run ctmod diagnose loop
+expect "bad parameter value: the value and the parameter named" 1 "loop refused the value 'abc' of its parameter max_loop"
+expect "... EINVAL explained" 1 "Invalid argument"
+fixes "bad parameter value"
+run ctmod diagnose --no-system --dmesg /tmp/bad-parameter-value.tool loop
+expect "bad parameter value: the pasted modprobe line alone is a failed load" 1 "loop"
+
+cap unknown-parameter-loop $KMOD/modprobe loop bogus=1
+run ctmod diagnose loop
+expect "unknown parameter: WARN, it loaded" 1 "WARN   loop has no parameter 'bogus'"
+check "... the earlier bad value is history now (loaded)" has "earlier; it is loaded now"
+
+cap already-loaded-loop $KMOD/insmod /lib/modules/$K/kernel/drivers/block/loop.ko
+run ctmod diagnose --dmesg /tmp/already-loaded-loop.tool loop
+expect "already loaded (EEXIST): a NOTE, exit 0" 0 "NOTE   loop is already loaded"
+
+cap builtin-unix $KMOD/insmod unix
+run ctmod diagnose --dmesg /tmp/builtin-unix.tool unix
+expect "built in: insmod's 'No such file' is no error (exit 0)" 0 "unix is built into the kernel"
+run ctmod diagnose unix
+expect "... also without the pasted line" 0 "NOTE   unix is built into the kernel"
+
+cap mistyped-name $KMOD/modprobe loopp
+run ctmod diagnose loopp
+expect "a mistyped name: did you mean" 1 "no module named loopp; did you mean loop?"
+fixes "mistyped name"
+run ctmod diagnose --dmesg /tmp/mistyped-name.tool loopp
+expect "... from the pasted modprobe line too" 1 "did you mean loop?"
+
+cap no-hardware-kvm-intel $KMOD/modprobe kvm_intel
+run ctmod diagnose kvm_intel
+expect "kvm_intel on an AMD-like CPU: the hardware is absent" 1 "kvm_intel needs Intel VT-x (vmx), which this machine's CPU does not offer"
+check "... names the sibling module" has "fix: ctmod load kvm_amd"
+fixes "no hardware"
+check "... and kvm_amd is loaded after the fix" grep -q "^kvm_amd " /proc/modules
+
+cap disagrees-module-layout $KMOD/insmod /vm/dummy-layout.ko
+run ctmod diagnose dummy
+expect "module_layout disagrees: built for another kernel" 1 "dummy was built for another kernel: its module_layout differs"
+check "... the fix loads this kernel's own dummy" has "fix: ctmod load dummy$"
+fixes "module_layout"
+$KMOD/rmmod dummy
+cap disagrees-crc $KMOD/insmod /vm/dummy-crc.ko
+run ctmod diagnose --no-system --dmesg /tmp/disagrees-crc.dmesg dummy
+expect "a CRC mismatch on one symbol" 1 "the CRC of netif_carrier_on"
+fixes "CRC mismatch"
+$KMOD/rmmod dummy
+
+$KMOD/modprobe test_firmware
+cap firmware-missing sh -c 'echo -n rtl_nic/rtl8168h-2.fw >/sys/devices/virtual/misc/test_firmware/trigger_request'
+run ctmod diagnose --no-system --dmesg /tmp/firmware-missing.dmesg
+expect "missing firmware: a WARN naming the file" 1 "WARN   misc needs the firmware file rtl_nic/rtl8168h-2.fw, which is not installed"
+check "... the Debian package" has "fix: apt-get install firmware-realtek"
+check "... where it goes" has "/lib/firmware/rtl_nic/rtl8168h-2.fw"
+skip "missing firmware: the fix line apt-get install firmware-realtek runs (no apt and no network in the guest)"
+
+cap blacklisted-cmdline $KMOD/modprobe qnx4
+run ctmod diagnose qnx4
+expect "module_blacklist= on the command line" 1 "qnx4 is blacklisted on the kernel command line"
+check "... no fix line to run, the boot loader step is a note" sh -c '! printf "%s
+" "$OUT" | grep -q "fix:"'
+run ctmod diagnose minix
+expect "modprobe.blacklist= on the command line: a WARN" 1 "minix is blacklisted by modprobe.blacklist= on the kernel command line"
+fixes "modprobe.blacklist"
+check "... minix loads by name" grep -q "^minix " /proc/modules
+
+run ctmod --json diagnose kvm_intel
+OUT=$(printf '%s' "$OUT" | tr -d ' 
+')
+check "--json: class, severity, fix commands, evidence" has '"severity":"error","class":"no-hardware".*"fix":\["ctmodloadkvm_amd"\].*"evidence":\["kvm:nohardwaresupportfor'"'"'kvm_intel'"'"'"\]'
+CLASSES
+
+export VM_FILES="$ko:/vm/v4l2loopback.ko $T_TMP/v4l2loopback-other.ko:/vm/v4l2loopback-other.ko $T_TMP/nocap:/bin/nocap $T_TMP/classes.sh:/vm/classes.sh $TOP/tests/vm/diagnose-guest.sh:/vm/diagnose-guest.sh $T_TMP/dummy-layout.ko:/vm/dummy-layout.ko $T_TMP/dummy-crc.ko:/vm/dummy-crc.ko"
+export VM_CMDLINE="modprobe.blacklist=minix module_blacklist=qnx4"
+vm_run - videodev dummy loop test_firmware kvm_intel kvm_amd minix qnx4 <<GUEST
 . /t.sh
 K=\$(uname -r)
 other=$other
@@ -84,7 +171,7 @@ fi
 run ctmod diagnose
 expect "diagnose: exit 1, names the missing module" 1 "v4l2loopback needs videodev loaded first"
 expect "diagnose prints the commands that fix it" 1 "fix: ctmod load videodev"
-check "diagnose: ctmod load v4l2loopback follows" has "^ *ctmod load v4l2loopback\$"
+check "diagnose: ctmod load v4l2loopback follows" has "^ *fix: ctmod load v4l2loopback\$"
 echo "--- ctmod diagnose (example run) ---"
 printf '%s\n' "\$OUT"
 echo "---"
@@ -121,6 +208,8 @@ run nocap ctmod diagnose --dmesg /tmp/pasted.txt dummy
 expect "its pasted error line is understood" 1 "loading dummy was not permitted"
 run ctmod diagnose dummy
 expect "as root, nothing is wrong with dummy (exit 0)" 0 "Nothing wrong found for dummy"
+. /vm/classes.sh
 exit 0
 GUEST
+diag_capture
 exit 0

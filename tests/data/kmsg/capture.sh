@@ -8,6 +8,11 @@
 #
 # V4L2LOOPBACK_KO: v4l2loopback.ko built against the kernel's headers.
 # Nothing here is written by hand: rerun it to refresh the fixtures.
+# The failure-class fixtures (bad-parameter-value, builtin-unix, firmware-
+# missing, no-hardware-kvm-intel, disagrees-*, sig-*, lockdown-cmdline-*, ...)
+# come from the VM tests themselves:
+#   CTMOD_CAPTURE=tests/data/kmsg tests/vm/run test-diagnose.sh \
+#       test-diagnose-sig.sh test-diagnose-lockdown.sh
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
