@@ -3,6 +3,7 @@
  * written here, and getting a source onto the local disk. */
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +30,54 @@ static char *write_tar(const char *dir, const char *name, const struct ent *e, s
 	return p;
 }
 
+/* a temporary directory with a tarball of ENTS in it and a root below it */
+struct fixture {
+	char dir[32];
+	char *tar, *root;
+	struct ctmod_ctx *ctx;
+	struct ctmod_install_opts o;
+	const char *src[1];
+};
+
+static void fixture_init(struct fixture *f, const struct ent *e, size_t n, const char *kver)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ctmod-install.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->tar = write_tar(f->dir, "t.tar.gz", e, n);
+	f->root = xasprintf("%s/root", f->dir);
+	assert_int_equal(ctmod_ctx_new(&f->ctx, f->root, kver), 0);
+	f->src[0] = f->tar;
+	f->o = (struct ctmod_install_opts){.sources = f->src, .nsources = 1};
+}
+
+static void fixture_release(struct fixture *f)
+{
+	ctmod_ctx_free(f->ctx);
+	assert_int_equal(rm_rf(f->dir), 0);
+	free(f->tar);
+	free(f->root);
+}
+
+/* ctmod_install that must succeed */
+static void install_ok(struct fixture *f, struct ctmod_install_result *res)
+{
+	if (ctmod_install(f->ctx, &f->o, res) < 0)
+		fail_msg("%s (%s)", ctmod_ctx_error(f->ctx), ctmod_ctx_hint(f->ctx));
+}
+
+/* staging directories the transaction left in root */
+static int stages_left(const char *root)
+{
+	DIR *d = opendir(root);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += strncmp(de->d_name, ".ctmod-install.", 15) == 0;
+	closedir(d);
+	return n;
+}
+
 static bool exists(const char *root, const char *rel)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
@@ -50,18 +99,10 @@ static const struct ent bare_tree[] = {
 static void test_install_bare_tree(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/ctmod-install.XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	_cleanup_free_ char *tar = write_tar(dir, "tree.tar.gz", bare_tree, ARRAY_SIZE(bare_tree));
-	_cleanup_free_ char *root = xasprintf("%s/root", dir);
-	struct ctmod_ctx *ctx;
-	assert_int_equal(ctmod_ctx_new(&ctx, root, NULL), 0);
-	const char *src[] = {tar};
-	struct ctmod_install_opts o = {.sources = src, .nsources = 1};
+	struct fixture f;
+	fixture_init(&f, bare_tree, ARRAY_SIZE(bare_tree), NULL);
 	struct ctmod_install_result res;
-	int r = ctmod_install(ctx, &o, &res);
-	if (r < 0)
-		fail_msg("%s (%s)", ctmod_ctx_error(ctx), ctmod_ctx_hint(ctx));
+	install_ok(&f, &res);
 	assert_string_equal(res.kver, KVER);
 	assert_string_equal(res.headers, "/usr/src/linux-headers-" KVER);
 	assert_string_equal(res.build, "/usr/src/linux-headers-" KVER);
@@ -69,27 +110,23 @@ static void test_install_bare_tree(void **state)
 	assert_int_equal(res.n, 1);
 	assert_string_equal(res.src[0].layout, "headers-tree");
 	assert_true(res.src[0].entries >= 6);
-	assert_true(exists(root, "usr/src/linux-headers-" KVER "/Makefile"));
-	assert_true(exists(root, "lib/modules/" KVER "/build"));
-	assert_true(exists(root, "lib/modules/" KVER "/source"));
-	/* nothing of the transaction is left next to the tree */
-	assert_false(exists(root, ".ctmod-install"));
+	assert_true(exists(f.root, "usr/src/linux-headers-" KVER "/Makefile"));
+	assert_true(exists(f.root, "lib/modules/" KVER "/build"));
+	assert_true(exists(f.root, "lib/modules/" KVER "/source"));
+	assert_int_equal(stages_left(f.root), 0);
 	ctmod_install_result_release(&res);
 
 	/* the same sources again: the record says so, nothing moves */
-	assert_int_equal(ctmod_install(ctx, &o, &res), 0);
+	install_ok(&f, &res);
 	assert_true(res.noop);
 	assert_int_equal(res.moved.n, 0);
 	ctmod_install_result_release(&res);
-	ctmod_ctx_free(ctx);
-	assert_int_equal(rm_rf(dir), 0);
+	fixture_release(&f);
 }
 
 static void test_install_extras_depmod(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/ctmod-install.XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	static const struct ent mods[] = {
 	    {'d', "lib", NULL},
 	    {'d', "lib/modules", NULL},
@@ -97,62 +134,48 @@ static void test_install_extras_depmod(void **state)
 	    {'d', "lib/modules/" KVER "/extra", NULL},
 	    {'f', "lib/modules/" KVER "/extra/x.ko", "not really ELF"},
 	};
-	_cleanup_free_ char *tar = write_tar(dir, "mods.tar.gz", mods, ARRAY_SIZE(mods));
-	_cleanup_free_ char *root = xasprintf("%s/root", dir);
-	struct ctmod_ctx *ctx;
-	assert_int_equal(ctmod_ctx_new(&ctx, root, KVER), 0);
-	const char *src[] = {tar};
-	struct ctmod_install_opts o = {
-	    .sources = src, .nsources = 1, .extras = true, .kver_explicit = true};
+	struct fixture f;
+	fixture_init(&f, mods, ARRAY_SIZE(mods), KVER);
+	f.o.extras = f.o.kver_explicit = true;
 	struct ctmod_install_result res;
-	int r = ctmod_install(ctx, &o, &res);
-	if (r < 0)
-		fail_msg("%s (%s)", ctmod_ctx_error(ctx), ctmod_ctx_hint(ctx));
+	install_ok(&f, &res);
 	assert_true(res.depmod);
-	_cleanup_free_ char *dep = NULL,
-	                    *depf = xasprintf("%s/lib/modules/%s/modules.dep", root, KVER);
+	_cleanup_free_ char *dep = NULL;
+	_cleanup_free_ char *depf = xasprintf("%s/lib/modules/%s/modules.dep", f.root, KVER);
 	size_t len;
 	assert_int_equal(read_file(depf, 4096, &dep, &len), 0);
 	assert_string_equal(dep, "extra/x.ko:\n"); /* the real depmod indexed it */
 	ctmod_install_result_release(&res);
 
 	/* a kernel the sources do not match: refused before anything moves */
-	ctmod_ctx_free(ctx);
-	assert_int_equal(ctmod_ctx_new(&ctx, root, "6.1.0-1-amd64"), 0);
-	assert_true(ctmod_install(ctx, &o, &res) < 0);
-	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
-	assert_false(exists(root, "lib/modules/6.1.0-1-amd64"));
+	ctmod_ctx_free(f.ctx);
+	assert_int_equal(ctmod_ctx_new(&f.ctx, f.root, "6.1.0-1-amd64"), 0);
+	assert_true(ctmod_install(f.ctx, &f.o, &res) < 0);
+	assert_int_equal(ctmod_ctx_err_class(f.ctx), CTMOD_ERR_BAD_INPUT);
+	assert_false(exists(f.root, "lib/modules/6.1.0-1-amd64"));
 	ctmod_install_result_release(&res);
-	ctmod_ctx_free(ctx);
-	assert_int_equal(rm_rf(dir), 0);
+	fixture_release(&f);
 }
 
 static void test_install_refused_keeps_root(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/ctmod-install.XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	static const struct ent evil[] = {
 	    {'d', "usr", NULL},
 	    {'l', "usr/evil", "../../etc"},
 	};
-	_cleanup_free_ char *tar = write_tar(dir, "evil.tar.gz", evil, ARRAY_SIZE(evil));
-	_cleanup_free_ char *root = xasprintf("%s/root", dir);
-	struct ctmod_ctx *ctx;
-	assert_int_equal(ctmod_ctx_new(&ctx, root, KVER), 0);
-	const char *src[] = {tar};
-	struct ctmod_install_opts o = {.sources = src, .nsources = 1};
+	struct fixture f;
+	fixture_init(&f, evil, ARRAY_SIZE(evil), KVER);
 	struct ctmod_install_result res;
-	assert_true(ctmod_install(ctx, &o, &res) < 0);
-	assert_non_null(strstr(ctmod_ctx_error(ctx), "symlink pointing outside the root"));
+	assert_true(ctmod_install(f.ctx, &f.o, &res) < 0);
+	assert_non_null(strstr(ctmod_ctx_error(f.ctx), "symlink pointing outside the root"));
 	/* the root it created for the install is gone again */
-	assert_false(exists(dir, "root"));
+	assert_false(exists(f.dir, "root"));
 	ctmod_install_result_release(&res);
 
-	o.nsources = 0;
-	assert_int_equal(ctmod_install(ctx, &o, &res), -EINVAL);
-	ctmod_ctx_free(ctx);
-	assert_int_equal(rm_rf(dir), 0);
+	f.o.nsources = 0;
+	assert_int_equal(ctmod_install(f.ctx, &f.o, &res), -EINVAL);
+	fixture_release(&f);
 }
 
 static void test_conf_template(void **state)
