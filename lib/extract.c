@@ -570,7 +570,7 @@ static int open_in_root_walk(int rootfd, const char *rel, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int ctmod_open_in_root(int rootfd, const char *rel, int flags)
+int ctmod_tree_open(int rootfd, const char *rel, int flags)
 {
 	/* valgrind does not know openat2 (and says so on every call) */
 	static bool no_openat2;
@@ -617,7 +617,7 @@ static int list_dir(int fd, struct strv *names)
 int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *rel, bool dry,
                      const char *label, struct strv *moved)
 {
-	int dst = ctmod_open_in_root(rootfd, rel, O_PATH | O_DIRECTORY);
+	int dst = ctmod_tree_open(rootfd, rel, O_PATH | O_DIRECTORY);
 	if (dst < 0)
 		return ctmod_fail(ctx, dst, NULL, "%s/%s: cannot open: %s", label, rel,
 		                  strerror(-dst));
@@ -657,7 +657,7 @@ int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *r
 		if (S_ISDIR(s.st_mode)) {
 			bool into = S_ISDIR(t.st_mode);
 			if (!into && S_ISLNK(t.st_mode)) {
-				int fd = ctmod_open_in_root(rootfd, crel, O_PATH | O_DIRECTORY);
+				int fd = ctmod_tree_open(rootfd, crel, O_PATH | O_DIRECTORY);
 				into = fd >= 0;
 				if (fd >= 0)
 					close(fd);

@@ -17,16 +17,16 @@
 #define CTMOD_VERSION "0"
 #endif
 
-bool ctmod_is_url(const char *s)
+bool ctmod_fetch_is_url(const char *s)
 {
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
 }
 
-char *ctmod_source_basename(const char *source)
+char *ctmod_fetch_basename(const char *source)
 {
 	char *copy = NULL;
 	const char *p = source;
-	if (ctmod_is_url(source)) {
+	if (ctmod_fetch_is_url(source)) {
 		CURLU *u = curl_url();
 		char *path = NULL;
 		if (u && curl_url_set(u, CURLUPART_URL, source, 0) == CURLUE_OK &&
@@ -54,7 +54,7 @@ char *ctmod_source_basename(const char *source)
 	return name;
 }
 
-bool ctmod_sha256_valid(const char *hex)
+bool ctmod_fetch_sha256_valid(const char *hex)
 {
 	size_t n = 0;
 	for (; hex[n]; n++)
@@ -63,7 +63,7 @@ bool ctmod_sha256_valid(const char *hex)
 	return n == 64;
 }
 
-int ctmod_sha256_file(const char *path, char hex[65])
+int ctmod_fetch_sha256(const char *path, char hex[65])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -71,38 +71,6 @@ int ctmod_sha256_file(const char *path, char hex[65])
 	int r = sha256_fd_hex(fd, hex);
 	close(fd);
 	return r;
-}
-
-int ctmod_mkdir_tracked(const char *path, int mode, struct strv *created)
-{
-	char *p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	int r = 0;
-	size_t len = strlen(p);
-	for (size_t i = 1; i <= len; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		char c = p[i];
-		p[i] = '\0';
-		if (mkdir(p, (mode_t)mode) == 0) {
-			if (created)
-				strv_push(created, p);
-		} else if (errno != EEXIST) {
-			r = -errno;
-		}
-		p[i] = c;
-		if (r < 0)
-			break;
-	}
-	free(p);
-	return r;
-}
-
-void ctmod_rmdirs_created(struct strv *created)
-{
-	for (size_t i = created->n; i-- > 0;)
-		rmdir(created->v[i]);
 }
 
 /* --- downloads */
@@ -278,7 +246,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			return -ELIBACC;
 		return ctmod_fail(ctx, ENOMEM, NULL, "%s: cannot initialise libcurl", url);
 	}
-	_cleanup_free_ char *name = ctmod_source_basename(url);
+	_cleanup_free_ char *name = ctmod_fetch_basename(url);
 	struct xfer x = {.fd = fd, .o = o, .name = name};
 	char errbuf[CURL_ERROR_SIZE];
 	long delay = o->backoff_ms > 0 ? o->backoff_ms : 500;
@@ -372,12 +340,12 @@ int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fe
 			                        curl_url_strerror(uc));
 		if (!f->path)
 			return -ENOMEM;
-	} else if (ctmod_is_url(source)) {
-		_cleanup_free_ char *name = ctmod_source_basename(source);
+	} else if (ctmod_fetch_is_url(source)) {
+		_cleanup_free_ char *name = ctmod_fetch_basename(source);
 		_cleanup_free_ char *dir = ctmod_path(ctx, "/var/cache/ctmod");
 		if (!name || !dir)
 			return -ENOMEM;
-		r = ctmod_mkdir_tracked(dir, 0755, created);
+		r = mkdir_tracked(dir, 0755, created);
 		if (r < 0)
 			return ctmod_fail(ctx, r, "check that the root is writable",
 			                  "cannot create the download cache %s: %s", dir,
@@ -415,7 +383,7 @@ int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fe
 		return ctmod_fail_input(ctx, EINVAL, "give an archive file, a .deb or a URL",
 		                        "%s: not a regular file", source);
 	f->size = (uint64_t)st.st_size;
-	r = ctmod_sha256_file(f->path, f->sha256);
+	r = ctmod_fetch_sha256(f->path, f->sha256);
 	if (r < 0)
 		return ctmod_fail(ctx, r, NULL, "%s: cannot read: %s", source, strerror(-r));
 	if (o->sha256 && strcasecmp(o->sha256, f->sha256) != 0)

@@ -32,7 +32,7 @@ void ctmod_install_result_release(struct ctmod_install_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-char *ctmod_expand_template(const char *tmpl, const char *kver, const char *arch)
+char *ctmod_install_template_expand(const char *tmpl, const char *kver, const char *arch)
 {
 	struct strbuf sb = STRBUF_INIT;
 	for (const char *p = tmpl; *p;) {
@@ -80,7 +80,7 @@ int ctmod_install_conf_template(struct ctmod_ctx *ctx, char **out)
 	return 0;
 }
 
-char *ctmod_kver_from_package(const char *pkg)
+char *ctmod_install_package_kver(const char *pkg)
 {
 	const char *k = NULL;
 	if (!pkg)
@@ -104,7 +104,7 @@ char *ctmod_kver_from_package(const char *pkg)
 
 static bool exists_at(int rootfd, const char *rel)
 {
-	int fd = ctmod_open_in_root(rootfd, rel, O_PATH);
+	int fd = ctmod_tree_open(rootfd, rel, O_PATH);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -113,7 +113,7 @@ static bool exists_at(int rootfd, const char *rel)
 
 static bool lexists_at(int rootfd, const char *rel)
 {
-	int fd = ctmod_open_in_root(rootfd, rel, O_PATH | O_NOFOLLOW);
+	int fd = ctmod_tree_open(rootfd, rel, O_PATH | O_NOFOLLOW);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -129,7 +129,7 @@ static bool is_dir_at(int dirfd, const char *rel)
 /* the first line of a small file, or NULL */
 static char *first_line_at(int rootfd, const char *rel)
 {
-	int fd = ctmod_open_in_root(rootfd, rel, O_RDONLY);
+	int fd = ctmod_tree_open(rootfd, rel, O_RDONLY);
 	if (fd < 0)
 		return NULL;
 	char buf[256];
@@ -152,7 +152,7 @@ static char *tree_kver(int rootfd, const char *dir)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s%sinclude/generated/utsrelease.h", dir, *dir ? "/" : "");
-	int fd = ctmod_open_in_root(rootfd, p, O_RDONLY);
+	int fd = ctmod_tree_open(rootfd, p, O_RDONLY);
 	if (fd >= 0) {
 		char buf[1024];
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -259,7 +259,7 @@ static char *single_tree_dir(int fd)
 /* the lib/modules/KVER directories of a staged source */
 static void kvers_from_modules(struct staged *st, bool extras)
 {
-	int mfd = ctmod_open_in_root(st->fd, "lib/modules", O_RDONLY | O_DIRECTORY);
+	int mfd = ctmod_tree_open(st->fd, "lib/modules", O_RDONLY | O_DIRECTORY);
 	if (mfd < 0) {
 		st->modules = extras;
 		return;
@@ -278,7 +278,7 @@ static void kvers_from_modules(struct staged *st, bool extras)
 /* the kernel.release of each usr/src/linux-headers-KVER of a staged source */
 static void kvers_from_headers(struct staged *st)
 {
-	int sfd = ctmod_open_in_root(st->fd, "usr/src", O_RDONLY | O_DIRECTORY);
+	int sfd = ctmod_tree_open(st->fd, "usr/src", O_RDONLY | O_DIRECTORY);
 	if (sfd < 0)
 		return;
 	DIR *d = fdopendir(sfd);
@@ -307,7 +307,7 @@ static int scan_staged(struct staged *st, const struct ctmod_archive_info *info,
 			return 0;
 		}
 	}
-	add_kver(&st->kvers, ctmod_kver_from_package(info->package));
+	add_kver(&st->kvers, ctmod_install_package_kver(info->package));
 	kvers_from_modules(st, extras);
 	kvers_from_headers(st);
 	return 0;
@@ -332,7 +332,7 @@ static bool provided(int treefd, int rootfd, const char *rel, int depth)
 		_cleanup_free_ char *prefix = strndup(rel, i);
 		if (!prefix)
 			return false;
-		int fd = ctmod_open_in_root(treefd, prefix, O_PATH | O_NOFOLLOW);
+		int fd = ctmod_tree_open(treefd, prefix, O_PATH | O_NOFOLLOW);
 		if (fd < 0)
 			return false;
 		char target[PATH_MAX];
@@ -375,7 +375,7 @@ static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const ch
 	if (!provided(treefd, rootfd, mk, 0))
 		return ctmod_fail_input(ctx, ENOENT, hint, "/%s is missing", mk);
 	/* Debian's per-flavour Makefile includes the -common one by absolute path */
-	int fd = ctmod_open_in_root(treefd, mk, O_RDONLY);
+	int fd = ctmod_tree_open(treefd, mk, O_RDONLY);
 	if (fd >= 0) {
 		char buf[4096];
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -494,7 +494,7 @@ static void txn_end(struct txn *t, bool ok)
 	if (t->stage && !t->keep_stage)
 		rm_rf(t->stage);
 	if (!ok)
-		ctmod_rmdirs_created(&t->created);
+		rmdirs_created(&t->created);
 	strv_release(&t->created);
 	free(t->staged);
 	free(t->fetched);
@@ -602,7 +602,7 @@ static void recover_record(struct ctmod_ctx *ctx, const char *rel, const char *s
 	_cleanup_free_ char *rec = ctmod_path(ctx, "/%s", rel);
 	char *slash = strrchr(rec, '/');
 	*slash = '\0';
-	int w = ctmod_mkdir_tracked(rec, 0755, NULL);
+	int w = mkdir_tracked(rec, 0755, NULL);
 	*slash = '/';
 	if (w < 0 || write_file_atomic(rec, txt, strlen(txt), 0644) < 0)
 		WARN(ctx, "could not record the install in %s: a re-run will install again", rec);
@@ -688,7 +688,7 @@ static int txn_begin(struct ctmod_ctx *ctx, struct txn *t)
 	t->rootdir = ctmod_path(ctx, "/");
 	if (strlen(t->rootdir) > 1)
 		t->rootdir[strlen(t->rootdir) - 1] = '\0';
-	int r = ctmod_mkdir_tracked(t->rootdir, 0755, &t->created);
+	int r = mkdir_tracked(t->rootdir, 0755, &t->created);
 	if (r < 0)
 		return ctmod_fail(ctx, r, NULL, "cannot create the root %s: %s", t->rootdir,
 		                  strerror(-r));
@@ -806,9 +806,9 @@ static void describe_kernel(struct txn *t, struct ctmod_install_result *res)
 	if (lexists_at(t->treefd, p))
 		res->headers = xasprintf("/%s", p);
 	snprintf(p, sizeof(p), "lib/modules/%s/build", res->kver);
-	int lfd = ctmod_open_in_root(t->treefd, p, O_PATH | O_NOFOLLOW);
+	int lfd = ctmod_tree_open(t->treefd, p, O_PATH | O_NOFOLLOW);
 	if (lfd < 0)
-		lfd = ctmod_open_in_root(t->rootfd, p, O_PATH | O_NOFOLLOW);
+		lfd = ctmod_tree_open(t->rootfd, p, O_PATH | O_NOFOLLOW);
 	if (lfd < 0)
 		return;
 	char target[PATH_MAX];
@@ -880,7 +880,7 @@ static int finish(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o, str
 	for (size_t i = 0; i < t->n; i++)
 		ctmod_fetch_commit(ctx, &t->fetched[i]);
 	_cleanup_free_ char *rdir = ctmod_path(ctx, "/var/lib/ctmod/installed");
-	if (ctmod_mkdir_tracked(rdir, 0755, NULL) < 0 || write_record(ctx, record, res) < 0)
+	if (mkdir_tracked(rdir, 0755, NULL) < 0 || write_record(ctx, record, res) < 0)
 		WARN(ctx, "could not record the install in %s: a re-run will install again", rdir);
 	ctmod_ctx_clear_error(ctx);
 	if (!o->extras || !res->kver)

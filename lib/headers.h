@@ -58,9 +58,9 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
                   struct ctmod_install_result *res);
 
 /* TEMPLATE with {kver} and {arch} replaced, malloc'd */
-char *ctmod_expand_template(const char *tmpl, const char *kver, const char *arch);
+char *ctmod_install_template_expand(const char *tmpl, const char *kver, const char *arch);
 /* "headers-url = TEMPLATE" from ROOT/etc/ctmod/ctmod.conf: 0 and *out
  * (NULL when not set) */
 int ctmod_install_conf_template(struct ctmod_ctx *ctx, char **out);
 /* KVER from a package name (linux-headers-KVER, linux-image-KVER), or NULL */
-char *ctmod_kver_from_package(const char *pkg);
+char *ctmod_install_package_kver(const char *pkg);

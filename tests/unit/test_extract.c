@@ -58,29 +58,29 @@ static void test_link_inside(void **state)
 static void test_kver_and_template(void **state)
 {
 	(void)state;
-	char *k = ctmod_kver_from_package("linux-headers-6.1.0-56-amd64");
+	char *k = ctmod_install_package_kver("linux-headers-6.1.0-56-amd64");
 	assert_string_equal(k, "6.1.0-56-amd64");
 	free(k);
-	k = ctmod_kver_from_package("linux-image-6.1.0-56-amd64-unsigned");
+	k = ctmod_install_package_kver("linux-image-6.1.0-56-amd64-unsigned");
 	assert_string_equal(k, "6.1.0-56-amd64");
 	free(k);
-	assert_null(ctmod_kver_from_package("linux-headers-6.1.0-56-common"));
-	assert_null(ctmod_kver_from_package("linux-headers-amd64"));
-	assert_null(ctmod_kver_from_package("linux-kbuild-6.1"));
-	assert_null(ctmod_kver_from_package(NULL));
-	char *u = ctmod_expand_template("http://h/build-linux-{kver}-{arch}.tar.gz?{kver}",
-	                                "4.14.1", "x86_64");
+	assert_null(ctmod_install_package_kver("linux-headers-6.1.0-56-common"));
+	assert_null(ctmod_install_package_kver("linux-headers-amd64"));
+	assert_null(ctmod_install_package_kver("linux-kbuild-6.1"));
+	assert_null(ctmod_install_package_kver(NULL));
+	char *u = ctmod_install_template_expand("http://h/build-linux-{kver}-{arch}.tar.gz?{kver}",
+	                                        "4.14.1", "x86_64");
 	assert_string_equal(u, "http://h/build-linux-4.14.1-x86_64.tar.gz?4.14.1");
 	free(u);
-	assert_true(
-	    ctmod_sha256_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	assert_false(ctmod_sha256_valid("e3b0"));
-	assert_false(
-	    ctmod_sha256_valid("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	char *b = ctmod_source_basename("https://x/a/b%20c.deb?x=1");
+	assert_true(ctmod_fetch_sha256_valid(
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	assert_false(ctmod_fetch_sha256_valid("e3b0"));
+	assert_false(ctmod_fetch_sha256_valid(
+	    "g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	char *b = ctmod_fetch_basename("https://x/a/b%20c.deb?x=1");
 	assert_string_equal(b, "b c.deb");
 	free(b);
-	b = ctmod_source_basename("http://x/");
+	b = ctmod_fetch_basename("http://x/");
 	assert_string_equal(b, "download");
 	free(b);
 }

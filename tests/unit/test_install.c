@@ -251,18 +251,18 @@ static void test_mkdir_tracked(void **state)
 	assert_non_null(mkdtemp(dir));
 	_cleanup_free_ char *deep = xasprintf("%s/a/b/c", dir);
 	_cleanup_strv_ struct strv created = STRV_INIT;
-	assert_int_equal(ctmod_mkdir_tracked(deep, 0755, &created), 0);
+	assert_int_equal(mkdir_tracked(deep, 0755, &created), 0);
 	assert_int_equal(created.n, 3); /* a, a/b, a/b/c: in the order made */
 	assert_string_equal(created.v[2], deep);
 	assert_true(exists(dir, "a/b/c"));
 	/* again: nothing new */
 	_cleanup_strv_ struct strv again = STRV_INIT;
-	assert_int_equal(ctmod_mkdir_tracked(deep, 0755, &again), 0);
+	assert_int_equal(mkdir_tracked(deep, 0755, &again), 0);
 	assert_int_equal(again.n, 0);
 	/* a file in the middle keeps its directory on rollback */
 	_cleanup_free_ char *keep = xasprintf("%s/a/keep", dir);
 	assert_int_equal(write_file_atomic(keep, "", 0, 0644), 0);
-	ctmod_rmdirs_created(&created);
+	rmdirs_created(&created);
 	assert_false(exists(dir, "a/b"));
 	assert_true(exists(dir, "a/keep"));
 	assert_int_equal(rm_rf(dir), 0);
