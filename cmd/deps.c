@@ -253,9 +253,9 @@ struct fast_args {
 	char **argv;
 };
 
-/* Under the guard: every name through libkmod; 0 and the output printed when
+/* In the child: every name through libkmod; 0 and the output printed when
  * all resolved, 1 (nothing printed) otherwise. */
-static int fast_walk(void *data)
+static int fast_child(void *data)
 {
 	struct fast_args *a = data;
 	struct strbuf out;
@@ -281,7 +281,8 @@ static int fast_walk(void *data)
  * text resolver's answer: true when every name resolved and the output is
  * printed.  A name that fails sends the whole run to lib/moddb, whose
  * messages name the closest modules; so does a libkmod that crashes on a
- * truncated or corrupt index (caught by ctmod_probe_guarded).
+ * truncated or corrupt index (it runs in a child for that reason: libkmod
+ * 30 may fault or scribble on its own stack when an index is garbage).
  */
 static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char **argv)
 {
@@ -290,7 +291,7 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 		return false;
 	struct fast_args a = {cli, o, argc, argv};
 	int sig = 0;
-	int st = ctmod_probe_guarded(fast_walk, &a, &sig);
+	int st = ctmod_probe_isolated(fast_child, &a, &sig);
 	if (st == -EFAULT && !cli->quiet)
 		fprintf(
 		    stderr,

@@ -642,9 +642,30 @@ struct mp_args {
 	bool all, remove, show_config, show_modversions, show_exports;
 };
 
+/* The options that only switch a flag on */
+static const struct {
+	int opt;
+	bool *flag;
+} flag_opts[] = {
+    {OPT_REMOVE_HOLDERS, &mp.remove_holders},
+    {OPT_FIRST_TIME, &mp.first_time},
+    {'i', &mp.ignore_commands},
+    {'b', &mp.use_blacklist},
+    {'f', &mp.force},
+    {OPT_FORCE_MODVERSION, &mp.strip_modversion},
+    {OPT_FORCE_VERMAGIC, &mp.strip_vermagic},
+    {'R', &mp.lookup_only},
+    {'n', &mp.dry_run},
+};
+
 /* One option; returns -1 to go on, else the exit status. */
 static int parse_opt(int c, struct mp_args *a)
 {
+	for (size_t i = 0; i < ARRAY_SIZE(flag_opts); i++)
+		if (flag_opts[i].opt == c) {
+			*flag_opts[i].flag = true;
+			return -1;
+		}
 	char *end = NULL;
 	switch (c) {
 	case 'a':
@@ -654,9 +675,6 @@ static int parse_opt(int c, struct mp_args *a)
 	case 'r':
 		a->remove = true;
 		break;
-	case OPT_REMOVE_HOLDERS:
-		mp.remove_holders = true;
-		break;
 	case 'w':
 		mp.wait_msec = strtoul(optarg, &end, 0);
 		if (!*optarg || *end) {
@@ -664,29 +682,8 @@ static int parse_opt(int c, struct mp_args *a)
 			return EXIT_FAILURE;
 		}
 		break;
-	case OPT_FIRST_TIME:
-		mp.first_time = true;
-		break;
-	case 'i':
-		mp.ignore_commands = true;
-		break;
-	case 'b':
-		mp.use_blacklist = true;
-		break;
-	case 'f':
-		mp.force = true;
-		break;
-	case OPT_FORCE_MODVERSION:
-		mp.strip_modversion = true;
-		break;
-	case OPT_FORCE_VERMAGIC:
-		mp.strip_vermagic = true;
-		break;
 	case 'D':
 		mp.ignore_loaded = mp.dry_run = mp.show = true;
-		break;
-	case 'R':
-		mp.lookup_only = true;
 		break;
 	case 'c':
 		a->show_config = true;
@@ -696,9 +693,6 @@ static int parse_opt(int c, struct mp_args *a)
 		break;
 	case OPT_SHOW_EXPORTS:
 		a->show_exports = true;
-		break;
-	case 'n':
-		mp.dry_run = true;
 		break;
 	case 'C':
 		strv_push(&a->config, optarg);
@@ -800,8 +794,8 @@ struct mp_run {
 	char dirname[4096];
 };
 
-/* Under the guard (lib/probe.h says why): libkmod's context, the action. */
-static int mp_walk(void *data)
+/* In a child (lib/probe.h says why): libkmod's context, the action. */
+static int mp_child(void *data)
 {
 	struct mp_run *run = data;
 	struct kmod_ctx *k = open_kmod(run->a, run->dirname);
@@ -812,21 +806,25 @@ static int mp_walk(void *data)
 	return st;
 }
 
-/* The action, guarded: a libkmod that faults on a damaged index (kmod
+/* The action, in a child: a libkmod that crashes on a damaged index (kmod
  * 30's own modprobe does) becomes an error that says so. */
-static int run_guarded(struct mp_args *a, char **args, int n)
+static int run_isolated(struct mp_args *a, char **args, int n)
 {
 	static struct mp_run run; /* 4 KiB of path: not on the stack */
 	run = (struct mp_run){.a = a, .args = args, .n = n};
 	if (!mp_dirname(a, run.dirname))
 		return EXIT_FAILURE;
 	int sig = 0;
-	int st = ctmod_probe_guarded(mp_walk, &run, &sig);
+	int st = ctmod_probe_isolated(mp_child, &run, &sig);
 	if (st == -EFAULT) {
 		mp_log(
 		    LOG_ERR,
 		    "libkmod died (%s) reading the indexes of %s: they look truncated or corrupt, run depmod\n",
 		    strsignal(sig), *run.dirname ? run.dirname : "/lib/modules");
+		return EXIT_FAILURE;
+	}
+	if (st < 0) {
+		mp_log(LOG_ERR, "fork: %s\n", strerror(-st));
 		return EXIT_FAILURE;
 	}
 	return st;
@@ -851,7 +849,7 @@ static int modprobe(int argc, char **argv)
 			mp_log(LOG_ERR, "missing parameters. See -h.\n");
 			st = EXIT_FAILURE;
 		} else {
-			st = run_guarded(&a, argv + optind, n);
+			st = run_isolated(&a, argv + optind, n);
 		}
 		if (mp.syslog)
 			closelog();

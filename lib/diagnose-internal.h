@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "diagnose.h"
+#include "kmsg.h"
 #include "moddb.h"
 
 /* ctmod_diagnose_log about MODULE given as the file PATH (its signature is looked at). */
@@ -86,6 +87,38 @@ struct ctmod_modlog {
 	bool any_einval;     /* "Unknown symbol (err -22)": version or namespace */
 	const char *license; /* from the taint line, if any */
 };
+
+/* What a log rule's functions may look at (lib/diagnose-log.c makes it). */
+struct ctmod_rule_env {
+	struct ctmod_ctx *ctx;
+	const char *kver;
+	const struct ctmod_kmsg *log;
+	const char *filter;      /* the module asked about, or NULL */
+	const char *filter_path; /* its file, when asked about a .ko file */
+	struct ctmod_moddb *db;  /* opened on first use: db_open() */
+	bool db_tried;
+	struct strv names; /* per event: the module's own name (see event_names) */
+};
+
+/* Event i of the log, named by the module's own name (valid while env is). */
+struct ctmod_kmsg_event ctmod_diagnose_named_event(const struct ctmod_rule_env *env, size_t i);
+
+/*
+ * Refusals that name no module (lib/diagnose-refusal.c): the module's file
+ * (the tool's line, the file asked about, the installed one; malloc'd), who
+ * a signature or lockdown line is about (NULL: the system), and their
+ * explanations.
+ */
+char *ctmod_diagnose_module_file(struct ctmod_rule_env *env, const char *name);
+const char *ctmod_diagnose_sig_refused(struct ctmod_rule_env *env,
+                                       const struct ctmod_kmsg_event *e);
+void ctmod_diagnose_explain_sig(struct ctmod_rule_env *env, struct ctmod_finding *f,
+                                const struct ctmod_kmsg_event *e);
+bool ctmod_diagnose_lockdown_of_modules(const struct ctmod_kmsg_event *e);
+const char *ctmod_diagnose_lockdown_refused(struct ctmod_rule_env *env,
+                                            const struct ctmod_kmsg_event *e);
+void ctmod_diagnose_explain_lockdown(struct ctmod_rule_env *env, struct ctmod_finding *f,
+                                     const struct ctmod_kmsg_event *e);
 
 /* The Module.symvers of KVER's headers under the root, or NULL (malloc'd). */
 char *ctmod_diagnose_symvers_path(struct ctmod_ctx *ctx, const char *kver);

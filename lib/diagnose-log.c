@@ -15,24 +15,12 @@
 
 #include "diagnose-internal.h"
 
-/* What a rule's explain function may look at. */
-struct rule_env {
-	struct ctmod_ctx *ctx;
-	const char *kver;
-	const struct ctmod_kmsg *log;
-	const char *filter;      /* the module asked about, or NULL */
-	const char *filter_path; /* its file, when asked about a .ko file */
-	struct ctmod_moddb *db;  /* opened on first use: db_open() */
-	bool db_tried;
-	struct strv names; /* per event: the module's own name (see event_names) */
-};
-
 /*
  * A tool's line names the file ("insmod /vm/dummy-unsigned.ko"), whose
  * name is not always the module's: when the file is here, its .modinfo
  * name is (the kernel's lines use that one).
  */
-static void event_names(struct rule_env *env)
+static void event_names(struct ctmod_rule_env *env)
 {
 	for (size_t i = 0; i < env->log->n; i++) {
 		const struct ctmod_kmsg_event *e = &env->log->ev[i];
@@ -48,7 +36,7 @@ static void event_names(struct rule_env *env)
 }
 
 /* Event i with the module's own name (a shallow copy: valid while env->names is). */
-static struct ctmod_kmsg_event named_event(const struct rule_env *env, size_t i)
+struct ctmod_kmsg_event ctmod_diagnose_named_event(const struct ctmod_rule_env *env, size_t i)
 {
 	struct ctmod_kmsg_event e = env->log->ev[i];
 	if (env->names.n > i && env->names.v[i][0])
@@ -56,7 +44,7 @@ static struct ctmod_kmsg_event named_event(const struct rule_env *env, size_t i)
 	return e;
 }
 
-static struct ctmod_moddb *db_open(struct rule_env *env)
+static struct ctmod_moddb *db_open(struct ctmod_rule_env *env)
 {
 	if (!env->db && !env->db_tried) {
 		env->db_tried = true;
@@ -67,7 +55,7 @@ static struct ctmod_moddb *db_open(struct rule_env *env)
 	return env->db;
 }
 
-typedef void explain_fn(struct rule_env *env, struct ctmod_finding *f,
+typedef void explain_fn(struct ctmod_rule_env *env, struct ctmod_finding *f,
                         const struct ctmod_kmsg_event *e);
 
 /* One line the kernel prints: the class of finding it makes and how to explain it. */
@@ -78,7 +66,7 @@ struct log_rule {
 	bool fatal_with_err; /* ERROR when the line carries an errno (it failed the load) */
 	bool
 	    about_system; /* the line names no module: attributed by who(), else about the system */
-	const char *(*who)(struct rule_env *env, const struct ctmod_kmsg_event *e);
+	const char *(*who)(struct ctmod_rule_env *env, const struct ctmod_kmsg_event *e);
 	bool (*applies)(const struct ctmod_kmsg_event *e); /* NULL: always */
 	explain_fn *explain; /* fills what, why and fix, on the finding's first line */
 };
@@ -141,7 +129,7 @@ static void module_params(struct ctmod_ctx *ctx, const char *name, struct strv *
 /* ---------- the kernel's lines ---------- */
 
 /* modinfo -p NAME (for the root and kernel diagnosed), when NAME is installed */
-static void modinfo_fix(struct rule_env *env, struct ctmod_finding *f, const char *mn)
+static void modinfo_fix(struct ctmod_rule_env *env, struct ctmod_finding *f, const char *mn)
 {
 	_cleanup_free_ char *p = ctmod_diagnose_module_path(env->ctx, mn);
 	if (!p)
@@ -153,7 +141,7 @@ static void modinfo_fix(struct rule_env *env, struct ctmod_finding *f, const cha
 		ctmod_finding_fix(f, "modinfo -p %s", mn);
 }
 
-static void explain_disagrees(struct rule_env *env, struct ctmod_finding *f,
+static void explain_disagrees(struct ctmod_rule_env *env, struct ctmod_finding *f,
                               const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -170,7 +158,7 @@ static void explain_disagrees(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
 }
 
-static void explain_no_version(struct rule_env *env, struct ctmod_finding *f,
+static void explain_no_version(struct ctmod_rule_env *env, struct ctmod_finding *f,
                                const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -183,7 +171,7 @@ static void explain_no_version(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
 }
 
-static void explain_vermagic(struct rule_env *env, struct ctmod_finding *f,
+static void explain_vermagic(struct ctmod_rule_env *env, struct ctmod_finding *f,
                              const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -196,7 +184,7 @@ static void explain_vermagic(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
 }
 
-static void explain_namespace(struct rule_env *env, struct ctmod_finding *f,
+static void explain_namespace(struct ctmod_rule_env *env, struct ctmod_finding *f,
                               const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -211,7 +199,7 @@ static void explain_namespace(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
 }
 
-static void explain_blacklisted(struct rule_env *env, struct ctmod_finding *f,
+static void explain_blacklisted(struct ctmod_rule_env *env, struct ctmod_finding *f,
                                 const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -227,7 +215,7 @@ static void explain_blacklisted(struct rule_env *env, struct ctmod_finding *f,
 	    mn);
 }
 
-static void explain_duplicate(struct rule_env *env, struct ctmod_finding *f,
+static void explain_duplicate(struct ctmod_rule_env *env, struct ctmod_finding *f,
                               const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -241,7 +229,7 @@ static void explain_duplicate(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_finding_fix(f, "ctmod load %s", mn);
 }
 
-static void explain_unknown_param(struct rule_env *env, struct ctmod_finding *f,
+static void explain_unknown_param(struct ctmod_rule_env *env, struct ctmod_finding *f,
                                   const struct ctmod_kmsg_event *e)
 {
 	const char *mn = e->module;
@@ -273,7 +261,7 @@ static void explain_unknown_param(struct rule_env *env, struct ctmod_finding *f,
 	    e->symbol);
 }
 
-static void explain_oot(struct rule_env *env, struct ctmod_finding *f,
+static void explain_oot(struct ctmod_rule_env *env, struct ctmod_finding *f,
                         const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -283,7 +271,7 @@ static void explain_oot(struct rule_env *env, struct ctmod_finding *f,
 	    "it was not built with the kernel; the kernel is marked tainted (O), which is expected for DKMS modules");
 }
 
-static void explain_unsigned(struct rule_env *env, struct ctmod_finding *f,
+static void explain_unsigned(struct ctmod_rule_env *env, struct ctmod_finding *f,
                              const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -293,7 +281,7 @@ static void explain_unsigned(struct rule_env *env, struct ctmod_finding *f,
 	    "signatures are checked but not enforced: it loads, and the kernel is marked tainted (E)");
 }
 
-static void explain_license(struct rule_env *env, struct ctmod_finding *f,
+static void explain_license(struct ctmod_rule_env *env, struct ctmod_finding *f,
                             const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -303,7 +291,7 @@ static void explain_license(struct rule_env *env, struct ctmod_finding *f,
 	    "a license that is not GPL-compatible marks the kernel tainted (P) and hides GPL-only symbols from the module");
 }
 
-static void explain_staging(struct rule_env *env, struct ctmod_finding *f,
+static void explain_staging(struct ctmod_rule_env *env, struct ctmod_finding *f,
                             const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -312,162 +300,7 @@ static void explain_staging(struct rule_env *env, struct ctmod_finding *f,
 	    f, "drivers/staging modules are of unknown quality; the kernel is marked tainted (C)");
 }
 
-/* The file of the module a line is about: the tool's line names it, else the one installed. */
-static char *module_file(struct rule_env *env, const char *name)
-{
-	if (env->filter_path && env->filter && modname_equal(env->filter, name))
-		return strdup(env->filter_path);
-	for (size_t i = 0; i < env->log->n; i++) {
-		struct ctmod_kmsg_event t = named_event(env, i);
-		if (t.path && t.module && modname_equal(t.module, name) && strchr(t.path, '/'))
-			return strdup(t.path);
-	}
-	return ctmod_diagnose_module_path(env->ctx, name);
-}
-
-/* The signer of the kernel's own modules (Debian's key), to tell a foreign key from it */
-static char *kernel_signer(struct rule_env *env)
-{
-	static const char *const probes[] = {"libcrc32c", "dummy", "loop", "fat"};
-	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
-		_cleanup_free_ char *p = ctmod_diagnose_module_path(env->ctx, probes[i]);
-		char *s = p && strstr(p, "/kernel/") ? ctmod_diagnose_modinfo(env->ctx, p, "signer")
-		                                     : NULL;
-		if (s)
-			return s;
-	}
-	return NULL;
-}
-
-/*
- * The module a signature or lockdown refusal is about: the kernel's line
- * names none.  A tool's line that failed with ERR names it; else the module
- * asked about, when its file is what the kernel refused (unsigned, or
- * signed by another key than the kernel's own modules).
- */
-static const char *refused_module(struct rule_env *env, int err, bool want_unsigned,
-                                  bool want_foreign)
-{
-	for (size_t i = 0; i < env->log->n; i++) {
-		struct ctmod_kmsg_event t = named_event(env, i);
-		if (t.kind == CTMOD_KMSG_TOOL_FAILED && t.err == err && t.module &&
-		    ctmod_diagnose_wanted(env->filter, t.module))
-			return env->names.n > i && env->names.v[i][0] ? env->names.v[i]
-			                                              : env->log->ev[i].module;
-	}
-	if (!env->filter)
-		return NULL;
-	_cleanup_free_ char *path = module_file(env, env->filter);
-	if (!path)
-		return NULL;
-	_cleanup_free_ char *signer = ctmod_diagnose_modinfo(env->ctx, path, "signer");
-	if (!signer)
-		return want_unsigned ? env->filter : NULL;
-	_cleanup_free_ char *ks = want_foreign ? kernel_signer(env) : NULL;
-	return want_foreign && (!ks || strcmp(ks, signer) != 0) ? env->filter : NULL;
-}
-
-static const char *sig_refused_module(struct rule_env *env, const struct ctmod_kmsg_event *e)
-{
-	bool unsigned_line = e->arg && strstr(e->arg, "unsigned");
-	return refused_module(env, -EKEYREJECTED, unsigned_line, !unsigned_line);
-}
-
-static void explain_sig_rejected(struct rule_env *env, struct ctmod_finding *f,
-                                 const struct ctmod_kmsg_event *e)
-{
-	bool unsigned_line = e->arg && strstr(e->arg, "unsigned");
-	_cleanup_free_ char *on_cmdline = ctmod_diagnose_cmdline(env->ctx, "module.sig_enforce");
-	bool cmdline =
-	    on_cmdline && (on_cmdline[0] == '1' || on_cmdline[0] == 'Y' || on_cmdline[0] == 'y');
-	const char *source =
-	    cmdline
-	        ? "module.sig_enforce=1 is on the kernel command line (/proc/cmdline)"
-	        : "the kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE, or module.sig_enforce set at boot)";
-	if (!f->module)
-		ctmod_finding_what(f, "the kernel rejects modules without a valid signature");
-	else if (unsigned_line)
-		ctmod_finding_what(f, "%s is not signed, and this kernel loads only signed modules",
-		                   f->module);
-	else
-		ctmod_finding_what(f, "%s is signed with a key this kernel does not trust",
-		                   f->module);
-	ctmod_finding_why(
-	    f,
-	    "the kernel logged \"Loading of %s is rejected\" (the load fails with \"Key was rejected by service\"): %s",
-	    e->arg, source);
-	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
-	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
-	if (cmdline)
-		ctmod_finding_note(
-		    f,
-		    "or remove module.sig_enforce=1 from the kernel command line (the boot loader's configuration) and reboot: unsigned modules then load and taint the kernel");
-}
-
-static bool lockdown_of_modules(const struct ctmod_kmsg_event *e)
-{
-	return e->arg2 && strstr(e->arg2, "module");
-}
-
-static const char *lockdown_refused_module(struct rule_env *env, const struct ctmod_kmsg_event *e)
-{
-	(void)e;
-	return refused_module(env, -EPERM, true, true);
-}
-
-static void explain_lockdown(struct rule_env *env, struct ctmod_finding *f,
-                             const struct ctmod_kmsg_event *e)
-{
-	_cleanup_free_ char *mode = ctmod_diagnose_cmdline(env->ctx, "lockdown");
-	const char *said = NULL; /* "Kernel is locked down from X", logged at boot or when set */
-	for (size_t i = 0; i < env->log->n; i++)
-		if (env->log->ev[i].kind == CTMOD_KMSG_LOCKDOWN_SOURCE)
-			said = env->log->ev[i].arg;
-	bool sb = !mode &&
-	          ((said && strstr(said, "Secure Boot")) || ctmod_diagnose_secure_boot(env->ctx));
-	if (f->module)
-		ctmod_finding_what(
-		    f,
-		    "%s is refused by kernel lockdown: it is not signed with a key the kernel trusts",
-		    f->module);
-	else
-		ctmod_finding_what(f, "kernel lockdown refuses unsigned modules");
-	if (mode)
-		ctmod_finding_why(
-		    f,
-		    "the kernel logged \"Lockdown: %s: %s is restricted\": lockdown=%s is on the kernel command line (/proc/cmdline)",
-		    e->arg, e->arg2, mode);
-	else if (sb)
-		ctmod_finding_why(
-		    f,
-		    "the kernel logged \"Lockdown: %s: %s is restricted\": UEFI Secure Boot is on, and the kernel locks itself down under it",
-		    e->arg, e->arg2);
-	else if (said && strstr(said, "command line"))
-		ctmod_finding_why(
-		    f,
-		    "the kernel logged \"Lockdown: %s: %s is restricted\" and \"Kernel is locked down from command line\": lockdown= is on the kernel command line",
-		    e->arg, e->arg2);
-	else
-		ctmod_finding_why(
-		    f, "the kernel logged \"Lockdown: %s: %s is restricted\": lockdown is on, %s",
-		    e->arg, e->arg2,
-		    said && strstr(said, "securityfs")
-		        ? "set at run time (\"Kernel is locked down from securityfs\": something wrote /sys/kernel/security/lockdown)"
-		        : "neither from lockdown= on the command line nor from Secure Boot: it was set at run time in /sys/kernel/security/lockdown");
-	_cleanup_free_ char *path = f->module ? module_file(env, f->module) : NULL;
-	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
-	if (mode)
-		ctmod_finding_note(
-		    f,
-		    "or remove lockdown=%s from the kernel command line (the boot loader's configuration) and reboot; mokutil does not lift a command-line lockdown",
-		    mode);
-	else if (sb)
-		ctmod_finding_note(
-		    f,
-		    "or turn off Secure Boot validation: mokutil --disable-validation, then reboot and confirm in MokManager");
-}
-
-static void explain_bad_value(struct rule_env *env, struct ctmod_finding *f,
+static void explain_bad_value(struct ctmod_rule_env *env, struct ctmod_finding *f,
                               const struct ctmod_kmsg_event *e)
 {
 	const char *mn = e->module;
@@ -484,13 +317,37 @@ static void explain_bad_value(struct rule_env *env, struct ctmod_finding *f,
 	    e->symbol, mn, e->symbol);
 }
 
-static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
+/*
+ * "DRIVER DEVICE: firmware: ...": the driver is the module, except for a
+ * device of a class without one ("misc test_firmware"): then the device's
+ * name is, when a module of that name is here.
+ */
+static const char *firmware_module(struct ctmod_rule_env *env, const struct ctmod_kmsg_event *e)
+{
+	_cleanup_free_ char *mp = ctmod_diagnose_module_path(env->ctx, e->module);
+	if (mp || !e->symbol || !modname_valid(e->symbol))
+		return e->module;
+	char norm[64];
+	modname_normalize(e->symbol, norm, sizeof(norm));
+	_cleanup_free_ char *dp = ctmod_diagnose_module_path(env->ctx, norm);
+	_cleanup_free_ char *live =
+	    ctmod_diagnose_read_small(env->ctx, "/sys/module/%s/initstate", norm);
+	if (!dp && !live)
+		return e->module;
+	for (size_t i = 0; i < env->names.n; i++) /* a name that lives as long as env */
+		if (strcmp(env->names.v[i], norm) == 0)
+			return env->names.v[i];
+	strv_push(&env->names, norm);
+	return env->names.v[env->names.n - 1];
+}
+
+static void explain_firmware(struct ctmod_rule_env *env, struct ctmod_finding *f,
                              const struct ctmod_kmsg_event *e)
 {
+	const char *mn = f->module ? f->module : e->module;
 	const char *pkg = ctmod_diagnose_firmware_package(e->arg);
 	_cleanup_free_ char *dest = ctmod_path(env->ctx, "/lib/firmware/%s", e->arg);
-	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", e->module,
-	                   e->arg);
+	ctmod_finding_what(f, "%s needs the firmware file %s, which is not installed", mn, e->arg);
 	ctmod_finding_why(
 	    f,
 	    "the kernel looked for /lib/firmware/%s and did not find it (error %d); the driver loaded, but the device it drives does not work without it",
@@ -500,12 +357,12 @@ static void explain_firmware(struct rule_env *env, struct ctmod_finding *f,
 		ctmod_finding_note(
 		    f,
 		    "Debian ships %s in %s (usually; it is in the non-free-firmware component: add it to the apt sources first), then reload %s",
-		    e->arg, pkg, e->module);
+		    e->arg, pkg, mn);
 	} else {
 		ctmod_finding_note(
 		    f,
 		    "no Debian package is known here for %s: copy the file from linux-firmware (git.kernel.org) to %s, then reload %s",
-		    e->arg, dest ? dest : "/lib/firmware", e->module);
+		    e->arg, dest ? dest : "/lib/firmware", mn);
 	}
 }
 
@@ -517,7 +374,7 @@ static const struct {
     {"kvm_amd", "svm", "kvm_intel", "vmx", "AMD-V (svm)"},
 };
 
-static bool cpu_flag(struct rule_env *env, const char *flag)
+static bool cpu_flag(struct ctmod_rule_env *env, const char *flag)
 {
 	_cleanup_free_ char *ci = ctmod_diagnose_read_small(env->ctx, "/proc/cpuinfo%s", "");
 	const char *fl = ci ? strstr(ci, "\nflags") : NULL;
@@ -530,7 +387,7 @@ static bool cpu_flag(struct rule_env *env, const char *flag)
 	return false;
 }
 
-static void explain_no_hardware(struct rule_env *env, struct ctmod_finding *f,
+static void explain_no_hardware(struct ctmod_rule_env *env, struct ctmod_finding *f,
                                 const struct ctmod_kmsg_event *e)
 {
 	const char *mn = e->module;
@@ -596,13 +453,13 @@ static const struct log_rule log_rules[] = {
     {CTMOD_KMSG_TAINT_STAGING, "staging", CTMOD_SEV_INFO, false, false, NULL, NULL,
      explain_staging},
     {CTMOD_KMSG_SIG_REJECTED, "signature-rejected", CTMOD_SEV_ERROR, false, true,
-     sig_refused_module, NULL, explain_sig_rejected},
-    {CTMOD_KMSG_LOCKDOWN, "lockdown", CTMOD_SEV_ERROR, false, true, lockdown_refused_module,
-     lockdown_of_modules, explain_lockdown},
+     ctmod_diagnose_sig_refused, NULL, ctmod_diagnose_explain_sig},
+    {CTMOD_KMSG_LOCKDOWN, "lockdown", CTMOD_SEV_ERROR, false, true, ctmod_diagnose_lockdown_refused,
+     ctmod_diagnose_lockdown_of_modules, ctmod_diagnose_explain_lockdown},
     {CTMOD_KMSG_BAD_PARAM_VALUE, "bad-parameter-value", CTMOD_SEV_ERROR, false, false, NULL, NULL,
      explain_bad_value},
-    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, NULL, NULL,
-     explain_firmware},
+    {CTMOD_KMSG_FIRMWARE, "firmware-missing", CTMOD_SEV_WARNING, false, false, firmware_module,
+     NULL, explain_firmware},
     {CTMOD_KMSG_NO_HARDWARE, "no-hardware", CTMOD_SEV_ERROR, false, false, NULL, NULL,
      explain_no_hardware},
 };
@@ -617,7 +474,7 @@ static const struct log_rule *log_rule_of(enum ctmod_kmsg_kind kind)
 
 /* ---------- the tools' lines ---------- */
 
-static void explain_not_installed(struct rule_env *env, struct ctmod_finding *f,
+static void explain_not_installed(struct ctmod_rule_env *env, struct ctmod_finding *f,
                                   const struct ctmod_kmsg_event *e)
 {
 	const char *mn = e->module;
@@ -652,7 +509,7 @@ static void explain_not_installed(struct rule_env *env, struct ctmod_finding *f,
 		ctmod_finding_what(f, "%s is not installed for %s", mn, env->kver);
 		ctmod_finding_why(f, "%s found no %s in /lib/modules/%s (modules.dep)", e->arg, mn,
 		                  env->kver);
-		ctmod_finding_fix(f, "%s deps %s", cmd, mn);
+		ctmod_finding_note(f, "%s deps --all lists the modules that are installed", cmd);
 		ctmod_finding_note(
 		    f,
 		    "if %s comes from a DKMS package, build it for %s: ctmod build --install NAME/VERSION (ctmod status lists the sources)",
@@ -661,7 +518,7 @@ static void explain_not_installed(struct rule_env *env, struct ctmod_finding *f,
 	strv_release(&near);
 }
 
-static void explain_enoent(struct rule_env *env, struct ctmod_finding *f,
+static void explain_enoent(struct ctmod_rule_env *env, struct ctmod_finding *f,
                            const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -675,7 +532,7 @@ static void explain_enoent(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_finding_fix(f, "dmesg | ctmod diagnose %s --dmesg -", mn);
 }
 
-static void explain_eperm(struct rule_env *env, struct ctmod_finding *f,
+static void explain_eperm(struct ctmod_rule_env *env, struct ctmod_finding *f,
                           const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -689,7 +546,7 @@ static void explain_eperm(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_finding_note(f, "run that on the host, or as root: it tells which of these it is");
 }
 
-static void explain_eexist(struct rule_env *env, struct ctmod_finding *f,
+static void explain_eexist(struct ctmod_rule_env *env, struct ctmod_finding *f,
                            const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -698,7 +555,7 @@ static void explain_eexist(struct rule_env *env, struct ctmod_finding *f,
 	                  e->arg, e->arg2);
 }
 
-static void explain_enoexec(struct rule_env *env, struct ctmod_finding *f,
+static void explain_enoexec(struct ctmod_rule_env *env, struct ctmod_finding *f,
                             const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -712,7 +569,7 @@ static void explain_enoexec(struct rule_env *env, struct ctmod_finding *f,
 	ctmod_diagnose_fix_rebuild(env->ctx, env->kver, mn, f);
 }
 
-static void explain_ekeyrejected(struct rule_env *env, struct ctmod_finding *f,
+static void explain_ekeyrejected(struct ctmod_rule_env *env, struct ctmod_finding *f,
                                  const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -721,11 +578,11 @@ static void explain_ekeyrejected(struct rule_env *env, struct ctmod_finding *f,
 	    f,
 	    "\"%s\": it is unsigned while signatures are enforced, or its signature is damaged or made with an untrusted key",
 	    e->arg2);
-	_cleanup_free_ char *path = module_file(env, e->module);
+	_cleanup_free_ char *path = ctmod_diagnose_module_file(env, e->module);
 	ctmod_diagnose_fix_sign(env->ctx, env->kver, path, f);
 }
 
-static void explain_no_device(struct rule_env *env, struct ctmod_finding *f,
+static void explain_no_device(struct ctmod_rule_env *env, struct ctmod_finding *f,
                               const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -739,7 +596,7 @@ static void explain_no_device(struct rule_env *env, struct ctmod_finding *f,
 	    "nothing is wrong with the module: load it on a machine with the hardware (lspci, lsusb, /proc/cpuinfo show what is present)");
 }
 
-static void explain_other(struct rule_env *env, struct ctmod_finding *f,
+static void explain_other(struct ctmod_rule_env *env, struct ctmod_finding *f,
                           const struct ctmod_kmsg_event *e)
 {
 	(void)env;
@@ -803,20 +660,19 @@ static int gather(const struct ctmod_kmsg *log, const char *module, struct ctmod
 }
 
 /* Second pass: one finding per module and class, in the log's order. */
-static void apply_log_rules(struct rule_env *env, const struct ctmod_kmsg *log, const char *module,
-                            struct ctmod_diagnosis *d)
+static void apply_log_rules(struct ctmod_rule_env *env, const struct ctmod_kmsg *log,
+                            const char *module, struct ctmod_diagnosis *d)
 {
 	for (size_t i = 0; i < log->n; i++) {
 		const struct ctmod_kmsg_event *e = &log->ev[i];
 		const struct log_rule *rule = log_rule_of(e->kind);
-		if (!rule || (e->module && !ctmod_diagnose_wanted(module, e->module)))
+		if (!rule)
 			continue;
-		const char *about = rule->about_system ? NULL : e->module;
-		if (rule->about_system) {
-			about = rule->who(env, e);
-			if (module && !about)
-				continue; /* not about the module asked about */
-		}
+		const char *about = rule->who ? rule->who(env, e) : e->module;
+		if (rule->about_system && module && !about)
+			continue; /* not about the module asked about */
+		if (!rule->about_system && !ctmod_diagnose_wanted(module, about))
+			continue;
 		if (rule->applies && !rule->applies(e))
 			continue;
 		enum ctmod_severity sev =
@@ -830,8 +686,8 @@ static void apply_log_rules(struct rule_env *env, const struct ctmod_kmsg *log, 
 }
 
 /* -22 without an explanation on its own line */
-static void unexplained_einval(struct rule_env *env, const struct ctmod_modlog *mods, size_t nmods,
-                               struct ctmod_diagnosis *d)
+static void unexplained_einval(struct ctmod_rule_env *env, const struct ctmod_modlog *mods,
+                               size_t nmods, struct ctmod_diagnosis *d)
 {
 	for (size_t k = 0; k < nmods; k++) {
 		const struct ctmod_modlog *m = &mods[k];
@@ -853,11 +709,11 @@ static void unexplained_einval(struct rule_env *env, const struct ctmod_modlog *
 }
 
 /* Tool lines that nothing in the kernel's lines explains. */
-static void apply_tool_rules(struct rule_env *env, const struct ctmod_kmsg *log, const char *module,
-                             struct ctmod_diagnosis *d)
+static void apply_tool_rules(struct ctmod_rule_env *env, const struct ctmod_kmsg *log,
+                             const char *module, struct ctmod_diagnosis *d)
 {
 	for (size_t i = 0; i < log->n; i++) {
-		struct ctmod_kmsg_event ev = named_event(env, i);
+		struct ctmod_kmsg_event ev = ctmod_diagnose_named_event(env, i);
 		const struct ctmod_kmsg_event *e = &ev;
 		if ((e->kind != CTMOD_KMSG_TOOL_FAILED && e->kind != CTMOD_KMSG_TOOL_NOT_FOUND) ||
 		    !ctmod_diagnose_wanted(module, e->module))
@@ -889,7 +745,7 @@ int ctmod_diagnose_log_file(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log,
 	const char *kver = NULL;
 	if (ctmod_ctx_kver(ctx, &kver) < 0)
 		return -EINVAL;
-	struct rule_env env = {
+	struct ctmod_rule_env env = {
 	    .ctx = ctx, .kver = kver, .log = log, .filter = module, .filter_path = path};
 	struct ctmod_modlog *mods = NULL;
 	size_t nmods = 0;

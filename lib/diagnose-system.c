@@ -110,12 +110,9 @@ static void check_kernel_switches(struct ctmod_ctx *ctx, struct ctmod_diagnosis 
 			ctmod_finding_why(
 			    f,
 			    "kernel.modules_disabled is 1: once set it cannot be cleared, every load fails with \"Operation not permitted\"");
-			ctmod_finding_fix(
-			    f,
-			    "grep -rns modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d /run/sysctl.d");
 			ctmod_finding_note(
 			    f,
-			    "the grep shows what sets it; load the modules you need before it is set (ctmod autoload), or reboot without it");
+			    "nothing undoes it before the next boot; find what sets it (grep -rn modules_disabled /etc/sysctl.conf /etc/sysctl.d /usr/lib/sysctl.d), and load the modules you need before it is set (ctmod autoload), or reboot without it");
 			ctmod_finding_evidence(f, "/proc/sys/kernel/modules_disabled");
 		}
 	}
@@ -581,6 +578,15 @@ static void check_named(struct ctmod_ctx *ctx, const char *kver, const char *mod
 				    "modules.builtin of %s lists it: it is part of the kernel image; modprobe and ctmod load succeed for it, insmod says \"No such file or directory\"",
 				    kver);
 		}
+	} else if (live && strncmp(live, "live", 4) == 0 && !about_module(d, module)) {
+		struct ctmod_finding *f = ctmod_finding_add(
+		    d, CTMOD_SEV_INFO, "already-loaded", module,
+		    "%s is loaded: nothing to do, and this is not an error", module);
+		if (f)
+			ctmod_finding_why(
+			    f,
+			    "/sys/module/%s/initstate is live; loading it again makes insmod say \"File exists\" (EEXIST), which modprobe and ctmod load count as success",
+			    module);
 	} else if (db && !path && !live && !about_module(d, module)) {
 		struct strv near;
 		strv_init(&near);

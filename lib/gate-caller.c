@@ -74,34 +74,54 @@ static int fdinfo_flags(pid_t pid, int fdnum, unsigned *flags)
 	return r;
 }
 
-/*
- * The caller's descriptor fdnum, as our own: pidfd_getfd() shares the open
- * file; where that is not possible (old kernel, ptrace restrictions, a
- * thread that is not a group leader) reopen /proc/PID/fd/N read-only as LXD
- * does — through O_PATH first, so no device or FIFO is ever opened for real.
- */
-int ctmod_gate_caller_fd(pid_t pid, int fdnum, int *out)
+/* the thread group of task tid (a notification names the calling thread) */
+pid_t ctmod_gate_caller_tgid(pid_t tid)
 {
-	*out = -1;
-	if (fdnum < 0)
-		return -EBADF;
+	char path[64], *buf;
+	size_t len;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_file(path, 1 << 16, &buf, &len) < 0)
+		return tid;
+	char *t = strstr(buf, "\nTgid:\t");
+	pid_t tgid = t ? (pid_t)strtol(t + 7, NULL, 10) : 0;
+	free(buf);
+	return tgid > 0 ? tgid : tid;
+}
+
+/* 0 with *out, -EBADF (no such fd, or unreadable), -ENOSYS (no pidfd here) */
+static int getfd_by_pidfd(pid_t pid, int fdnum, int *out)
+{
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd >= 0) {
-		int fd = (int)syscall(SYS_pidfd_getfd, pidfd, fdnum, 0);
-		int e = errno;
-		close(pidfd);
-		if (fd >= 0) {
-			int fl = fcntl(fd, F_GETFL);
-			if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY || (fl & O_PATH)) {
-				close(fd);
-				return -EBADF;
-			}
-			*out = fd;
-			return 0;
-		}
-		if (e == EBADF)
-			return -EBADF;
+	/* a thread that is not the leader: EINVAL, or ENOENT since Linux 6.9 */
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
+		pid_t tgid = ctmod_gate_caller_tgid(pid);
+		if (tgid != pid)
+			pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	}
+	if (pidfd < 0)
+		return -ENOSYS;
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, fdnum, 0);
+	int e = errno;
+	close(pidfd);
+	if (fd < 0)
+		return e == EBADF ? -EBADF : -ENOSYS;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY || (fl & O_PATH)) {
+		close(fd);
+		return -EBADF;
+	}
+	*out = fd;
+	return 0;
+}
+
+/*
+ * Reopen /proc/PID/fd/N read-only, as LXD does: through O_PATH first, so no
+ * device or FIFO is ever opened for real, and with O_NONBLOCK, so a lease
+ * the caller holds on the file (F_SETLEASE) fails the open (EWOULDBLOCK)
+ * instead of holding us for the kernel's lease-break time.
+ */
+static int reopen_by_proc(pid_t pid, int fdnum, int *out)
+{
 	unsigned flags;
 	int r = fdinfo_flags(pid, fdnum, &flags);
 	if (r < 0)
@@ -119,7 +139,7 @@ int ctmod_gate_caller_fd(pid_t pid, int fdnum, int *out)
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", opath);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	int e = errno;
 	close(opath);
 	if (fd < 0)
@@ -128,47 +148,106 @@ int ctmod_gate_caller_fd(pid_t pid, int fdnum, int *out)
 	return 0;
 }
 
+/*
+ * The caller's descriptor fdnum, as our own: pidfd_getfd() shares the open
+ * file (through the thread group leader for another thread: threads share
+ * their descriptors); where that is not possible (old kernel, ptrace
+ * restrictions) the file is reopened through /proc.
+ */
+int ctmod_gate_caller_fd(pid_t pid, int fdnum, int *out)
+{
+	*out = -1;
+	if (fdnum < 0)
+		return -EBADF;
+	int r = getfd_by_pidfd(pid, fdnum, out);
+	if (r != -ENOSYS)
+		return r;
+	return reopen_by_proc(pid, fdnum, out);
+}
+
 static long page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
 }
 
-/* A NUL-terminated string at addr in the caller, as strndup_user() would. */
-int ctmod_gate_caller_string(pid_t pid, uint64_t addr, size_t max, char **out)
+struct remote {
+	pid_t pid;
+	uint64_t addr, len;
+};
+
+/* In the copier: the NUL-terminated string at addr into out, as strndup_user() would. */
+static int copy_string(struct ctmod_ctx *ctx, int fd, char *out, size_t outsz, void *arg)
+{
+	const struct remote *rm = arg;
+	size_t max = rm->len < outsz - 1 ? (size_t)rm->len : outsz - 1, n = 0;
+	while (n < max) {
+		/* page by page: the string may end just before an unmapped page */
+		uint64_t a = rm->addr + n;
+		size_t chunk = (size_t)page_size() - (size_t)(a % (uint64_t)page_size());
+		if (chunk > max - n)
+			chunk = max - n;
+		struct iovec l = {out + n, chunk}, rem = {(void *)(uintptr_t)a, chunk};
+		ssize_t got = process_vm_readv(rm->pid, &l, 1, &rem, 1, 0);
+		if (got <= 0)
+			return got < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+		if (memchr(out + n, '\0', (size_t)got))
+			return 0;
+		n += (size_t)got;
+	}
+	return -E2BIG;
+}
+
+int ctmod_gate_caller_string(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, size_t max,
+                             double timeout, char **out)
 {
 	*out = NULL;
 	if (addr == 0)
 		return -EFAULT;
-	char *buf = malloc(max + 1);
-	if (!buf)
-		return -ENOMEM;
-	size_t n = 0;
-	while (n < max) {
-		/* page by page: the string may end just before an unmapped page */
-		uint64_t a = addr + n;
-		size_t chunk = (size_t)page_size() - (size_t)(a % (uint64_t)page_size());
-		if (chunk > max - n)
-			chunk = max - n;
-		struct iovec l = {buf + n, chunk}, rem = {(void *)(uintptr_t)a, chunk};
-		ssize_t got = process_vm_readv(pid, &l, 1, &rem, 1, 0);
-		if (got <= 0) {
-			int e = got < 0 && errno == ESRCH ? ESRCH : EFAULT;
-			free(buf);
-			return -e;
-		}
-		char *nul = memchr(buf + n, '\0', (size_t)got);
-		if (nul) {
-			*out = buf;
-			return 0;
-		}
-		n += (size_t)got;
-	}
-	free(buf);
-	return -E2BIG;
+	struct remote rm = {pid, addr, max};
+	char buf[CTMOD_JAIL_OUT_MAX];
+	int r = ctmod_jail_run(ctx, -1, timeout, CTMOD_JAIL_COPIER | CTMOD_JAIL_SIZED, copy_string,
+	                       &rm, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	*out = strdup(buf);
+	if (!*out)
+		abort(); /* out of memory: see DESIGN.md */
+	return 0;
 }
 
-/* init_module()'s image, copied from the caller into a memfd for the helper. */
-int ctmod_gate_caller_image(pid_t pid, uint64_t addr, uint64_t len, int *out)
+/* In the copier: init_module()'s image from the caller into the memfd fd. */
+static int copy_image(struct ctmod_ctx *ctx, int fd, char *out, size_t outsz, void *arg)
+{
+	const struct remote *rm = arg;
+	size_t bufsz = 1u << 20;
+	char *buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	int r = 0;
+	for (uint64_t off = 0; off < rm->len && r == 0;) {
+		size_t chunk = rm->len - off < bufsz ? (size_t)(rm->len - off) : bufsz;
+		struct iovec l = {buf, chunk}, rem = {(void *)(uintptr_t)(rm->addr + off), chunk};
+		ssize_t got = process_vm_readv(rm->pid, &l, 1, &rem, 1, 0);
+		if (got <= 0) {
+			r = got < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+			break;
+		}
+		for (ssize_t w = 0; w < got && r == 0;) {
+			ssize_t k = write(fd, buf + w, (size_t)(got - w));
+			if (k < 0 && errno != EINTR)
+				r = -errno;
+			else if (k > 0)
+				w += k;
+		}
+		off += (uint64_t)got;
+	}
+	free(buf);
+	out[0] = '\0';
+	return r;
+}
+
+int ctmod_gate_caller_image(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, uint64_t len,
+                            double timeout, int *out)
 {
 	*out = -1;
 	if (len > CTMOD_MODINFO_MAX_IMAGE)
@@ -176,34 +255,10 @@ int ctmod_gate_caller_image(pid_t pid, uint64_t addr, uint64_t len, int *out)
 	int fd = memfd_create("ctmod-gate-module", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	size_t bufsz = 1u << 20;
-	char *buf = malloc(bufsz);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	int r = 0;
-	for (uint64_t off = 0; off < len && r == 0;) {
-		size_t chunk = len - off < bufsz ? (size_t)(len - off) : bufsz;
-		struct iovec l = {buf, chunk}, rem = {(void *)(uintptr_t)(addr + off), chunk};
-		ssize_t got = process_vm_readv(pid, &l, 1, &rem, 1, 0);
-		if (got <= 0) {
-			r = got < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
-			break;
-		}
-		for (ssize_t w = 0; w < got;) {
-			ssize_t k = write(fd, buf + w, (size_t)(got - w));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0) {
-				r = -errno;
-				break;
-			}
-			w += k;
-		}
-		off += (uint64_t)got;
-	}
-	free(buf);
+	struct remote rm = {pid, addr, len};
+	char ignored[8];
+	int r = ctmod_jail_run(ctx, fd, timeout, CTMOD_JAIL_COPIER | CTMOD_JAIL_SIZED, copy_image,
+	                       &rm, ignored, sizeof(ignored));
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -239,7 +294,10 @@ int ctmod_gate_module_name(struct ctmod_ctx *ctx, int fd, unsigned flags, double
 	 * (for a compressed module) here.  If it cannot be, the reader says so.
 	 */
 	ctmod_dl_open(&ctmod_dl_archive);
-	int r = ctmod_jail_call(ctx, fd, timeout, name_in_jail, &flags, raw, sizeof(raw));
+	/* a compressed module may inflate to anything: half of what is left */
+	int r = ctmod_jail_run(ctx, fd, timeout,
+	                       (flags & CTMOD_MODINFO_COMPRESSED) ? 0 : CTMOD_JAIL_SIZED,
+	                       name_in_jail, &flags, raw, sizeof(raw));
 	if (r < 0)
 		return r;
 	/* the helper may have been subverted: its answer is input too */

@@ -26,6 +26,8 @@
 
 /* Requests served at once; more wait in the kernel until a slot frees. */
 #define CTMOD_GATE_MAX_ACTIVE 64
+/* Requests the process-tree gate holds in its per-process queues at most. */
+#define CTMOD_GATE_MAX_QUEUED 4096
 /*
  * Requests of one source (one container) served at once: the agent stops
  * reading a source's notifications while it has this many in flight, so
@@ -46,6 +48,8 @@ struct ctmod_gate_caller {
 
 /* /proc/PID/status: 0, -errno, -EPROTO without a CapEff: line */
 int ctmod_gate_caller_status(pid_t pid, struct ctmod_gate_caller *c);
+/* the thread group (process) of thread tid, tid itself if unknown */
+pid_t ctmod_gate_caller_tgid(pid_t tid);
 /* 1 when pid is in the user namespace described by ns, 0 if not, -errno */
 int ctmod_gate_caller_userns(pid_t pid, const struct stat *ns);
 /*
@@ -53,14 +57,22 @@ int ctmod_gate_caller_userns(pid_t pid, const struct stat *ns);
  * readable), -EINVAL (not a regular file), -errno.
  */
 int ctmod_gate_caller_fd(pid_t pid, int fdnum, int *out);
+/*
+ * The caller's memory is read by a copier in the jail (jail.h), killed at
+ * the time limit, so memory that never answers (userfaultfd) holds up that
+ * helper only; -ETIME / -ECHILD as ctmod_jail_run(), the error recorded.
+ */
 /* A NUL-terminated string at addr, at most max bytes: -EFAULT, -E2BIG, -ESRCH */
-int ctmod_gate_caller_string(pid_t pid, uint64_t addr, size_t max, char **out);
+int ctmod_gate_caller_string(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, size_t max,
+                             double timeout, char **out);
 /* init_module()'s image at addr, copied into a memfd: -EFBIG, -EFAULT, -ESRCH */
-int ctmod_gate_caller_image(pid_t pid, uint64_t addr, uint64_t len, int *out);
+int ctmod_gate_caller_image(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, uint64_t len,
+                            double timeout, int *out);
 
 /* ---- gate-serve.c ---- */
 
 struct ctmod_gate_slot;
+struct ctmod_gate_queue;
 
 /*
  * Where notifications come from: the command's filter under the process-
@@ -93,6 +105,8 @@ struct ctmod_gate {
 	pthread_mutex_t lock; /* active, the free slots, and the event callback */
 	pthread_cond_t idle;
 	unsigned active;
+	unsigned queued; /* received, waiting in a process's queue */
+	struct ctmod_gate_queue *queues;
 	int wakefd;  /* an eventfd: a request finished (the agent polls it) */
 	bool closed; /* ctmod_gate_run returned: no more events */
 	struct ctmod_gate_slot *free_slots;

@@ -51,6 +51,26 @@ struct request {
 	enum ctmod_gate_verdict verdict;
 	int err;
 	double t0;
+	struct ctmod_gate_queue *q; /* its process's queue (process-tree gate) */
+	struct request *next;       /* in that queue */
+};
+
+/*
+ * The process-tree gate's notifications all come from one descriptor, so
+ * the kernel cannot keep one process's requests from another's: they are
+ * received at once and queued per process (thread group) here.  A process
+ * has at most CTMOD_GATE_SOURCE_ACTIVE requests in flight, and a free slot
+ * goes to the queue with the fewest in flight, so a process with nothing in
+ * flight waits for no more than the next slot to free, however many
+ * requests others have queued.  (The agent needs none of this: it reads
+ * each container's descriptor only while that container is under its
+ * share.)
+ */
+struct ctmod_gate_queue {
+	pid_t tgid;
+	unsigned active;
+	struct request *head, *tail;
+	struct ctmod_gate_queue *next;
 };
 
 static void decide(struct request *rq, enum ctmod_gate_verdict v, int err, const char *fmt, ...)
@@ -258,7 +278,8 @@ static int take_module(struct request *rq, bool finit, unsigned *mflags, uint64_
 		r = ctmod_gate_caller_fd(pid, (int)d->args[0], &modfd);
 		*uargs = d->args[1];
 	} else {
-		r = ctmod_gate_caller_image(pid, d->args[0], d->args[1], &modfd);
+		r = ctmod_gate_caller_image(rq->ctx, pid, d->args[0], d->args[1], rq->g->timeout,
+		                            &modfd);
 		*uargs = d->args[2];
 	}
 	if (!still_there(rq)) {
@@ -269,7 +290,8 @@ static int take_module(struct request *rq, bool finit, unsigned *mflags, uint64_
 	} else if (r < 0) {
 		decide(rq, CTMOD_GATE_DENIED,
 		       r == -EBADF || r == -EINVAL || r == -EFAULT ? -r : EPERM,
-		       "cannot take the caller's module: %s", strerror(-r));
+		       "cannot take the caller's module: %s",
+		       r == -ETIME || r == -ECHILD ? ctmod_ctx_error(rq->ctx) : strerror(-r));
 	} else if (finit) {
 		struct stat st;
 		if (fstat(modfd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -331,26 +353,28 @@ static void serve(struct request *rq)
 	int modfd = take_module(rq, finit, &mflags, &uargs);
 	if (modfd < 0)
 		return;
-	char *params = NULL;
-	int r =
-	    ctmod_gate_caller_string((pid_t)rq->req->pid, uargs, CTMOD_GATE_MAX_PARAMS, &params);
-	if (!still_there(rq)) {
-		close(modfd);
-		return;
-	}
-	if (r < 0) {
-		close(modfd);
-		decide(rq, CTMOD_GATE_DENIED, r == -E2BIG ? E2BIG : EFAULT,
-		       "cannot read the caller's parameters: %s", strerror(-r));
-		return;
-	}
+	/* the name first: memory that stalls the copier is read for an allowed name only */
 	if (!read_name(rq, modfd, mflags))
-		; /* decided */
-	else if (!strv_contains(rq->src->allowed, rq->module))
+		return; /* decided */
+	if (!strv_contains(rq->src->allowed, rq->module)) {
 		decide(rq, CTMOD_GATE_DENIED, EPERM, "%s",
 		       rq->src->allowed != &g->allowed && strv_contains(&g->allowed, rq->module)
 		           ? "not allowed for this container (its metadata narrows the allowlist)"
 		           : "not allowlisted");
+		return;
+	}
+	char *params = NULL;
+	int r = ctmod_gate_caller_string(rq->ctx, (pid_t)rq->req->pid, uargs, CTMOD_GATE_MAX_PARAMS,
+	                                 g->timeout, &params);
+	if (!still_there(rq))
+		;
+	else if (r < 0)
+		decide(rq, CTMOD_GATE_DENIED,
+		       r == -E2BIG    ? E2BIG
+		       : r == -EFAULT ? EFAULT
+		                      : EPERM,
+		       "cannot read the caller's parameters: %s",
+		       r == -ETIME || r == -ECHILD ? ctmod_ctx_error(rq->ctx) : strerror(-r));
 	else if (ctmod_module_live(rq->ctx, rq->module))
 		decide(rq, CTMOD_GATE_EXISTS, EEXIST, "allowlisted; already loaded");
 	else
@@ -399,11 +423,95 @@ static void request_free(struct request *rq)
 	free(rq);
 }
 
+static void *worker(void *arg);
+
+/* Start rq in a thread of its own (in this one if none can be started). */
+static void start(struct request *rq)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	if (pthread_create(&t, &attr, worker, rq) != 0)
+		worker(rq); /* serve it here rather than leave the caller hanging */
+	pthread_attr_destroy(&attr);
+}
+
+/* Under the lock: the next queued request to start, counted as active; NULL if none may. */
+static struct request *next_queued(struct ctmod_gate *g)
+{
+	if (g->active >= CTMOD_GATE_MAX_ACTIVE)
+		return NULL;
+	struct ctmod_gate_queue *best = NULL;
+	for (struct ctmod_gate_queue *q = g->queues; q; q = q->next)
+		if (q->head && q->active < CTMOD_GATE_SOURCE_ACTIVE &&
+		    (!best || q->active < best->active))
+			best = q;
+	if (!best)
+		return NULL;
+	struct request *rq = best->head;
+	best->head = rq->next;
+	if (!best->head)
+		best->tail = NULL;
+	best->active++;
+	g->queued--;
+	g->active++;
+	rq->src->active++;
+	/* the chosen queue goes last, so equals take turns */
+	struct ctmod_gate_queue **pp = &g->queues;
+	while (*pp != best)
+		pp = &(*pp)->next;
+	*pp = best->next;
+	best->next = NULL;
+	for (pp = &g->queues; *pp; pp = &(*pp)->next)
+		;
+	*pp = best;
+	return rq;
+}
+
+/* Under the lock: rq joins its process's queue. */
+static void enqueue(struct ctmod_gate *g, struct request *rq, pid_t tgid)
+{
+	struct ctmod_gate_queue *q = g->queues;
+	while (q && q->tgid != tgid)
+		q = q->next;
+	if (!q) {
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			abort(); /* out of memory: see DESIGN.md */
+		q->tgid = tgid;
+		q->next = g->queues;
+		g->queues = q;
+	}
+	rq->q = q;
+	if (q->tail)
+		q->tail->next = rq;
+	else
+		q->head = rq;
+	q->tail = rq;
+	g->queued++;
+}
+
+/* Under the lock: rq's queue loses it; an empty idle queue goes. */
+static void dequeue_done(struct ctmod_gate *g, struct ctmod_gate_queue *q)
+{
+	q->active--;
+	if (q->active || q->head)
+		return;
+	for (struct ctmod_gate_queue **pp = &g->queues; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			free(q);
+			return;
+		}
+}
+
 static void *worker(void *arg)
 {
 	struct request *rq = arg;
 	struct ctmod_gate *g = rq->g;
 	struct ctmod_gate_source *src = rq->src;
+	struct ctmod_gate_queue *q = rq->q;
 	rq->slot = slot_get(g);
 	if (!rq->slot) {
 		decide(rq, CTMOD_GATE_DENIED, ENOMEM, "out of memory");
@@ -416,6 +524,9 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&g->lock);
 	g->active--;
 	src->active--;
+	if (q)
+		dequeue_done(g, q);
+	struct request *next = next_queued(g);
 	/* under the lock: once active is 0 and the lock free, g may go */
 	uint64_t one = 1;
 	if (write(g->wakefd, &one, sizeof(one)) < 0) {
@@ -423,6 +534,8 @@ static void *worker(void *arg)
 	}
 	pthread_cond_broadcast(&g->idle);
 	pthread_mutex_unlock(&g->lock);
+	if (next)
+		start(next);
 	return NULL;
 }
 
@@ -444,19 +557,18 @@ void ctmod_gate_dispatch(struct ctmod_gate *g, struct ctmod_gate_source *src)
 		return;
 	}
 	rq->t0 = now_seconds();
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_mutex_lock(&g->lock);
-	g->active++;
-	src->active++;
-	pthread_mutex_unlock(&g->lock);
-	pthread_t t;
-	if (pthread_create(&t, &attr, worker, rq) != 0) {
-		/* serve it here rather than leave the caller hanging */
-		worker(rq);
+	if (src->agent) {
+		/* the agent's loop already keeps each container to its share */
+		g->active++;
+		src->active++;
+	} else {
+		enqueue(g, rq, ctmod_gate_caller_tgid((pid_t)rq->req->pid));
+		rq = next_queued(g);
 	}
-	pthread_attr_destroy(&attr);
+	pthread_mutex_unlock(&g->lock);
+	if (rq)
+		start(rq);
 }
 
 void ctmod_gate_wait_idle(struct ctmod_gate *g, double limit)
@@ -465,7 +577,7 @@ void ctmod_gate_wait_idle(struct ctmod_gate *g, double limit)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += (time_t)limit;
 	pthread_mutex_lock(&g->lock);
-	while (g->active > 0)
+	while (g->active > 0 || g->queued > 0)
 		if (pthread_cond_timedwait(&g->idle, &g->lock, &ts) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&g->lock);

@@ -241,7 +241,8 @@ static int serve_command(struct ctmod_gate *g, struct ctmod_gate_source *src, in
 	int r = 0;
 	for (;;) {
 		pthread_mutex_lock(&g->lock);
-		bool full = g->active >= CTMOD_GATE_MAX_ACTIVE;
+		/* beyond the queues' bound, requests wait in the kernel */
+		bool full = g->queued >= CTMOD_GATE_MAX_QUEUED;
 		pthread_mutex_unlock(&g->lock);
 		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
 		                        {.fd = src->nfd, .events = POLLIN}};
@@ -282,7 +283,7 @@ static void gate_close(struct ctmod_gate *g, struct ctmod_gate_source *src, int 
 	/* requests in flight finish (their callers may outlive the command) */
 	ctmod_gate_wait_idle(g, g->timeout + 60);
 	pthread_mutex_lock(&g->lock);
-	bool idle = g->active == 0;
+	bool idle = g->active == 0 && g->queued == 0;
 	g->closed = true;
 	pthread_mutex_unlock(&g->lock);
 	if (sfd >= 0)

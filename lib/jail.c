@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,14 +38,21 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-/* Address space the helper may add to what it inherits. */
+/*
+ * Address space a helper may add to what it inherits, and the budget all
+ * helpers of the process share: each takes half of what is left (at most
+ * HELPER_MEMORY, at least HELPER_FLOOR), so a burst of bombs shrinks the
+ * share of the next instead of adding up to 768 MiB each.
+ */
 #define HELPER_MEMORY (768ul << 20)
+#define HELPER_FLOOR  (48ul << 20)
+#define JAIL_BUDGET   (1024ul << 20)
 #define NOBODY        65534
 
 struct jail_result {
 	int32_t err;
 	int32_t bad_input;
-	char text[512]; /* fn's output, or the error message */
+	char text[CTMOD_JAIL_OUT_MAX]; /* fn's output, or the error message */
 };
 
 static unsigned long vm_size(void)
@@ -111,8 +120,58 @@ static int helper_filter(void)
 	return r;
 }
 
+static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long budget_used;
+
+/* need: what the helper is known to need, 0: unknown (half of what is left) */
+static unsigned long budget_take(unsigned long need)
+{
+	pthread_mutex_lock(&budget_lock);
+	unsigned long left = budget_used < JAIL_BUDGET ? JAIL_BUDGET - budget_used : 0;
+	unsigned long take = need ? need : left / 2;
+	if (take > HELPER_MEMORY)
+		take = HELPER_MEMORY;
+	if (take < HELPER_FLOOR)
+		take = HELPER_FLOOR;
+	budget_used += take;
+	pthread_mutex_unlock(&budget_lock);
+	return take;
+}
+
+static void budget_put(unsigned long n)
+{
+	pthread_mutex_lock(&budget_lock);
+	budget_used -= n;
+	pthread_mutex_unlock(&budget_lock);
+}
+
+unsigned long ctmod_jail_budget_used(void)
+{
+	pthread_mutex_lock(&budget_lock);
+	unsigned long n = budget_used;
+	pthread_mutex_unlock(&budget_lock);
+	return n;
+}
+
+static void set_limits(double timeout, unsigned flags, unsigned long base, unsigned long mem)
+{
+	struct rlimit cpu = {(rlim_t)timeout + 1, (rlim_t)timeout + 2};
+	struct rlimit none = {0, 0}, files = {2, 2};
+	setrlimit(RLIMIT_CPU, &cpu);
+	if (!(flags & CTMOD_JAIL_COPIER))
+		setrlimit(RLIMIT_FSIZE, &none); /* a copier writes its memfd */
+	setrlimit(RLIMIT_CORE, &none);
+	setrlimit(RLIMIT_NPROC, &none);
+	setrlimit(RLIMIT_NOFILE, &files);
+	if (base && !RUNNING_ON_VALGRIND) {
+		/* on top of the supervisor's address space that fork() copied */
+		struct rlimit as = {base + mem, base + mem};
+		setrlimit(RLIMIT_AS, &as);
+	}
+}
+
 static _Noreturn void jail_child(struct ctmod_ctx *ctx, int fd, int wfd, double timeout,
-                                 ctmod_jail_fn fn, void *arg)
+                                 unsigned flags, unsigned long mem, ctmod_jail_fn fn, void *arg)
 {
 	struct jail_result res;
 	memset(&res, 0, sizeof(res));
@@ -121,9 +180,11 @@ static _Noreturn void jail_child(struct ctmod_ctx *ctx, int fd, int wfd, double 
 	unsigned long base = vm_size();
 
 	/* nothing open but the module (0) and the answer (1) */
-	int a = fcntl(fd, F_DUPFD, 3), b = fcntl(wfd, F_DUPFD, 3);
-	if (a < 0 || b < 0 || dup2(a, 0) < 0 || dup2(b, 1) < 0)
+	int a = fd >= 0 ? fcntl(fd, F_DUPFD, 3) : -1, b = fcntl(wfd, F_DUPFD, 3);
+	if ((fd >= 0 && (a < 0 || dup2(a, 0) < 0)) || b < 0 || dup2(b, 1) < 0)
 		_exit(125);
+	if (fd < 0)
+		close(0);
 	if (RUNNING_ON_VALGRIND) {
 		/* valgrind keeps its own descriptors; close_range would be refused */
 		for (int i = 2; i < 1024; i++)
@@ -133,22 +194,13 @@ static _Noreturn void jail_child(struct ctmod_ctx *ctx, int fd, int wfd, double 
 			close(i);
 	}
 
-	struct rlimit cpu = {(rlim_t)timeout + 1, (rlim_t)timeout + 2};
-	struct rlimit none = {0, 0}, files = {2, 2};
-	setrlimit(RLIMIT_CPU, &cpu);
-	setrlimit(RLIMIT_FSIZE, &none);
-	setrlimit(RLIMIT_CORE, &none);
-	setrlimit(RLIMIT_NPROC, &none);
-	setrlimit(RLIMIT_NOFILE, &files);
-	if (base && !RUNNING_ON_VALGRIND) {
-		/* on top of the supervisor's address space that fork() copied */
-		struct rlimit as = {base + HELPER_MEMORY, base + HELPER_MEMORY};
-		setrlimit(RLIMIT_AS, &as);
+	set_limits(timeout, flags, base, mem);
+	if (!(flags & CTMOD_JAIL_COPIER)) {
+		drop_privileges();
+		/* valgrind itself makes system calls the filter would kill it for */
+		if (!RUNNING_ON_VALGRIND && helper_filter() < 0)
+			_exit(124);
 	}
-	drop_privileges();
-	/* valgrind itself makes system calls the filter would kill it for */
-	if (!RUNNING_ON_VALGRIND && helper_filter() < 0)
-		_exit(124);
 
 	res.err = fn(ctx, 0, res.text, sizeof(res.text), arg);
 	if (res.err < 0) {
@@ -231,6 +283,12 @@ static int answer_of(struct ctmod_ctx *ctx, struct jail_result *res, bool comple
 int ctmod_jail_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_jail_fn fn, void *arg,
                     char *out, size_t outsz)
 {
+	return ctmod_jail_run(ctx, fd, timeout, 0, fn, arg, out, outsz);
+}
+
+int ctmod_jail_run(struct ctmod_ctx *ctx, int fd, double timeout, unsigned flags, ctmod_jail_fn fn,
+                   void *arg, char *out, size_t outsz)
+{
 	if (timeout <= 0)
 		timeout = CTMOD_JAIL_TIMEOUT;
 	int p[2];
@@ -238,15 +296,23 @@ int ctmod_jail_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_jail_fn
 		int e = errno;
 		return ctmod_fail(ctx, -e, NULL, "module reader: pipe: %s", strerror(e));
 	}
+	unsigned long need = 0;
+	struct stat fst;
+	if ((flags & CTMOD_JAIL_SIZED) && (fd < 0 || fstat(fd, &fst) < 0))
+		need = HELPER_FLOOR;
+	else if (flags & CTMOD_JAIL_SIZED)
+		need = 2 * (unsigned long)fst.st_size + HELPER_FLOOR; /* the file, and a copy */
+	unsigned long mem = budget_take(need);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
+		budget_put(mem);
 		close(p[0]);
 		close(p[1]);
 		return ctmod_fail(ctx, -e, NULL, "module reader: fork: %s", strerror(e));
 	}
 	if (pid == 0)
-		jail_child(ctx, fd, p[1], timeout, fn, arg);
+		jail_child(ctx, fd, p[1], timeout, flags, mem, fn, arg);
 	close(p[1]);
 
 	struct jail_result res;
@@ -257,6 +323,7 @@ int ctmod_jail_call(struct ctmod_ctx *ctx, int fd, double timeout, ctmod_jail_fn
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	budget_put(mem);
 	if (got == -ETIME)
 		return ctmod_fail(ctx, -ETIME, NULL, "module reader timed out after %.1f s",
 		                  timeout);

@@ -57,8 +57,8 @@ static const struct pattern patterns[] = {
     {CTMOD_KMSG_BAD_PARAM_VALUE, "%M: `%A' invalid for parameter `%S'", NULL},
     {CTMOD_KMSG_BAD_PARAM_VALUE, "%M: `' invalid for parameter `%S'", NULL}, /* an empty value */
     /* drivers/base/firmware_loader: "DRIVER DEVICE: ..." */
-    {CTMOD_KMSG_FIRMWARE, "%M %X: firmware: failed to load %A (%E)", NULL},
-    {CTMOD_KMSG_FIRMWARE, "%M %X: Direct firmware load for %A failed with error %E", NULL},
+    {CTMOD_KMSG_FIRMWARE, "%M %S: firmware: failed to load %A (%E)", NULL},
+    {CTMOD_KMSG_FIRMWARE, "%M %S: Direct firmware load for %A failed with error %E", NULL},
     /* arch/x86/kvm: the CPU lacks VMX/SVM, or the firmware turned it off */
     {CTMOD_KMSG_NO_HARDWARE, "kvm: no hardware support for '%M'", NULL},
     {CTMOD_KMSG_NO_HARDWARE, "kvm: support for '%M' %A", NULL},

@@ -32,8 +32,8 @@ enum ctmod_kmsg_kind {
 	CTMOD_KMSG_TOOL_FAILED,        /* module, arg = tool, arg2 = reason, err */
 	CTMOD_KMSG_TOOL_NOT_FOUND,     /* module, arg = tool */
 	CTMOD_KMSG_BAD_PARAM_VALUE,    /* module, symbol = parameter, arg = value */
-	CTMOD_KMSG_FIRMWARE,           /* module = the driver, arg = firmware file, err */
-	CTMOD_KMSG_NO_HARDWARE,        /* module, arg = "disabled by bios" or NULL */
+	CTMOD_KMSG_FIRMWARE,    /* module = the driver, symbol = the device, arg = the file, err */
+	CTMOD_KMSG_NO_HARDWARE, /* module, arg = "disabled by bios" or NULL */
 	CTMOD_KMSG_LOCKDOWN_SOURCE, /* arg = "command line", "securityfs", "EFI Secure Boot mode" */
 };
 

@@ -10,9 +10,10 @@
 #include <libkmod.h>
 #include <stdlib.h>
 #include <string.h>
-#include <setjmp.h>
-#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -129,32 +130,27 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	return r;
 }
 
-/* the guard in force: where a fault inside libkmod returns to */
-static sigjmp_buf guard_env;
-static volatile sig_atomic_t guard_sig;
-
-static void on_fault(int sig)
+int ctmod_probe_isolated(int (*fn)(void *data), void *data, int *sig)
 {
-	guard_sig = sig;
-	siglongjmp(guard_env, 1);
-}
-
-int ctmod_probe_guarded(int (*fn)(void *data), void *data, int *sig)
-{
-	struct sigaction sa = {.sa_handler = on_fault}, old_segv, old_bus;
-	sigemptyset(&sa.sa_mask);
-	int st;
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	if (sigsetjmp(guard_env, 1) == 0) {
-		st = fn(data);
-	} else {
-		current = NULL; /* the walk's frame is gone */
-		if (sig)
-			*sig = guard_sig;
-		st = -EFAULT;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int st = fn(data);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(st & 0xff);
 	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return st;
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFSIGNALED(status)) {
+		if (sig)
+			*sig = WTERMSIG(status);
+		return -EFAULT;
+	}
+	return WEXITSTATUS(status);
 }

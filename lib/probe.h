@@ -42,14 +42,14 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
                      ctmod_probe_cb cb, void *data);
 
 /*
- * Run fn(data) with a guard against libkmod faulting: fn's result, or
- * -EFAULT (and *sig) when a SIGSEGV or SIGBUS interrupted it.  libkmod 30
- * trusts the .bin indexes it maps: a truncated or corrupt modules.dep.bin
- * makes it read past the mapping (kmod's own modprobe dies of it).  The
- * faults come from reading the mapping, not from libc's or libkmod's
- * bookkeeping, so returning from them leaves the heap as it was; the
- * libkmod context is not to be walked again (its lists may be half made),
- * and the caller falls back to lib/moddb or reports the damage.  No fork:
- * a single lookup stays as cheap as modprobe's.  Not reentrant.
+ * Run fn(data) in a child process and return its exit status (0-255), or
+ * -EFAULT when the child died of a signal (*sig set).  libkmod 30 trusts
+ * the .bin indexes it maps: a truncated or corrupt modules.dep.bin makes
+ * it read past the mapping (SIGSEGV/SIGBUS; kmod's own modprobe crashes
+ * the same way) or, fed garbage lengths, write past its own stack buffers
+ * (seen under ASan: "stack smashing detected"), so a fault cannot be caught
+ * and survived in-process.  Its walks run here so that such a tree gets an error
+ * message (or the text resolver) instead of a crash.  stdout and stderr
+ * are flushed before the fork; the child's output goes where ours goes.
  */
-int ctmod_probe_guarded(int (*fn)(void *data), void *data, int *sig);
+int ctmod_probe_isolated(int (*fn)(void *data), void *data, int *sig);

@@ -176,6 +176,13 @@ expect "modprobe.d install /bin/true disables a module" 1 \
 	"modprobe never loads libcrc32c: $R/etc/modprobe.d/harden.conf:2 runs '/bin/true' instead"
 expect "... the fix comments the line out" 1 "fix: sed -i '2s/^/# /' $R/etc/modprobe.d/harden.conf"
 expect "modprobe.d blacklist is a warning" 1 "libcrc32c is blacklisted in $R/etc/modprobe.d/harden.conf:3"
+# the fix lines run as printed: the lines are commented out, then nothing is found
+printf '%s\n' "$OUT" | sed -n 's/^ *fix: //p' | grep '^sed ' >"$T_TMP/md.fixes"
+while read -r c; do
+	sh -c "$c" && pass "... the fix line runs: $c" || fail "... the fix line runs: $c"
+done <"$T_TMP/md.fixes"
+ctmod --root "$R" diagnose libcrc32c
+expect "... after the fix lines libcrc32c is fine" 0 "Nothing wrong found for libcrc32c"
 rm -r "$R/etc"
 
 mkdir -p "$T_TMP/empty"

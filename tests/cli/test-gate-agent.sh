@@ -229,6 +229,49 @@ printf 'default no_such_module_xyz\n' >"$T_TMP/badpolicy"
 run "$CTMOD_BIN" $K gate --listen "$S" --policy "$T_TMP/badpolicy"
 expect "a policy naming an unknown module: refused at start" 2 "" "no_such_module_xyz"
 
+# a container with 70 slow requests in flight does not hold up another
+{ cat "$D/crc7.ko"; head -c 200000000 /dev/zero; } | gzip -1 >"$T_TMP/slow.ko.gz"
+start_agent --allow overlay,crc7 --timeout 1.5
+"$OCI" -i hostile "$S" "$FINIT" -f 4 -P 70 "$T_TMP/slow.ko.gz" >"$T_TMP/hostile.out" &
+h=$!
+sleep 0.5
+client -i legit "$S" "$FINIT" -T "$D/overlay.ko"
+ms=$(printf '%s\n' "$OUT" | sed -n 's/.*overlay.ko: ENOSYS \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -lt 1000 ] &&
+	pass "a container with 70 slow requests does not hold up another's ($ms ms)" ||
+	{ fail "a container with 70 slow requests does not hold up another's (${ms:-?} ms)"; show; }
+kill $h 2>/dev/null
+wait $h 2>/dev/null
+stop_agent
+
+# a short flood: a hostile container's ~2,000 malformed requests of several
+# kinds against a legitimate container's, one agent
+head -c 3000 "$D/crc7.ko" >"$T_TMP/truncated.ko"
+printf '\177ELF\002\001\001' >"$T_TMP/header.ko"
+start_agent --allow overlay,crc7
+fd0=$(ls "/proc/$AGENT/fd" | wc -l)
+"$OCI" -i hostile "$S" "$FINIT" -P 8 -r 50 /dev/null /proc/self/status "$T_TMP/truncated.ko" \
+	"$T_TMP/header.ko" "$D/btrfs.ko" >"$T_TMP/flood.out" &
+h=$!
+sleep 0.2
+client -i legit "$S" sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do '$FINIT' -T '$D/overlay.ko'; done"
+wait $h
+n=$(printf '%s\n' "$OUT" | grep -c "overlay.ko: ENOSYS [0-9]* ms")
+worst=$(printf '%s\n' "$OUT" | sed -n 's/.* \([0-9]*\) ms$/\1/p' | sort -n | tail -n1)
+[ "$n" = 10 ] && pass "flood: every legitimate request answered as allowed (10 of 10)" ||
+	{ fail "flood: every legitimate request answered as allowed ($n of 10)"; show; }
+[ -n "$worst" ] && [ "$worst" -lt 2000 ] && pass "flood: no legitimate request took 2 s (worst $worst ms)" ||
+	fail "flood: no legitimate request took 2 s (worst ${worst:-?} ms)"
+total=$(awk -F': ' '{s += $2} END {print s + 0}' "$T_TMP/flood.out")
+[ "$total" = 2000 ] && ! grep -q "^OK\|^ENOSYS" "$T_TMP/flood.out" &&
+	pass "flood: all 2,000 hostile requests answered, none let through" ||
+	{ fail "flood: all 2,000 hostile requests answered, none let through ($total)"; cat "$T_TMP/flood.out"; }
+sleep 0.3
+fd1=$(ls "/proc/$AGENT/fd" | wc -l)
+[ "$fd1" -le "$fd0" ] && pass "flood: the agent's fds flat ($fd0 -> $fd1)" || fail "flood: the agent's fds flat ($fd0 -> $fd1)"
+alive && pass "flood: the agent runs on" || fail "flood: the agent runs on"
+stop_agent
+
 # 1,000 containers come and go: the agent's fds and memory stay flat
 start_agent --allow overlay,crc7
 fds() { ls "/proc/$AGENT/fd" | wc -l; }

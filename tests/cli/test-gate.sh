@@ -155,12 +155,50 @@ expect "a module claiming an allowlisted name loads the host's module" 0 \
 	"fake-overlay.ko: ENOSYS" "finit_module overlay: failed (ENOSYS)"
 
 # a caller thread that is not the group leader: pidfd_open() refuses its
-# TID, the descriptor is reopened through /proc/TID/fd/N instead
+# TID, the descriptor is taken through the thread group leader instead
 ctmod $G --allow overlay -- "$FINIT" -t "$D/overlay.ko" "$D/btrfs.ko" /dev/null
-expect "a call from a second thread (the /proc fallback) is served" 0 "overlay.ko: ENOSYS" \
+expect "a call from a second thread (through its thread group leader) is served" 0 "overlay.ko: ENOSYS" \
 	"finit_module overlay: failed (ENOSYS)"
-expect "the fallback still reads the name: btrfs refused" 0 "btrfs.ko: EPERM"
-expect "the fallback opens no device: /dev/null is EINVAL" 0 "/dev/null: EINVAL"
+expect "from a second thread the name is still read: btrfs refused" 0 "btrfs.ko: EPERM"
+expect "from a second thread no device is opened: /dev/null is EINVAL" 0 "/dev/null: EINVAL"
+
+# no stall a caller can cause: a write lease on its module file (reopening
+# it would wait for the lease-break time, 45 s), memory behind userfaultfd
+# (a read of it waits for ever), decompression bombs (memory)
+cp "$D/overlay.ko" "$T_TMP/leased.ko"
+ctmod $G --allow overlay -- "$FINIT" -T -t -L "$T_TMP/leased.ko"
+ms=$(printf '%s\n' "$OUT" | sed -n 's/.*: ENOSYS \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -lt 5000 ] && pass "a caller holding a write lease on its module is served at once ($ms ms)" ||
+	{ fail "a caller holding a write lease on its module is served at once"; show; }
+ctmod $G --allow overlay --timeout 1 -- sh -c "'$FINIT' -T -U '$D/overlay.ko' & sleep 0.2; '$FINIT' -T '$D/overlay.ko'; wait"
+expect "parameters in userfaultfd memory: EPERM at the time limit" 0 "overlay.ko: EPERM [0-9]* ms" \
+	"cannot read the caller's parameters: module reader timed out after 1.0 s"
+ms=$(printf '%s\n' "$OUT" | sed -n 's/.*: EPERM \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -lt 3000 ] && pass "the stalled parameters are given up within the limit ($ms ms)" ||
+	{ fail "the stalled parameters are given up within the limit"; show; }
+[ "$(printf '%s\n' "$OUT" | head -n1 | sed 's/ [0-9]* ms$//')" = "$D/overlay.ko: ENOSYS" ] &&
+	pass "a request with stalled parameters holds up no other caller" ||
+	{ fail "a request with stalled parameters holds up no other caller"; show; }
+ctmod $G --allow overlay --allow-init-module --timeout 1 -- "$FINIT" -T -i -U "$D/overlay.ko"
+expect "an init_module image in userfaultfd memory: EPERM at the time limit" 0 "overlay.ko: EPERM" \
+	"module reader timed out after 1.0 s"
+ctmod $G --allow btrfs --timeout 1 -- "$FINIT" -U "$D/overlay.ko"
+expect "a module not allowed: refused before its parameters are read" 0 "overlay.ko: EPERM" "not allowlisted"
+head -c 400M /dev/zero | zstd -q -19 >"$B/bomb.ko.zst"
+"$CTMOD_BIN" $G --allow overlay -- sh -c "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do '$FINIT' -f 4 '$B/bomb.ko.zst' & done; wait; '$FINIT' '$D/overlay.ko'" >"$T_TMP/bomb.out" 2>/dev/null &
+gp=$!
+peak=0
+while kill -0 $gp 2>/dev/null; do
+	s=$(ps --ppid $gp -o rss= 2>/dev/null | awk '{s += $1} END {print s + 0}')
+	[ "$s" -gt "$peak" ] && peak=$s
+	sleep 0.05
+done
+wait $gp
+[ "$(grep -c 'bomb.ko.zst: E' "$T_TMP/bomb.out")" = 16 ] && grep -q "overlay.ko: ENOSYS" "$T_TMP/bomb.out" &&
+	pass "16 zstd bombs at once are all refused, and the next request is served" ||
+	{ fail "16 zstd bombs at once are all refused, and the next request is served"; cat "$T_TMP/bomb.out"; }
+[ "$peak" -lt 1300000 ] && pass "16 bombs at once: the readers together stay in the 1 GiB budget (peak $peak KiB)" ||
+	fail "16 bombs at once: the readers together stay in the 1 GiB budget (peak $peak KiB)"
 
 # callers: no CAP_SYS_MODULE, another user namespace, dying mid-request
 if setpriv --inh-caps=-sys_module --bounding-set=-sys_module true 2>/dev/null; then
@@ -194,6 +232,29 @@ else
 	show
 fi
 
+# one process with 70 slow requests in flight (more than the 64 slots) does
+# not hold up another process: per-process queues, a free slot to the
+# process with the fewest in flight
+ctmod -q $G --allow crc7,overlay --timeout 1.5 -- sh -c "'$FINIT' -f 4 -P 70 '$B/slow.ko.gz' & h=\$!; sleep 0.5; '$FINIT' -T '$D/overlay.ko'; kill \$h; wait"
+ms=$(printf '%s\n' "$OUT" | sed -n 's/.*overlay.ko: ENOSYS \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -lt 1000 ] &&
+	pass "70 slow requests of one process do not hold up another's ($ms ms)" ||
+	{ fail "70 slow requests of one process do not hold up another's (${ms:-?} ms)"; show; }
+
+# a short flood under the process-tree gate: a hostile process's 2,000
+# malformed requests against a legitimate process's
+head -c 3000 "$D/crc7.ko" >"$T_TMP/trunc.ko"
+ctmod -q $G --allow overlay -- sh -c "'$FINIT' -P 8 -r 50 /dev/null /proc/self/status '$T_TMP/trunc.ko' '$B/header-only.ko' '$D/btrfs.ko' >'$T_TMP/flood.out' & h=\$!; sleep 0.2; for i in 1 2 3 4 5 6 7 8 9 10; do '$FINIT' -T '$D/overlay.ko'; done; wait \$h"
+n=$(printf '%s\n' "$OUT" | grep -c "overlay.ko: ENOSYS [0-9]* ms")
+worst=$(printf '%s\n' "$OUT" | sed -n 's/.* \([0-9]*\) ms$/\1/p' | sort -n | tail -n1)
+[ "$n" = 10 ] && [ -n "$worst" ] && [ "$worst" -lt 2000 ] &&
+	pass "flood: the legitimate process's 10 requests answered, worst $worst ms" ||
+	{ fail "flood: the legitimate process's 10 requests answered within 2 s ($n, worst ${worst:-?} ms)"; show; }
+total=$(awk -F': ' '{s += $2} END {print s + 0}' "$T_TMP/flood.out")
+[ "$total" = 2000 ] && ! grep -q "^OK\|^ENOSYS" "$T_TMP/flood.out" &&
+	pass "flood: all 2,000 hostile requests answered, none let through" ||
+	{ fail "flood: all 2,000 hostile requests answered, none let through ($total)"; cat "$T_TMP/flood.out"; }
+
 # parameters: ignored unless --allow-params (the load still fails: ENOSYS)
 ctmod $G --allow overlay -- "$FINIT" -n "$D/overlay.ko"
 expect "a NULL parameter pointer: EFAULT as from the kernel" 0 "overlay.ko: EFAULT"
@@ -206,7 +267,8 @@ if ! command -v python3 >/dev/null; then
 elif [ "$(wc -l <"$T_TMP/events")" = 2 ] &&
 	python3 - "$T_TMP/events" <<'EOF'; then
 import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1])]
+# each event is written once its answer is sent, so two may swap
+ev = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda e: e["module"] != "overlay")
 assert ev[0]["module"] == "overlay" and ev[0]["verdict"] == "failed" and ev[0]["error"] == "ENOSYS", ev[0]
 assert ev[1]["module"] == "btrfs" and ev[1]["verdict"] == "denied" and ev[1]["errno"] == 1, ev[1]
 assert all(e["comm"] == "finit" and e["syscall"] == "finit_module" and e["pid"] > 0 for e in ev)

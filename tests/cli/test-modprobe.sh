@@ -239,8 +239,8 @@ for t in kmod ctmod; do
 done
 # a modules.dep.bin cut short (depmod interrupted, a full disk), on the
 # real tree (a root of links to it but for that file): libkmod 30 reads past
-# its mapping and kmod's modprobe dies of SIGSEGV; ctmod catches the fault
-# (lib/probe.h), so the personality says what is wrong (exit 1), and `ctmod deps`
+# its mapping and kmod's modprobe dies of SIGSEGV; ctmod runs libkmod in a
+# child (lib/probe.h), so the personality says what is wrong (exit 1), and `ctmod deps`
 # answers from the text files
 X=$T_TMP/cut
 XM=$X/lib/modules/$KVER
@@ -254,18 +254,29 @@ for n in 12 4096 $(($(wc -c <"$KM/modules.dep.bin") - 100)); do
 	touch -r "$KM/modules.dep.bin" "$XM/modules.dep.bin" # not older than modules.dep
 	run env PATH="$T_TMP/kmod:$PATH" modprobe -d "$X" -S "$KVER" -C "$X/etc/modprobe.d" -D xfs
 	krc=$RC kout=$OUT kerr=$ERR
-	run env PATH="$T_TMP/ctmod:$PATH" modprobe -d "$X" -S "$KVER" -C "$X/etc/modprobe.d" -D xfs
+	# libkmod's own huge malloc() on garbage is not ctmod's to report (ASan builds)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
+		run env PATH="$T_TMP/ctmod:$PATH" modprobe -d "$X" -S "$KVER" -C "$X/etc/modprobe.d" -D xfs
 	if [ "$krc" -ge 128 ]; then
 		crashes=$((${crashes:-0} + 1))
-		expect "modules.dep.bin cut at $n bytes: kmod crashes (exit $krc), the personality says why" 1 "" "modprobe: ERROR: libkmod died (.*) reading the indexes of .*: they look truncated or corrupt, run depmod"
+		# a sanitizer's allocator moves what libkmod reads: it may fail
+		# cleanly where the plain build faults; either way an error, exit 1
+		case $ERR in *"libkmod died"*"they look truncated or corrupt, run depmod"*) guarded=$((${guarded:-0} + 1)) ;; esac
+		expect "modules.dep.bin cut at $n bytes: kmod crashes (exit $krc), the personality fails cleanly" 1 "" "^modprobe: \(ERROR\|FATAL\): "
 	else
 		check "modules.dep.bin cut at $n bytes: as kmod (exit $krc)" test "$RC" = "$krc" -a "$OUT" = "$kout" -a "$ERR" = "$kerr"
 	fi
-	run "$CTMOD_BIN" -d "$X" -S "$KVER" deps --show-depends xfs
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
+		run "$CTMOD_BIN" -d "$X" -S "$KVER" deps --show-depends xfs
 	printf '%s\n' "$OUT" | sed "s,$X/,ROOT/," >"$T_TMP/got"
 	check "modules.dep.bin cut at $n bytes: ctmod deps answers from the text files" cmp -s "$T_TMP/good" "$T_TMP/got"
 done
 check "libkmod's crash on a cut index was seen at least once (${crashes:-0})" test "${crashes:-0}" -ge 1
+if ldd "$CTMOD_BIN" | grep -q 'libasan'; then
+	skip "the guard's own message (${guarded:-0} times): under ASan libkmod fails differently"
+else
+	check "the personality caught libkmod's fault and said so (${guarded:-0} times)" test "${guarded:-0}" -ge 1
+fi
 cp -a "$R/lib/modules/$KVER" "$B/lib/modules/" # whole again
 rm "$BM/kernel/lib/libcrc32c.ko"
 same "stale: -D with a dependency gone" -d "$B" -S "$KVER" -C "$C" -D xfs

@@ -116,6 +116,8 @@ expect "kvm_intel on an AMD-like CPU: the hardware is absent" 1 "kvm_intel needs
 check "... names the sibling module" has "fix: ctmod load kvm_amd"
 fixes "no hardware"
 check "... and kvm_amd is loaded after the fix" grep -q "^kvm_amd " /proc/modules
+run ctmod diagnose kvm_amd
+expect "a loaded module asked about: a NOTE that it is loaded, exit 0" 0 "NOTE   kvm_amd is loaded: nothing to do"
 
 cap disagrees-module-layout $KMOD/insmod /vm/dummy-layout.ko
 run ctmod diagnose dummy
@@ -131,10 +133,12 @@ $KMOD/rmmod dummy
 
 $KMOD/modprobe test_firmware
 cap firmware-missing sh -c 'echo -n rtl_nic/rtl8168h-2.fw >/sys/devices/virtual/misc/test_firmware/trigger_request'
-run ctmod diagnose --no-system --dmesg /tmp/firmware-missing.dmesg
-expect "missing firmware: a WARN naming the file" 1 "WARN   misc needs the firmware file rtl_nic/rtl8168h-2.fw, which is not installed"
+run ctmod diagnose test_firmware
+expect "missing firmware: a WARN naming the module and the file" 1 "WARN   test_firmware needs the firmware file rtl_nic/rtl8168h-2.fw, which is not installed"
 check "... the Debian package" has "fix: apt-get install firmware-realtek"
 check "... where it goes" has "/lib/firmware/rtl_nic/rtl8168h-2.fw"
+run ctmod diagnose --no-system --dmesg /tmp/firmware-missing.dmesg
+expect "... the same from the pasted lines" 1 "needs the firmware file rtl_nic/rtl8168h-2.fw"
 skip "missing firmware: the fix line apt-get install firmware-realtek runs (no apt and no network in the guest)"
 
 cap blacklisted-cmdline $KMOD/modprobe qnx4
