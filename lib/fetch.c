@@ -222,6 +222,21 @@ static int transfer_failed(struct ctmod_ctx *ctx, const char *url, CURLcode cc, 
 	                  transient ? " (gave up after retries)" : "");
 }
 
+/* before each attempt: resume from the bytes already there; a cached copy
+ * (nothing written yet) is asked for only if it changed */
+static void attempt_setup(CURL *c, const struct stat *st, const struct stat *cached, struct xfer *x)
+{
+	x->base = (uint64_t)st->st_size;
+	x->written = 0;
+	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st->st_size);
+	if (cached && st->st_size == 0) {
+		curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
+		curl_easy_setopt(c, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)cached->st_mtime);
+	} else {
+		curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_NONE);
+	}
+}
+
 /*
  * One URL into f->part.  A cached copy is revalidated with If-Modified-Since;
  * a partial file is resumed with a Range request; transient failures are
@@ -259,15 +274,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			r = ctmod_fail(ctx, errno, NULL, "%s: %s: %m", url, f->part);
 			break;
 		}
-		x.base = (uint64_t)st.st_size;
-		x.written = 0;
-		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st.st_size);
-		if (have_cache && st.st_size == 0) {
-			curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-			curl_easy_setopt(c, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)cst.st_mtime);
-		} else {
-			curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_NONE);
-		}
+		attempt_setup(c, &st, have_cache ? &cst : NULL, &x);
 		errbuf[0] = '\0';
 		CURLcode cc = curl_easy_perform(c);
 		long code = 0;
