@@ -115,18 +115,17 @@ char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	char *tail = NULL;
-
-	va_start(ap, fmt);
-	int r = vasprintf(&tail, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		oom();
 	strbuf_puts(&sb, ctx->root);
-	if (tail[0] != '/')
-		strbuf_putc(&sb, '/');
-	strbuf_puts(&sb, tail);
-	free(tail);
+	size_t at = sb.len;
+	strbuf_putc(&sb, '/');
+	va_start(ap, fmt);
+	strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	/* the path had its own '/': drop the one put before it */
+	if (sb.buf[at + 1] == '/') {
+		memmove(sb.buf + at, sb.buf + at + 1, sb.len - at);
+		sb.len--;
+	}
 	return strbuf_steal(&sb);
 }
 

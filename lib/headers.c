@@ -126,18 +126,25 @@ static bool is_dir_at(int dirfd, const char *rel)
 	return fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* the first line of a small file, or NULL */
-static char *first_line_at(int rootfd, const char *rel)
+/* the start of the file at REL (resolved inside rootfd) into buf, NUL-ended:
+ * the bytes read, or -1 when it cannot be opened */
+static ssize_t read_start_at(int rootfd, const char *rel, char *buf, size_t size)
 {
 	int fd = ctmod_tree_open(rootfd, rel, O_RDONLY);
 	if (fd < 0)
-		return NULL;
-	char buf[256];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* the first line of a small file, or NULL */
+static char *first_line_at(int rootfd, const char *rel)
+{
+	char buf[256];
+	if (read_start_at(rootfd, rel, buf, sizeof(buf)) <= 0)
 		return NULL;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	rstrip(buf);
 	return buf[0] && !strchr(buf, '/') && strcmp(buf, "..") ? strdup(buf) : NULL;
@@ -152,12 +159,8 @@ static char *tree_kver(int rootfd, const char *dir)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s%sinclude/generated/utsrelease.h", dir, *dir ? "/" : "");
-	int fd = ctmod_tree_open(rootfd, p, O_RDONLY);
-	if (fd >= 0) {
-		char buf[1024];
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
+	char buf[1024];
+	if (read_start_at(rootfd, p, buf, sizeof(buf)) >= 0) {
 		char *q = strstr(buf, "UTS_RELEASE");
 		q = q ? strchr(q, '"') : NULL;
 		char *e = q ? strchr(q + 1, '"') : NULL;
@@ -375,12 +378,8 @@ static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const ch
 	if (!provided(treefd, rootfd, mk, 0))
 		return ctmod_fail_input(ctx, ENOENT, hint, "/%s is missing", mk);
 	/* Debian's per-flavour Makefile includes the -common one by absolute path */
-	int fd = ctmod_tree_open(treefd, mk, O_RDONLY);
-	if (fd >= 0) {
-		char buf[4096];
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
+	char buf[4096];
+	if (read_start_at(treefd, mk, buf, sizeof(buf)) >= 0) {
 		for (char *sp_line = NULL, *line = strtok_r(buf, "\n", &sp_line); line;
 		     line = strtok_r(NULL, "\n", &sp_line)) {
 			if (strncmp(line, "include /", 9) != 0)

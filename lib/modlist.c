@@ -39,21 +39,15 @@ void ctmod_modlist_release(struct ctmod_modlist *list)
 int ctmod_modlist_problem(struct ctmod_modlist *list, const char *file, unsigned line,
                           const char *fmt, ...)
 {
-	struct strbuf sb;
+	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	char *msg = NULL;
-
-	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	strbuf_init(&sb);
 	if (line)
-		strbuf_printf(&sb, "%s:%u: %s", file, line, msg);
+		strbuf_printf(&sb, "%s:%u: ", file, line);
 	else
-		strbuf_printf(&sb, "%s: %s", file, msg);
-	free(msg);
+		strbuf_printf(&sb, "%s: ", file);
+	va_start(ap, fmt);
+	strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
 	strv_push_take(&list->problems, strbuf_steal(&sb));
 	return 0;
 }
@@ -723,16 +717,8 @@ static int gather_modules_load(struct ctmod_ctx *ctx, struct ctmod_modlist *list
 			strv_push_take(&paths, xasprintf("%s/%s", dir, here.v[j]));
 		}
 	}
-	/* sort the winners by file name, carrying their paths along */
-	for (size_t i = 1; r == 0 && i < names.n; i++)
-		for (size_t j = i; j > 0 && strcmp(names.v[j - 1], names.v[j]) > 0; j--) {
-			char *t = names.v[j];
-			names.v[j] = names.v[j - 1];
-			names.v[j - 1] = t;
-			t = paths.v[j];
-			paths.v[j] = paths.v[j - 1];
-			paths.v[j - 1] = t;
-		}
+	/* the winners in file name order */
+	strv_sort_with(&names, &paths);
 	for (size_t i = 0; r == 0 && i < paths.n; i++) {
 		char target[64];
 		ssize_t n = readlink(paths.v[i], target, sizeof(target) - 1);
