@@ -221,15 +221,16 @@ struct kmod_ctx *ctmod_ctx_kmod(struct ctmod_ctx *ctx)
 static int vfail(struct ctmod_ctx *ctx, enum ctmod_err_class cls, int err, const char *hint,
                  const char *fmt, va_list ap)
 {
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	/* both made before the old ones go: a caller may pass them back in */
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_vprintf(&msg, fmt, ap);
+	char *h = hint ? xstrdup(hint) : NULL;
 	free(ctx->err);
 	free(ctx->hint);
-	ctx->err = msg;
-	ctx->hint = hint ? strdup(hint) : NULL;
+	ctx->err = strbuf_steal(&msg);
+	ctx->hint = h;
 	ctx->err_class = cls;
-	DBG(ctx, "error: %s", msg ? msg : "(no memory)");
+	DBG(ctx, "error: %s", ctx->err);
 	return err < 0 ? err : -err;
 }
 

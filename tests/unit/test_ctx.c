@@ -92,6 +92,13 @@ static void test_fail_records(void **state)
 	assert_string_equal(ctmod_ctx_error(ctx), "module x not found");
 	assert_string_equal(ctmod_ctx_hint(ctx), "try this");
 	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_FAILED);
+	/* the last error and hint handed back in, as a wrapping caller does */
+	assert_int_equal(
+	    ctmod_fail_input(ctx, -EIO, ctmod_ctx_hint(ctx), "install: %s", ctmod_ctx_error(ctx)),
+	    -EIO);
+	assert_string_equal(ctmod_ctx_error(ctx), "install: module x not found");
+	assert_string_equal(ctmod_ctx_hint(ctx), "try this");
+	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
 	ctmod_ctx_clear_error(ctx);
 	assert_null(ctmod_ctx_error(ctx));
 	ctmod_ctx_free(ctx);
