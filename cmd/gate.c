@@ -12,53 +12,71 @@
 #include "util.h"
 #include "builtin.h"
 
-static const char usage[] =
-    "Usage: ctmod gate [--allow LIST] [--allow-file FILE] [--allow-init-module]\n"
-    "                  [--allow-params] [--timeout SECONDS] [--events FILE]\n"
-    "                  -- COMMAND [ARGS...]\n"
-    "       ctmod gate --listen SOCKET [--allow LIST] [--allow-file FILE]\n"
-    "                  [--policy FILE] [--socket-mode MODE] [--socket-group GROUP]\n"
-    "                  [--require-cap] [--allow-init-module] [--allow-params] ...\n"
-    "       ctmod gate profile [--listen SOCKET] [--metadata STR] [--base FILE]\n"
-    "                  [--format oci|docker] [--allow-init-module]\n"
-    "\n"
+enum {
+	OPT_ALLOW = 256,
+	OPT_FILE,
+	OPT_INIT,
+	OPT_PARAMS,
+	OPT_TIMEOUT,
+	OPT_EVENTS,
+	OPT_LISTEN,
+	OPT_POLICY,
+	OPT_MODE,
+	OPT_GROUP,
+	OPT_REQUIRE_CAP,
+	OPT_METADATA,
+	OPT_BASE,
+	OPT_FORMAT,
+};
+
+static const struct cli_option options[] = {
+    {OPT_ALLOW, "allow", "LIST",
+     "module names or aliases, comma-separated; repeatable.\nTheir dependencies and softdeps are allowed too."},
+    {OPT_FILE, "allow-file", "FILE", "more names, one or more a line, # starts a comment"},
+    {OPT_INIT, "allow-init-module", NULL, "serve init_module() the same way (default: EPERM)"},
+    {OPT_PARAMS, "allow-params", NULL, "apply module parameters the caller passes"},
+    {OPT_TIMEOUT, "timeout", "SECONDS", "limit for reading one caller's module (default 10)"},
+    {OPT_EVENTS, "events", "FILE", "with --json, append the events to FILE, not stdout"},
+    {OPT_LISTEN, "listen", "SOCKET",
+     "serve containers as the agent on this unix socket\n(made 0600; a stale one is replaced)"},
+    {OPT_POLICY, "policy", "FILE",
+     "named policies, 'NAME module,module ...' a line;\n'default' serves containers without metadata"},
+    {OPT_MODE, "socket-mode", "MODE", "octal mode of the socket (default 0600)"},
+    {OPT_GROUP, "socket-group", "GROUP", "group of the socket"},
+    {OPT_REQUIRE_CAP, "require-cap", NULL,
+     "the caller needs CAP_SYS_MODULE in its own user\nnamespace (default: the policy alone decides)"},
+    {OPT_METADATA, "metadata", "STR", "profile: listenerMetadata (e.g. allow=overlay)"},
+    {OPT_BASE, "base", "FILE",
+     "profile: start from this profile (or config.json)\ninstead of allowing every other call"},
+    {OPT_FORMAT, "format", "oci|docker",
+     "profile: OCI linux.seccomp (runc, crun; default) or\nthe docker/podman/Kubernetes profile format"},
+    {0},
+};
+
+static const char synopsis[] =
+    "[--allow LIST] [--allow-file FILE] [OPTIONS] -- COMMAND [ARGS...]\n"
+    "--listen SOCKET [--allow LIST] [--allow-file FILE] [--policy FILE] [OPTIONS]\n"
+    "profile [--listen SOCKET] [--metadata STR] [--base FILE] [--format oci|docker]";
+
+static const char about[] =
     "Run COMMAND (a shell, a container runtime) so that its finit_module() calls,\n"
     "and those of all its descendants, load the host's own module of the same\n"
     "name if that name is allowlisted.  The caller's module bytes are never\n"
     "loaded; they are only read, by a sandboxed helper, for the name= in .modinfo.\n"
     "\n"
-    "  --allow LIST          module names or aliases, comma-separated; repeatable.\n"
-    "                        Their dependencies and softdeps are allowed too.\n"
-    "  --allow-file FILE     more names, one or more a line, # starts a comment\n"
-    "  --allow-init-module   serve init_module() the same way (default: EPERM)\n"
-    "  --allow-params        apply module parameters the caller passes\n"
-    "  --timeout SECONDS     limit for reading one caller's module (default 10)\n"
-    "  --events FILE         with --json, append the events to FILE, not stdout\n"
-    "\n"
     "Agent (--listen): serve the containers that OCI runtimes (runc, crun; podman,\n"
     "containerd, CRI-O above them) hand over through linux.seccomp.listenerPath,\n"
     "until SIGTERM.  The allowlist is the ceiling; a container's listenerMetadata\n"
     "(allow=a,b or policy=NAME) narrows it, never widens it.\n"
-    "  --listen SOCKET       the unix socket (made 0600; a stale one is replaced)\n"
-    "  --policy FILE         named policies, 'NAME module,module ...' a line;\n"
-    "                        'default' serves containers without metadata\n"
-    "  --socket-mode MODE    octal mode of the socket (default 0600)\n"
-    "  --socket-group GROUP  group of the socket\n"
-    "  --require-cap         the caller needs CAP_SYS_MODULE in its own user\n"
-    "                        namespace (default: the policy alone decides)\n"
     "\n"
-    "profile: print a seccomp profile sending finit_module() to the agent:\n"
-    "  --metadata STR        listenerMetadata (e.g. allow=overlay)\n"
-    "  --base FILE           start from this profile (or config.json) instead\n"
-    "                        of allowing every other call\n"
-    "  --format oci|docker   OCI linux.seccomp (runc, crun; default) or the\n"
-    "                        docker/podman/Kubernetes profile format\n"
-    "\n"
+    "profile: print a seccomp profile that sends finit_module() to the agent.\n";
+
+static const char footer[] =
     "Every decision is logged on stderr; with --json also as one JSON object a\n"
     "line on stdout.  The caller gets 0, EEXIST when the module is already loaded,\n"
     "EPERM when it is not allowed, or the load's error.\n"
     "Exit status: COMMAND's (128+N if killed by signal N); 127/126 when it cannot\n"
-    "be run; 1 or 2 when the gate cannot start.\n";
+    "be run; 1 or 2 when the gate cannot start.  The agent exits 0 on SIGTERM.\n";
 
 struct printer {
 	struct cli *cli;
@@ -183,29 +201,12 @@ static int exit_code(const struct ctmod_gate_result *res)
 
 /* Everything the options say, for all three forms. */
 struct args {
-	struct strv allow;
+	struct strv *allow; /* the caller's, also opts.allow */
 	bool have_allow;
 	struct ctmod_gate_opts go;
 	struct ctmod_gate_listen_opts lo;
 	struct ctmod_gate_profile_opts po;
 	const char *events, *format;
-};
-
-enum {
-	OPT_ALLOW = 256,
-	OPT_FILE,
-	OPT_INIT,
-	OPT_PARAMS,
-	OPT_TIMEOUT,
-	OPT_EVENTS,
-	OPT_LISTEN,
-	OPT_POLICY,
-	OPT_MODE,
-	OPT_GROUP,
-	OPT_REQUIRE_CAP,
-	OPT_METADATA,
-	OPT_BASE,
-	OPT_FORMAT,
 };
 
 static int parse_mode(struct cli *cli, const char *s, int *mode)
@@ -239,11 +240,11 @@ static int take_option(struct cli *cli, struct args *a, int c, const char *arg)
 	switch (c) {
 	case OPT_ALLOW:
 		a->have_allow = true;
-		ctmod_gate_names_add(&a->allow, arg);
+		ctmod_gate_names_add(a->allow, arg);
 		return EXIT_OK;
 	case OPT_FILE:
 		a->have_allow = true;
-		return add_file(&a->allow, arg);
+		return add_file(a->allow, arg);
 	case OPT_INIT:
 		a->go.allow_init_module = a->po.allow_init_module = true;
 		return EXIT_OK;
@@ -287,41 +288,15 @@ static int take_option(struct cli *cli, struct args *a, int c, const char *arg)
 
 static int parse(struct cli *cli, int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-	    {"allow", required_argument, NULL, OPT_ALLOW},
-	    {"allow-file", required_argument, NULL, OPT_FILE},
-	    {"allow-init-module", no_argument, NULL, OPT_INIT},
-	    {"allow-params", no_argument, NULL, OPT_PARAMS},
-	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"events", required_argument, NULL, OPT_EVENTS},
-	    {"listen", required_argument, NULL, OPT_LISTEN},
-	    {"policy", required_argument, NULL, OPT_POLICY},
-	    {"socket-mode", required_argument, NULL, OPT_MODE},
-	    {"socket-group", required_argument, NULL, OPT_GROUP},
-	    {"require-cap", no_argument, NULL, OPT_REQUIRE_CAP},
-	    {"metadata", required_argument, NULL, OPT_METADATA},
-	    {"base", required_argument, NULL, OPT_BASE},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	int c, rc = EXIT_OK;
-	opterr = 0;
-	while (rc == EXIT_OK && (c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return -1;
-		}
-		if (c == '?' || c == ':')
-			rc = optopt && optopt >= OPT_ALLOW
-			         ? cli_usage(cli, "option '%s' needs an argument", argv[optind - 1])
-			         : cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-		else
-			rc = take_option(cli, a, c, optarg);
-	}
-	for (size_t i = 0; rc == EXIT_OK && i < a->allow.n; i++)
-		if (!modname_valid(a->allow.v[i]) && !strchr(a->allow.v[i], ':'))
-			rc = cli_usage(cli, "--allow: invalid module name '%s'", a->allow.v[i]);
+	while (rc == EXIT_OK && (c = cli_getopt(cli, argc, argv)) >= 0)
+		rc = take_option(cli, a, c, optarg);
+	if (rc == EXIT_OK && c == CLI_OPT_EXIT)
+		return cli_status(cli) == EXIT_OK ? -1 : cli_status(cli);
+	const struct strv *allow = a->go.allow;
+	for (size_t i = 0; rc == EXIT_OK && i < allow->n; i++)
+		if (!modname_valid(allow->v[i]) && !strchr(allow->v[i], ':'))
+			rc = cli_usage(cli, "--allow: invalid module name '%s'", allow->v[i]);
 	return rc;
 }
 
@@ -378,9 +353,8 @@ static int run_profile(struct cli *cli, struct args *a)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	bool profile = argc > 1 && strcmp(argv[1], "profile") == 0;
-	struct args a = {.lo = {.gid = -1}};
-	strv_init(&a.allow);
-	a.go.allow = &a.allow;
+	_cleanup_strv_ struct strv allow = STRV_INIT;
+	struct args a = {.allow = &allow, .go = {.allow = &allow}, .lo = {.gid = -1}};
 	int rc = parse(cli, argc - profile, argv + profile, &a);
 	int first = optind + profile;
 	struct printer p = {.cli = cli};
@@ -399,7 +373,6 @@ static int run(struct cli *cli, int argc, char **argv)
 		                 : run_command(cli, &a, argv + first);
 	if (p.events)
 		fclose(p.events);
-	strv_release(&a.allow);
 	return rc < 0 ? EXIT_OK : rc;
 }
 
@@ -408,7 +381,10 @@ const struct ctmod_cmd cmd_gate = {
     .run = run,
     .summary =
         "run a command, or serve containers, whose finit_module() loads allowlisted host modules",
-    .usage = usage,
+    .synopsis = synopsis,
+    .about = about,
+    .options = options,
+    .footer = footer,
     /* COMMAND's own options are its own; --json streams the events */
     .flags = CLI_CMD_STOP_AT_OPERAND | CLI_CMD_JSON_LINES,
 };

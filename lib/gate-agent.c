@@ -195,7 +195,7 @@ static void container_policy(struct agent *a, struct ctmod_gate_source *src, con
 	struct ctmod_gate *g = a->g;
 	if (!md || !*md) {
 		src->allowed = a->fallback ? &a->fallback->allowed : &g->allowed;
-		src->policy = a->fallback ? strdup("policy=default") : NULL;
+		src->policy = a->fallback ? xstrdup("policy=default") : NULL;
 		return;
 	}
 	struct ctmod_moddb *db = NULL;
@@ -207,7 +207,7 @@ static void container_policy(struct agent *a, struct ctmod_gate_source *src, con
 	ctmod_moddb_free(db);
 	src->allowed = &src->own;
 	if (r < 0) {
-		src->policy = strdup("refused");
+		src->policy = xstrdup("refused");
 		src->info.policy = src->policy;
 		tell(a, &src->info, "refused", "%s: every request of this container is refused",
 		     ctmod_ctx_error(g->ctx) ? ctmod_ctx_error(g->ctx) : strerror(-r));
@@ -236,7 +236,7 @@ static void conn_done(struct agent *a, struct conn *c, struct json_object *o)
 	struct ctmod_gate_source *src = ctmod_gate_source_new(c->fds[st.seccomp_fd_index], NULL);
 	c->fds[st.seccomp_fd_index] = -1;
 	src->agent = true;
-	src->id = st.id ? st.id : strdup("?");
+	src->id = st.id ? st.id : xstrdup("?");
 	src->bundle = st.bundle;
 	st.id = st.bundle = NULL;
 	printable(src->id);
@@ -306,9 +306,7 @@ static void conn_accept(struct agent *a)
 	int fd = accept4(a->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	struct conn *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort(); /* out of memory: see DESIGN.md */
+	struct conn *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->deadline = now_seconds() + PENDING_LIMIT;
 	c->tok = json_tokener_new();
@@ -334,11 +332,9 @@ static void pollset_add(struct pollset *ps, int fd, struct conn *c, struct ctmod
 {
 	if (ps->n == ps->cap) {
 		ps->cap = ps->cap ? ps->cap * 2 : 64;
-		ps->p = realloc(ps->p, ps->cap * sizeof(*ps->p));
-		ps->conn = realloc(ps->conn, ps->cap * sizeof(*ps->conn));
-		ps->src = realloc(ps->src, ps->cap * sizeof(*ps->src));
-		if (!ps->p || !ps->conn || !ps->src)
-			abort(); /* out of memory: see DESIGN.md */
+		ps->p = xrealloc(ps->p, ps->cap * sizeof(*ps->p));
+		ps->conn = xrealloc(ps->conn, ps->cap * sizeof(*ps->conn));
+		ps->src = xrealloc(ps->src, ps->cap * sizeof(*ps->src));
 	}
 	ps->p[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
 	ps->conn[ps->n] = c;

@@ -209,9 +209,7 @@ int ctmod_gate_caller_string(struct ctmod_ctx *ctx, pid_t pid, uint64_t addr, si
 	                       &rm, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	*out = strdup(buf);
-	if (!*out)
-		abort(); /* out of memory: see DESIGN.md */
+	*out = xstrdup(buf);
 	return 0;
 }
 

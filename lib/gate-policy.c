@@ -42,10 +42,7 @@ void ctmod_gate_names_add(struct strv *out, const char *list)
 		size_t n = strcspn(p, sep);
 		if (n == 0)
 			break;
-		char *s = strndup(p, n);
-		if (!s)
-			abort(); /* out of memory: see DESIGN.md */
-		strv_push_take(out, s);
+		strv_push_take(out, xstrndup(p, n));
 		p += n;
 	}
 }
@@ -71,10 +68,8 @@ static int policy_line(struct ctmod_ctx *ctx, struct ctmod_moddb *db, char *line
 	struct strv names;
 	strv_init(&names);
 	ctmod_gate_names_add(&names, rest);
-	struct ctmod_gate_policy *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
-	p->name = strdup(line);
+	struct ctmod_gate_policy *p = xcalloc(1, sizeof(*p));
+	p->name = xstrdup(line);
 	strv_init(&p->allowed);
 	int r = ctmod_gate_allowed(ctx, db, &names, &p->allowed);
 	strv_release(&names);

@@ -170,9 +170,7 @@ int ctmod_gate_profile(struct ctmod_ctx *ctx, const struct ctmod_gate_profile_op
 	const char *s =
 	    json_object_to_json_string_ext(prof, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 	                                             JSON_C_TO_STRING_NOSLASHESCAPE);
-	*out = strdup(s);
+	*out = xstrdup(s);
 	json_object_put(prof);
-	if (!*out)
-		abort(); /* out of memory: see DESIGN.md */
 	return 0;
 }

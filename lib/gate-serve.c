@@ -476,9 +476,7 @@ static void enqueue(struct ctmod_gate *g, struct request *rq, pid_t tgid)
 	while (q && q->tgid != tgid)
 		q = q->next;
 	if (!q) {
-		q = calloc(1, sizeof(*q));
-		if (!q)
-			abort(); /* out of memory: see DESIGN.md */
+		q = xcalloc(1, sizeof(*q));
 		q->tgid = tgid;
 		q->next = g->queues;
 		g->queues = q;
@@ -585,9 +583,7 @@ void ctmod_gate_wait_idle(struct ctmod_gate *g, double limit)
 
 struct ctmod_gate_source *ctmod_gate_source_new(int nfd, const struct strv *allowed)
 {
-	struct ctmod_gate_source *src = calloc(1, sizeof(*src));
-	if (!src)
-		abort(); /* out of memory: see DESIGN.md */
+	struct ctmod_gate_source *src = xcalloc(1, sizeof(*src));
 	src->nfd = nfd;
 	strv_init(&src->own);
 	src->allowed = allowed ? allowed : &src->own;

@@ -21,10 +21,7 @@ static char *string_of(struct json_object *o, const char *key)
 	struct json_object *v;
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
-	char *s = strdup(json_object_get_string(v));
-	if (!s)
-		abort(); /* out of memory: see DESIGN.md */
-	return s;
+	return xstrdup(json_object_get_string(v));
 }
 
 static int int_of(struct json_object *o, const char *key, int64_t *out)
@@ -153,9 +150,7 @@ int ctmod_gate_metadata_parse(struct ctmod_ctx *ctx, const char *md, struct strv
 		if (n > 6 && strncmp(p, "allow=", 6) == 0) {
 			r = add_names(ctx, p + 6, n - 6, allow);
 		} else if (n > 7 && strncmp(p, "policy=", 7) == 0 && !*policy) {
-			*policy = strndup(p + 7, n - 7);
-			if (!*policy)
-				abort();
+			*policy = xstrndup(p + 7, n - 7);
 			if (!modname_valid(*policy)) /* the same alphabet: no '/', no controls */
 				r = ctmod_fail_input(ctx, -EINVAL, NULL,
 				                     "listenerMetadata: invalid policy name");

@@ -52,9 +52,11 @@ static void add_provider(struct kmod_module *prov, const struct strv *built, str
 	struct kmod_list *deps = kmod_module_get_dependencies(prov), *l;
 	kmod_list_foreach(l, deps)
 	{
-		const char *p = kmod_module_get_path(kmod_module_get_module(l));
+		struct kmod_module *m = kmod_module_get_module(l); /* a new reference */
+		const char *p = kmod_module_get_path(m);
 		if (p && !strv_contains(need, p))
 			strv_push(need, p);
+		kmod_module_unref(m);
 	}
 	kmod_module_unref_list(deps);
 }
@@ -77,7 +79,12 @@ static void add_needs(struct kmod_ctx *kctx, const char *path, const struct strv
 			abort();
 		if (kmod_module_new_from_lookup(kctx, alias, &provs) < 0)
 			continue;
-		kmod_list_foreach(p, provs) add_provider(kmod_module_get_module(p), built, need);
+		kmod_list_foreach(p, provs)
+		{
+			struct kmod_module *m = kmod_module_get_module(p);
+			add_provider(m, built, need);
+			kmod_module_unref(m);
+		}
 		kmod_module_unref_list(provs);
 	}
 	kmod_module_dependency_symbols_free_list(syms);

@@ -534,6 +534,67 @@ static int load_bare(struct ctmod_ctx *ctx, const struct ctmod_moddb_step *st,
 	return r < 0 ? r : 0;
 }
 
+/* One step of a load plan: skipped (blacklisted), built in, already
+ * there, a dry run's line, an install command, or loaded.  0 goes on to
+ * the next step, -errno ends the plan. */
+static int plan_step(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
+                     const struct ctmod_moddb_step *st, const struct ctmod_load_opts *o,
+                     const char *name, ctmod_load_cb cb, void *data)
+{
+	int r;
+	enum ctmod_load_method used = 0;
+
+	if (st->blacklisted && o->use_blacklist && !modname_equal(st->name, name)) {
+		DBG(ctx, "load %s: blacklisted, skipped", st->name);
+		return 0;
+	}
+	if (st->builtin) {
+		if (st->target && o->first_time) {
+			r = ctmod_fail(ctx, -EEXIST, NULL, "load %s: built into the kernel",
+			               st->name);
+			emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
+			return r;
+		}
+		emit(cb, data, st->name, CTMOD_BUILTIN, 0, 0);
+		return 0;
+	}
+	if (!o->dry_run && module_present(st->name)) {
+		if (st->target && o->first_time) {
+			r = ctmod_fail(ctx, -EEXIST, "unload it first (ctmod load -r)",
+			               "load %s: already loaded", st->name);
+			emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
+			return r;
+		}
+		emit(cb, data, st->name, CTMOD_ALREADY_LOADED, 0, 0);
+		return 0;
+	}
+	if (o->dry_run) {
+		emit_params(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0, st->options);
+		return 0;
+	}
+	if (st->install_cmd && !o->ignore_install) {
+		r = run_command(st->install_cmd, st->options);
+		if (r < 0) {
+			r = ctmod_fail(
+			    ctx, r, "check the install line in modprobe.d, or load with -i",
+			    "load %s: install command failed: %s", st->name, st->install_cmd);
+			emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
+			return r;
+		}
+		emit(cb, data, st->name, CTMOD_LOADED, 0, 0);
+		return 0;
+	}
+	r = load_step(ctx, db, st, st->options, o, &used);
+	if (r == -EEXIST && !o->first_time)
+		r = 0; /* raced with another loader: live is live */
+	if (r < 0) {
+		emit(cb, data, st->name, CTMOD_LOAD_FAILED, used, r);
+		return r;
+	}
+	emit_params(cb, data, st->name, CTMOD_LOADED, used, 0, st->options);
+	return 0;
+}
+
 int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
                const struct ctmod_load_opts *opts, ctmod_load_cb cb, void *data)
 {
@@ -563,61 +624,8 @@ int ctmod_load(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name,
 		return load_bare(ctx, &bare, o, cb, data);
 	}
 
-	for (size_t i = 0; i < plan.n; i++) {
-		const struct ctmod_moddb_step *st = &plan.steps[i];
-		enum ctmod_load_method used = 0;
-
-		if (st->blacklisted && o->use_blacklist && !modname_equal(st->name, name)) {
-			DBG(ctx, "load %s: blacklisted, skipped", st->name);
-			continue;
-		}
-		if (st->builtin) {
-			if (st->target && o->first_time) {
-				r = ctmod_fail(ctx, -EEXIST, NULL, "load %s: built into the kernel",
-				               st->name);
-				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
-				break;
-			}
-			emit(cb, data, st->name, CTMOD_BUILTIN, 0, 0);
-			continue;
-		}
-		if (!o->dry_run && module_present(st->name)) {
-			if (st->target && o->first_time) {
-				r = ctmod_fail(ctx, -EEXIST, "unload it first (ctmod load -r)",
-				               "load %s: already loaded", st->name);
-				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
-				break;
-			}
-			emit(cb, data, st->name, CTMOD_ALREADY_LOADED, 0, 0);
-			continue;
-		}
-		if (o->dry_run) {
-			emit_params(cb, data, st->name, CTMOD_WOULD_LOAD, 0, 0, st->options);
-			continue;
-		}
-		if (st->install_cmd && !o->ignore_install) {
-			r = run_command(st->install_cmd, st->options);
-			if (r < 0) {
-				r = ctmod_fail(
-				    ctx, r, "check the install line in modprobe.d, or load with -i",
-				    "load %s: install command failed: %s", st->name,
-				    st->install_cmd);
-				emit(cb, data, st->name, CTMOD_LOAD_FAILED, 0, r);
-				break;
-			}
-			emit(cb, data, st->name, CTMOD_LOADED, 0, 0);
-			continue;
-		}
-		r = load_step(ctx, db, st, st->options, o, &used);
-		if (r == -EEXIST && !o->first_time)
-			r = 0; /* raced with another loader: live is live */
-		if (r < 0) {
-			emit(cb, data, st->name, CTMOD_LOAD_FAILED, used, r);
-			break;
-		}
-		emit_params(cb, data, st->name, CTMOD_LOADED, used, 0, st->options);
-		r = 0;
-	}
+	for (size_t i = 0; r == 0 && i < plan.n; i++)
+		r = plan_step(ctx, db, &plan.steps[i], o, name, cb, data);
 	ctmod_moddb_plan_release(&plan);
 	return r;
 }

@@ -136,6 +136,29 @@ static int cmp_match_prio(const void *a, const void *b)
  * over the text, and the results are memoized per name anyway.  Every line
  * is checked, so a malformed one is reported wherever it is.
  */
+/* One match of a modules.alias-format scan: MODULE (ml < 64 bytes) of
+ * line LINENO, ranked as libkmod ranks it (the module's modules.dep order,
+ * modules without a line after those with one, then the line). */
+static int match_push(struct ctmod_moddb *db, struct alias_match **out, size_t *n, size_t *cap,
+                      const char *mod, size_t ml, size_t lineno)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		struct alias_match *v = realloc(*out, *cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		*out = v;
+	}
+	struct alias_match *m = &(*out)[(*n)++];
+	memcpy(m->modname, mod, ml);
+	m->modname[ml] = '\0';
+	moddb_underscores(m->modname);
+	struct hent *e = hmap_find(&db->modidx, m->modname);
+	m->prio = e && db->mods[e->val].has_line ? db->mods[e->val].order : SIZE_MAX / 2 + lineno;
+	m->seq = lineno;
+	return 0;
+}
+
 int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name,
                      struct alias_match **out, size_t *n)
 {
@@ -201,25 +224,9 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 			    fnmatch(norm, name, 0) != 0)
 				continue;
 		}
-		const char *tok[3] = {line, pat, mod};
-		size_t tl[3] = {5, pl, ml};
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct alias_match *v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			*out = v;
-		}
-		struct alias_match *m = &(*out)[(*n)++];
-		memcpy(m->modname, tok[2], tl[2]);
-		m->modname[tl[2]] = '\0';
-		moddb_underscores(m->modname);
-		struct hent *e = hmap_find(&db->modidx, m->modname);
-		m->prio =
-		    e && db->mods[e->val].has_line ? db->mods[e->val].order : SIZE_MAX / 2 + lineno;
-		m->seq = lineno;
+		r = match_push(db, out, n, &cap, mod, ml, lineno);
+		if (r < 0)
+			goto fail;
 	}
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), cmp_match_prio);

@@ -7,6 +7,8 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <libkmod.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +74,33 @@ bool ctmod_probe_usable(struct ctmod_ctx *ctx)
 }
 
 /* libkmod's print callback has no data pointer: the walk in progress */
-static _Thread_local struct walk {
+struct walk {
 	ctmod_probe_cb cb;
 	void *data;
-} * current;
+	struct ctmod_ctx *ctx;
+	unsigned errors; /* libkmod's complaints during the walk */
+};
+static _Thread_local struct walk *current;
+
+/* libkmod's messages go to the context's log; during a walk an error (a
+ * dependency whose file is gone, a bad index) is counted instead: the walk
+ * then fails and the text resolver, which names the cause, answers. */
+static void walk_log(void *data, int prio, const char *file, int line, const char *fn,
+                     const char *fmt, va_list ap)
+{
+	struct ctmod_ctx *ctx = data;
+	(void)file, (void)line, (void)fn;
+	if (current && prio <= CTMOD_LOG_ERR) {
+		current->errors++;
+		return;
+	}
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	msg[strcspn(msg, "\n")] = '\0';
+	ctmod_log(ctx, prio, "%s", msg);
+	free(msg);
+}
 
 static void on_action(struct kmod_module *m, bool install, const char *options)
 {
@@ -105,16 +130,19 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	/* map the indexes once, as modprobe does: without it libkmod reopens
 	 * and re-reads modules.dep.bin for every module of the walk */
 	kmod_load_resources(k);
+	struct walk w = {cb, data, ctx, 0};
+	kmod_set_log_fn(k, walk_log, ctx);
+	current = &w;
 	struct kmod_list *list = NULL, *l;
 	int r = kmod_module_new_from_lookup(k, name, &list);
-	if (r < 0 || !list)
+	if (r < 0 || !list) {
+		current = NULL;
 		return r < 0 ? r : -ENOENT;
+	}
 	int pflags =
 	    KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED | KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY;
 	if (flags & CTMOD_RESOLVE_IGNORE_INSTALL)
 		pflags |= KMOD_PROBE_IGNORE_COMMAND;
-	struct walk w = {cb, data};
-	current = &w;
 	kmod_list_foreach(l, list)
 	{
 		struct kmod_module *mod = kmod_module_get_module(l);
@@ -127,6 +155,8 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
 	}
 	current = NULL;
 	kmod_module_unref_list(list);
+	if (r == 0 && w.errors)
+		r = -EIO;
 	return r;
 }
 

@@ -33,10 +33,12 @@ typedef void (*ctmod_probe_cb)(void *data, const struct ctmod_moddb_step *step);
  * does (a dry run that ignores what is loaded), calling cb for each step.
  * flags: CTMOD_RESOLVE_IGNORE_INSTALL; CTMOD_RESOLVE_NO_SOFTDEPS is not
  * supported (-ENOTSUP).  extra: options for NAME itself, or NULL.
- * Returns 0; -ENOENT when NAME resolves to nothing, with no message
- * recorded (the caller asks lib/moddb for the words); another -errno from
- * libkmod.  One walk at a time per thread (libkmod's print callback takes
- * no data pointer).
+ * Returns 0; -ENOENT when NAME resolves to nothing, -EIO when libkmod
+ * complained on the way (a stale modules.dep naming a file that is gone, a
+ * damaged index), both with no message recorded (the caller asks lib/moddb,
+ * which names the cause); another -errno from libkmod.  libkmod's other
+ * messages go to the context's log.  One walk at a time per thread
+ * (libkmod's print callback takes no data pointer).
  */
 int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, const char *extra,
                      ctmod_probe_cb cb, void *data);

@@ -283,6 +283,18 @@ same "stale: -D with a dependency gone" -d "$B" -S "$KVER" -C "$C" -D xfs
 shows 'xfs.ko'
 same "stale: -n -v with a dependency gone" -d "$B" -S "$KVER" -C "$C" -n -v xfs
 same "stale: a load with a dependency gone" -d "$B" -S "$KVER" -C "$C" xfs
+# ctmod's own commands call a stale tree stale (the load would fail on the
+# missing module's symbols), whichever resolver answers: libkmod's (the
+# root's command line is the host's) or the text one (it is not)
+mkdir -p "$B/proc"
+cp /proc/cmdline "$B/proc/cmdline" 2>/dev/null || : >"$B/proc/cmdline"
+run "$CTMOD_BIN" -d "$B" -S "$KVER" deps --show-depends xfs
+expect "stale: ctmod deps (libkmod's indexes) says run depmod" 1 "" "lists kernel/lib/libcrc32c.ko, which does not exist: the module index is stale: run depmod"
+echo "ctmod_none.x=1" >"$B/proc/cmdline"
+run "$CTMOD_BIN" -d "$B" -S "$KVER" deps --show-depends xfs
+expect "stale: ctmod deps (the text files) says run depmod" 1 "" "lists kernel/lib/libcrc32c.ko, which does not exist: the module index is stale: run depmod"
+run "$CTMOD_BIN" -d "$B" -S "$KVER" load -n xfs
+expect "stale: ctmod load -n says run depmod" 1 "" "the module index is stale: run depmod"
 
 echo "    $N cases compared with kmod's modprobe"
 [ "$T_FAILS" -eq 0 ]

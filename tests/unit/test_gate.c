@@ -109,7 +109,7 @@ static int fn_hog(struct ctmod_ctx *ctx, int fd, char *out, size_t outsz, void *
 	return 0;
 }
 
-static void test_sandbox_answers(void **state)
+static void test_jail_answers(void **state)
 {
 	(void)state;
 	struct ctmod_ctx *ctx = new_ctx();
@@ -128,7 +128,7 @@ static void test_sandbox_answers(void **state)
 	ctmod_ctx_free(ctx);
 }
 
-static void test_sandbox_misbehaves(void **state)
+static void test_jail_misbehaves(void **state)
 {
 	(void)state;
 	struct ctmod_ctx *ctx = new_ctx();
@@ -172,7 +172,7 @@ static void *hang_thread(void *p)
 }
 
 /* A hanging helper of one request holds up no other request. */
-static void test_sandbox_in_parallel(void **state)
+static void test_jail_in_parallel(void **state)
 {
 	(void)state;
 	struct hang_arg a = {.fd = tmpfile_with("y")};
@@ -205,13 +205,71 @@ static void test_module_name(void **state)
 	ctmod_ctx_free(ctx);
 }
 
+static void test_state_parse(void **state)
+{
+	(void)state;
+	struct ctmod_ctx *ctx = new_ctx();
+	struct ctmod_gate_state st;
+	/* what runc 1.1 sends (TESTBED.md), with the metadata */
+	const char *runc = "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":4711,"
+	                   "\"metadata\":\"allow=overlay\",\"state\":{\"ociVersion\":\"1.0.2\","
+	                   "\"id\":\"web1\",\"status\":\"creating\",\"pid\":4711,"
+	                   "\"bundle\":\"/run/b/web1\"}}";
+	assert_int_equal(ctmod_gate_state_parse(ctx, runc, strlen(runc), &st), 0);
+	assert_string_equal(st.id, "web1");
+	assert_string_equal(st.bundle, "/run/b/web1");
+	assert_string_equal(st.metadata, "allow=overlay");
+	assert_int_equal(st.pid, 4711);
+	assert_int_equal(st.seccomp_fd_index, 0);
+	ctmod_gate_state_release(&st);
+	/* no metadata, the fd second */
+	const char *two = "{\"fds\":[\"other\",\"seccompFd\"],\"state\":{\"id\":\"x\"}}";
+	assert_int_equal(ctmod_gate_state_parse(ctx, two, strlen(two), &st), 0);
+	assert_null(st.metadata);
+	assert_int_equal(st.seccomp_fd_index, 1);
+	ctmod_gate_state_release(&st);
+	/* refused: no seccompFd, not an object, cut short */
+	const char *bad[] = {"{\"fds\":[]}", "[1,2]", "{\"fds\":[\"seccompFd\"", "", "nul\0l"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctmod_gate_state_parse(ctx, bad[i], strlen(bad[i]), &st), -EINVAL);
+		assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
+	}
+	ctmod_ctx_free(ctx);
+}
+
+static void test_metadata_parse(void **state)
+{
+	(void)state;
+	struct ctmod_ctx *ctx = new_ctx();
+	struct strv allow;
+	char *policy;
+	strv_init(&allow);
+	assert_int_equal(
+	    ctmod_gate_metadata_parse(ctx, "allow=overlay,nft-log policy=fs", &allow, &policy), 0);
+	assert_int_equal(allow.n, 2);
+	assert_string_equal(allow.v[0], "overlay");
+	assert_string_equal(allow.v[1], "nft_log"); /* normalized */
+	assert_string_equal(policy, "fs");
+	free(policy);
+	strv_release(&allow);
+	assert_int_equal(ctmod_gate_metadata_parse(ctx, "", &allow, &policy), 0);
+	assert_int_equal(allow.n, 0);
+	assert_null(policy);
+	const char *bad[] = {"widen=all", "allow=../x", "policy=a/b", "allow"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctmod_gate_metadata_parse(ctx, bad[i], &allow, &policy), -EINVAL);
+		assert_null(policy);
+		strv_release(&allow);
+	}
+	ctmod_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sandbox_answers),
-	    cmocka_unit_test(test_sandbox_misbehaves),
-	    cmocka_unit_test(test_sandbox_in_parallel),
-	    cmocka_unit_test(test_module_name),
+	    cmocka_unit_test(test_jail_answers),     cmocka_unit_test(test_jail_misbehaves),
+	    cmocka_unit_test(test_jail_in_parallel), cmocka_unit_test(test_module_name),
+	    cmocka_unit_test(test_state_parse),      cmocka_unit_test(test_metadata_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
