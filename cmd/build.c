@@ -23,8 +23,9 @@ static const char usage[] =
     "Each build lives in ROOT/var/lib/ctmod/NAME/VERSION/KVER/ARCH (make.log there).\n"
     "\n"
     "  -a, --all             every ROOT/usr/src/*/dkms.conf with AUTOINSTALL=yes\n"
-    "  -k, -S, --kernel KVER|all  kernel to build for (default: the global one);\n"
-    "                        'all': every kernel with headers under ROOT\n"
+    "  -k, -S, --kernel KVER[/ARCH]|all  kernel to build for (default: the\n"
+    "                        global one); repeatable; 'all': every kernel with\n"
+    "                        headers under ROOT\n"
     "      --arch ARCH       architecture name (default: the machine's)\n"
     "  -i, --install         install into ROOT/lib/modules/KVER/updates/dkms, depmod\n"
     "  -u, --uninstall       remove what --install put there, depmod\n"
@@ -33,6 +34,10 @@ static const char usage[] =
     "                        (a node loads them with modprobe -d DIR)\n"
     "  -j, --jobs N          at most N make jobs in total (default: CPUs)\n"
     "      --clean           run the package's CLEAN once the modules are kept\n"
+    "      --force           rebuild what is already built or installed from the\n"
+    "                        same source and dkms.conf (else: skipped, as dkms\n"
+    "                        autoinstall skips it)\n"
+    "      --no-sign         do not sign the modules\n"
     "      --container ENGINE[:IMAGE]\n"
     "                        run the build with IMAGE's own ctmod (default\n"
     "                        " CTMOD_CONTAINER_IMAGE ", from `make image`)\n"
@@ -42,6 +47,15 @@ static const char usage[] =
     "  -n, --dry-run         show what would be built (with -v: the engine command)\n"
     "  -v, --verbose         say more\n"
     "      --json            the summary as JSON\n"
+    "\n"
+    "Signing, as DKMS 3 signs: when the kernel's .config has\n"
+    "CONFIG_MODULE_SIG_HASH, every module is stripped and signed with that hash\n"
+    "by the headers' scripts/sign-file, with mok_signing_key and mok_certificate\n"
+    "from ROOT/etc/dkms/framework.conf (or framework.conf.d/*.conf), else DKMS's\n"
+    "own pair ROOT/var/lib/dkms/mok.key and mok.pub, made once with openssl and\n"
+    "never replaced (a MOK already enrolled for DKMS keeps working);\n"
+    "try_sign_modules=false there turns signing off.  For Secure Boot, enrol the\n"
+    "certificate once: mokutil --import /var/lib/dkms/mok.pub, then reboot.\n"
     "\n"
     "Exit status: 0 all built or skipped, 1 a build failed, 2 bad usage or a\n"
     "broken dkms.conf.\n";
@@ -90,6 +104,8 @@ static const char *result_word(const struct build_job *j, bool install)
 	switch (j->state) {
 	case BUILD_OK:
 		return install ? "installed" : "built";
+	case BUILD_ALREADY:
+		return j->already_installed ? "already installed" : "already built";
 	default:
 		return ctmod_build_state_name(j->state);
 	}
@@ -116,7 +132,15 @@ static int parse_jobs(struct cli *cli, const char *arg, int *jobs)
 /* EXIT_OK to go on, -1 after --help, else the exit status of a usage error */
 static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 {
-	enum { OPT_CONTAINER = 256, OPT_ARCH, OPT_CLEAN, OPT_JSON, OPT_LAYOUT };
+	enum {
+		OPT_CONTAINER = 256,
+		OPT_ARCH,
+		OPT_CLEAN,
+		OPT_JSON,
+		OPT_LAYOUT,
+		OPT_NO_SIGN,
+		OPT_FORCE
+	};
 	static const struct option opts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"kernel", required_argument, NULL, 'k'},
@@ -126,6 +150,8 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 	    {"image-layout", required_argument, NULL, OPT_LAYOUT},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"clean", no_argument, NULL, OPT_CLEAN},
+	    {"no-sign", no_argument, NULL, OPT_NO_SIGN},
+	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"container", required_argument, NULL, OPT_CONTAINER},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -138,7 +164,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 	while ((c = getopt_long(argc, argv, ":ak:S:iuj:nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			a->all = true;
+			a->all = a->o.autoinstall = true;
 			break;
 		case 'k':
 		case 'S':
@@ -159,6 +185,12 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 			break;
 		case OPT_CLEAN:
 			a->o.clean = true;
+			break;
+		case OPT_NO_SIGN:
+			a->o.no_sign = true;
+			break;
+		case OPT_FORCE:
+			a->o.force = true;
 			break;
 		case OPT_CONTAINER:
 			a->container = optarg;
@@ -286,7 +318,7 @@ static int report_job(struct cli *cli, const struct build_opts *o, const struct 
 	const char *word = result_word(j, o->install);
 	if (arr) {
 		json_object_array_add(arr, job_json(j, word, o->uninstall));
-	} else if (!cli->quiet || j->state == BUILD_FAILED || j->state == BUILD_BROKEN) {
+	} else if (!cli->quiet && j->state != BUILD_FAILED && j->state != BUILD_BROKEN) {
 		printf("%s/%s, %s, %s: %s", j->name, j->version, j->kver, j->arch, word);
 		if (j->state == BUILD_OK || j->state == BUILD_FAILED)
 			printf(" (%.1f s, %s)", j->seconds, j->log);
@@ -296,10 +328,16 @@ static int report_job(struct cli *cli, const struct build_opts *o, const struct 
 		if (j->script_out)
 			fputs(j->script_out, stdout);
 	}
+	/* a failure is said once, on stderr; a job that never ran (BUILD_DEPENDS) has no log */
+	if (j->state == BUILD_FAILED && !j->pid) {
+		fprintf(stderr, "ctmod: build: %s/%s for %s: %s\n", j->name, j->version, j->kver,
+		        j->msg ? j->msg : "failed");
+		return EXIT_FAILED;
+	}
 	if (j->state == BUILD_FAILED) {
 		_cleanup_free_ char *tail = ctmod_build_log_tail(j->log, 12);
-		fprintf(stderr, "ctmod: build: %s/%s for %s: %s: see %s\n", j->name, j->version,
-		        j->kver, j->msg ? j->msg : "failed", j->log);
+		fprintf(stderr, "ctmod: build: %s/%s for %s: %s (%.1f s): see %s\n", j->name,
+		        j->version, j->kver, j->msg ? j->msg : "failed", j->seconds, j->log);
 		if (tail && !cli->json) {
 			for (char *l = strtok(tail, "\n"); l; l = strtok(NULL, "\n"))
 				fprintf(stderr, "  | %s\n", l);
@@ -427,6 +465,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = a.container ? run_container(cli, a.container, a.o.dry_run, argc, argv)
 		                 : build(cli, &a, argc, argv);
 	strv_release(&a.kernels);
+	ctmod_build_opts_release(&a.o);
 	return rc < 0 ? EXIT_OK : rc;
 }
 

@@ -41,3 +41,8 @@ extern const struct ctmod_cmd cmd_gate;
 
 /* `modprobe` compatibility: the binary invoked through a link named modprobe */
 int cmd_modprobe_main(struct cli *cli, int argc, char **argv);
+
+/* ctmod's own dispatch of "ctmod [GLOBAL] COMMAND ARGS", for the personalities */
+typedef int cmd_dispatch_fn(struct cli *cli, int argc, char **argv);
+/* `dkms` compatibility: the binary invoked through a link named dkms (cmd/dkms.c) */
+int cmd_dkms_main(struct cli *cli, int argc, char **argv, cmd_dispatch_fn *dispatch);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ctmod: global options, then one command from the table below.
- * Invoked through a link named `modprobe`, it behaves like modprobe.
+ * Invoked through a link named `modprobe`, it behaves like modprobe; through
+ * one named `dkms`, it takes DKMS's command line (cmd/dkms.c).
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -204,6 +205,13 @@ int main(int argc, char **argv)
 		r = cmd_modprobe_main(&cli, argc, argv);
 		ctmod_ctx_free(cli.ctx);
 		return cli_finish(&cli, r);
+	}
+	if (strcmp(base, "dkms") == 0) {
+		cli.cmd = "dkms";
+		int r = cmd_dkms_main(&cli, argc, argv, dispatch);
+		r = cli_finish(&cli, r);
+		ctmod_ctx_free(cli.ctx);
+		return r;
 	}
 	/* an error before the command ran still answers in JSON if asked to */
 	bool json = wants_json(argc, argv);

@@ -80,6 +80,8 @@ int ctmod_build_write_state(struct build_job *j)
 	strbuf_printf(&sb, "state=%s\nsource=%s\nresult=%s\nseconds=%.1f\n",
 	              inst->n ? "installed" : "built", j->src, ctmod_build_state_name(j->state),
 	              j->seconds);
+	if (j->fingerprint)
+		strbuf_printf(&sb, "fingerprint=%s\n", j->fingerprint);
 	for (size_t i = 0; i < inst->n; i++)
 		strbuf_printf(&sb, "installed=%s\n", inst->v[i]);
 	int r = write_file_atomic(p, strbuf_str(&sb), sb.len, 0644);
@@ -295,31 +297,44 @@ static int run_make(struct child *ch)
 	return finish(ch, BUILD_FAILED, m) + 1;
 }
 
-/* every BUILT_MODULE there, kept next to the log (the build dir may be cleaned) */
+/* every BUILT_MODULE there, kept next to the log (the build dir may be cleaned), stripped, signed
+ */
 static int keep_modules(struct child *ch)
 {
 	const struct dkms_conf *c = &ch->c;
 	_cleanup_free_ char *moddir = xasprintf("%s/module", ch->j->tree);
+	_cleanup_free_ char *why_not = NULL;
+	struct ctmod_build_signer sg;
 	if (!moddir)
 		return -ENOMEM;
 	mkdir_p(moddir, 0755);
-	for (size_t i = 0; i < c->n_mods; i++) {
+	int r = ctmod_build_signer_load(ch->ctx, ch->o, ch->j->kver, ch->config, &sg, &why_not);
+	if (r < 0)
+		return r;
+	if (why_not)
+		dprintf(ch->logfd, "%s\n", why_not);
+	for (size_t i = 0; r == 0 && i < c->n_mods; i++) {
 		if (ch->skip[i])
 			continue;
 		_cleanup_free_ char *ko = xasprintf(
 		    "%s/%s%s.ko", ch->bdir, c->mods[i].built_location, c->mods[i].built_name);
+		_cleanup_free_ char *dst = xasprintf("%s/%s.ko", moddir, c->mods[i].dest_name);
 		if (!ko || !exists(ko)) {
 			_cleanup_free_ char *m =
 			    xasprintf("make did not produce %s%s.ko", c->mods[i].built_location,
 			              c->mods[i].built_name);
-			return finish(ch, BUILD_FAILED, m) + 1;
+			r = finish(ch, BUILD_FAILED, m) + 1;
+			break;
 		}
-		_cleanup_free_ char *dst = xasprintf("%s/%s.ko", moddir, c->mods[i].dest_name);
 		char *cpk[] = {"cp", "--", ko, dst, NULL};
 		if (run_argv(cpk, NULL, -1, ch->logfd) != 0)
-			return finish(ch, BUILD_FAILED, "cannot keep the built modules") + 1;
+			r = finish(ch, BUILD_FAILED, "cannot keep the built modules") + 1;
+		else if (ctmod_build_finish_module(ch->ctx, dst, c->mods[i].strip, &sg, ch->logfd) <
+		         0)
+			r = finish(ch, BUILD_FAILED, ctmod_ctx_error(ch->ctx)) + 1;
 	}
-	return 0;
+	ctmod_build_signer_release(&sg);
+	return r;
 }
 
 /*
@@ -368,19 +383,17 @@ static int install(struct child *ch)
 		return finish(ch, BUILD_FAILED, m) + 1;
 	}
 	const char *suffix = ctmod_build_compress_suffix(ch->ctx, j->kver);
-	struct ctmod_build_signer sg;
-	int r = ctmod_build_signer_load(ch->ctx, ch->ksrc, ch->config, &sg);
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < c->n_mods; i++) {
 		if (ch->skip[i])
 			continue;
 		_cleanup_free_ char *ko = xasprintf("%s/%s.ko", moddir, c->mods[i].dest_name);
 		char *inst = NULL;
 		r = ctmod_build_install_module(ch->ctx, ko, udir, live, c->mods[i].dest_name,
-		                               c->mods[i].strip, &sg, suffix, ch->logfd, &inst);
+		                               suffix, ch->logfd, &inst);
 		if (r == 0)
 			strv_push_take(&j->installed, inst);
 	}
-	ctmod_build_signer_release(&sg);
 	if (r < 0)
 		return finish(ch, BUILD_FAILED, ctmod_ctx_error(ch->ctx)) + 1;
 	if (c->post_install)

@@ -251,8 +251,28 @@ out:
 	return r;
 }
 
+void ctmod_build_opts_release(struct build_opts *o)
+{
+	free(o->sign_key);
+	free(o->sign_cert);
+	free(o->sign_file);
+	o->sign_key = o->sign_cert = o->sign_file = NULL;
+	for (int i = 0; i < 2; i++)
+		if (o->sign_fds[i] > 0)
+			close(o->sign_fds[i]);
+	o->sign_fds[0] = o->sign_fds[1] = 0;
+}
+
 int ctmod_build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
 {
+	/* the key is made here, once, before builds run in parallel */
+	if (!o->uninstall) {
+		int r = ctmod_build_signing_prepare(ctx, o);
+		if (r < 0)
+			return r;
+		ctmod_build_skip_done(ctx, o, plan);
+		ctmod_build_refuse_older(o, plan);
+	}
 	if (!o->install && !o->uninstall)
 		return ctmod_build_run_plan(ctx, o, plan);
 	int lock = ctmod_rootlock_take(ctx, plan->root);
@@ -306,6 +326,8 @@ int ctmod_build_run(struct ctmod_ctx *ctx, struct build_opts *o, struct build_pl
 			if (!in_place)
 				strv_release(&j->installed); /* not in place: built only */
 			ctmod_build_write_state(j);
+			if (in_place)
+				ctmod_build_demote_others(plan->root, j);
 		} else if (j->state == BUILD_REMOVED && in_place) {
 			struct build_job gone = *j;
 			strv_init(&gone.installed);

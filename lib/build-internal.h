@@ -46,14 +46,36 @@ int ctmod_build_child(struct ctmod_ctx *ctx, const struct build_opts *o, const c
 const char *ctmod_build_compress_suffix(struct ctmod_ctx *ctx, const char *kver);
 struct ctmod_build_signer {
 	char *key, *cert, *tool, *hash;
+	int fds[2]; /* build_opts.sign_fds, opened for sign-file only */
 };
-int ctmod_build_signer_load(struct ctmod_ctx *ctx, const char *ksrc, const char *config,
-                            struct ctmod_build_signer *sg);
+/* the kernel's hash and sign-file with the key prepared by ctmod_build_signing_prepare;
+ * none (and why_not says why) when the kernel has no CONFIG_MODULE_SIG_HASH etc. */
+int ctmod_build_signer_load(struct ctmod_ctx *ctx, const struct build_opts *o, const char *kver,
+                            const char *config, struct ctmod_build_signer *sg, char **why_not);
 void ctmod_build_signer_release(struct ctmod_build_signer *sg);
+int ctmod_build_finish_module(struct ctmod_ctx *ctx, const char *ko, bool strip,
+                              const struct ctmod_build_signer *sg, int logfd);
 int ctmod_build_install_module(struct ctmod_ctx *ctx, const char *built, const char *dir,
-                               const char *live, const char *dest_name, bool strip,
-                               const struct ctmod_build_signer *sg, const char *suffix, int logfd,
-                               char **installed);
+                               const char *live, const char *dest_name, const char *suffix,
+                               int logfd, char **installed);
+
+/* build-done.c: jobs done before from the same inputs become BUILD_ALREADY (not with --force) */
+void ctmod_build_skip_done(struct ctmod_ctx *ctx, const struct build_opts *o,
+                           struct build_plan *plan);
+
+/*
+ * build-deps.c: whether j's BUILD_DEPENDS let it start: 0 wait, 1 decided
+ * (j's state and msg set: skipped, deferred, refused), 2 go (dep_binds set).
+ */
+int ctmod_build_deps_ready(struct ctmod_ctx *ctx, const struct build_opts *o,
+                           struct build_plan *plan, struct build_job *j);
+/* once nothing runs: the jobs still pending wait in a circle */
+void ctmod_build_deps_stuck(struct build_plan *plan);
+
+/* build-versions.c: --install of an older version than the one installed fails (not with
+ * --force); once j is installed, the other installed version is recorded built */
+void ctmod_build_refuse_older(const struct build_opts *o, struct build_plan *plan);
+void ctmod_build_demote_others(const char *root, const struct build_job *j);
 
 /* build-jobs.c: the builds (or --uninstall's removals) of the plan */
 int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan);

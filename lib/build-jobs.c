@@ -14,35 +14,6 @@
 #include <poll.h>
 #include <sys/wait.h>
 
-static bool deps_done(struct build_plan *plan, struct build_job *j, struct build_job **failed)
-{
-	*failed = NULL;
-	for (size_t d = 0; d < j->depends.n; d++)
-		for (size_t i = 0; i < plan->n; i++) {
-			struct build_job *o = &plan->jobs[i];
-			if (o == j || strcmp(o->kver, j->kver) != 0 ||
-			    strcmp(o->arch, j->arch) != 0 || strcmp(o->name, j->depends.v[d]) != 0)
-				continue;
-			if (o->state == BUILD_PENDING)
-				return false;
-			if (o->state != BUILD_OK)
-				*failed = o;
-		}
-	/* the dependencies' trees, where their dkms.conf files expect them */
-	strv_release(&j->dep_binds);
-	for (size_t d = 0; d < j->depends.n; d++)
-		for (size_t i = 0; i < plan->n; i++) {
-			struct build_job *o = &plan->jobs[i];
-			if (o == j || o->state != BUILD_OK || strcmp(o->kver, j->kver) != 0 ||
-			    strcmp(o->arch, j->arch) != 0 || strcmp(o->name, j->depends.v[d]) != 0)
-				continue;
-			strv_push_take(&j->dep_binds, xasprintf("%s/build", o->tree));
-			strv_push_take(&j->dep_binds,
-			               xasprintf(DKMS_TREE "/%s/%s/build", o->name, o->version));
-		}
-	return true;
-}
-
 struct running {
 	struct build_job *job;
 	int resfd; /* read end of the child's result pipe */
@@ -269,16 +240,12 @@ int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct bui
 			progress = false;
 			for (size_t i = 0; i < plan->n && nrun < (size_t)parallel; i++) {
 				struct build_job *j = &plan->jobs[i];
-				struct build_job *bad;
 				if (j->state != BUILD_PENDING || j->pid)
 					continue;
-				if (!deps_done(plan, j, &bad))
+				int dr = ctmod_build_deps_ready(ctx, o, plan, j);
+				if (dr == 0)
 					continue;
-				if (bad) {
-					j->state = BUILD_FAILED;
-					j->msg = xasprintf("BUILD_DEPENDS %s/%s %s", bad->name,
-					                   bad->version,
-					                   ctmod_build_state_name(bad->state));
+				if (dr == 1) {
 					progress = true;
 					continue;
 				}
@@ -304,8 +271,10 @@ int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct bui
 				progress = true;
 			}
 		}
-		if (nrun == 0)
+		if (nrun == 0) {
+			ctmod_build_deps_stuck(plan); /* what still waits waits for itself */
 			break;
+		}
 		/* wait for a build to end, or a token to come back */
 		int st;
 		pid_t pid = waitpid(-1, &st, want_token ? WNOHANG : 0);

@@ -27,6 +27,8 @@ const char *ctmod_build_state_name(enum build_state s)
 		return "broken";
 	case BUILD_REMOVED:
 		return "removed";
+	case BUILD_ALREADY:
+		return "already";
 	}
 	return "?";
 }
@@ -42,6 +44,7 @@ static void job_free(struct build_job *j)
 	free(j->log);
 	free(j->msg);
 	free(j->script_out);
+	free(j->fingerprint);
 	strv_release(&j->warnings);
 	strv_release(&j->depends);
 	strv_release(&j->installed);

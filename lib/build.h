@@ -27,6 +27,7 @@ enum build_state {
 	BUILD_FAILED,  /* make or a script failed: see the log */
 	BUILD_BROKEN,  /* dkms.conf could not be evaluated */
 	BUILD_REMOVED, /* --uninstall removed the modules */
+	BUILD_ALREADY, /* built (or installed) before from the same inputs: skipped */
 };
 
 struct build_job {
@@ -37,9 +38,11 @@ struct build_job {
 	char *log;  /* tree/make.log */
 	struct strv depends;
 	enum build_state state;
-	char *msg;            /* why it was skipped / failed, one line */
-	struct strv warnings; /* dkms.conf's warnings (DKMS's words), once per package */
-	char *script_out;     /* what PRE_INSTALL/POST_INSTALL/POST_REMOVE printed */
+	char *msg;              /* why it was skipped / failed, one line */
+	struct strv warnings;   /* dkms.conf's warnings (DKMS's words), once per package */
+	char *script_out;       /* what PRE_INSTALL/POST_INSTALL/POST_REMOVE printed */
+	char *fingerprint;      /* of the source, dkms.conf, overrides, headers (build-done.c) */
+	bool already_installed; /* BUILD_ALREADY: and its installed files are all there */
 	double seconds;
 	struct strv installed; /* files put under the root (absolute host paths) */
 	struct strv dep_binds; /* BUILD_DEPENDS trees: (host dir, DKMS path) pairs */
@@ -58,7 +61,26 @@ struct build_opts {
 	bool dry_run;     /* plan only */
 	bool no_sandbox;  /* set by build_prepare when namespaces are unavailable */
 	const char *arch; /* default: the machine's */
+	bool no_sign;     /* --no-sign */
+	bool force;       /* rebuild what is already built from the same source */
+	bool autoinstall; /* the sources are --all's (messages say so) */
+	/* set by ctmod_build_run (ctmod_build_signing_prepare), freed by ctmod_build_opts_release
+	 */
+	char *sign_key, *sign_cert, *sign_file;
+	int sign_fds[2]; /* key and certificate held open (close-on-exec): the build's
+	                    namespace hides ROOT/var/lib/dkms when ROOT is / */
 };
+
+/*
+ * Module signing as DKMS 3 does it: mok_signing_key / mok_certificate /
+ * sign_file / try_sign_modules from ROOT/etc/dkms/framework.conf and
+ * framework.conf.d/ *.conf; else DKMS's own pair ROOT/var/lib/dkms/mok.key
+ * and mok.pub, made once with openssl when absent and never replaced.  Each
+ * kernel with CONFIG_MODULE_SIG_HASH gets its modules signed with that hash
+ * by the headers' scripts/sign-file.
+ */
+int ctmod_build_signing_prepare(struct ctmod_ctx *ctx, struct build_opts *o);
+void ctmod_build_opts_release(struct build_opts *o);
 
 struct build_plan {
 	struct build_job *jobs;

@@ -30,7 +30,7 @@ static int copy_file(struct ctmod_ctx *ctx, const char *from, const char *to)
 	return 0;
 }
 
-/* the .ko files a build kept in TREE/module, stripped into dest */
+/* the .ko files a build kept in TREE/module (stripped and signed by the build) into dest */
 static int add_job(struct ctmod_ctx *ctx, const struct build_job *j, const char *dest,
                    size_t *count)
 {
@@ -52,12 +52,10 @@ static int add_job(struct ctmod_ctx *ctx, const struct build_job *j, const char 
 			r = -ENOMEM;
 			break;
 		}
+		/* the build kept it stripped (STRIP[#]) and signed: a strip here would drop the
+		 * signature */
 		if ((r = copy_file(ctx, from, to)) < 0)
 			break;
-		char *strip[] = {"strip", "-g", to, NULL};
-		if (run_process(strip, NULL, -1, -1, -1) != 0)
-			r = ctmod_fail(ctx, -EIO, "install binutils",
-			               "image layout: strip -g %s failed", to);
 		(*count)++;
 	}
 	closedir(d);
@@ -110,7 +108,8 @@ static int layout_kernel(struct ctmod_ctx *ctx, const struct build_plan *plan, c
 		return ctmod_fail(ctx, -errno, NULL, "image layout: mkdir under %s: %m", dir);
 	for (size_t i = 0; r == 0 && i < plan->n; i++) {
 		const struct build_job *j = &plan->jobs[i];
-		if (j->state == BUILD_OK && strcmp(j->kver, kver) == 0)
+		if ((j->state == BUILD_OK || j->state == BUILD_ALREADY) &&
+		    strcmp(j->kver, kver) == 0)
 			r = add_job(ctx, j, sdir, count);
 	}
 	size_t ndeps = 0; /* the in-tree modules they need, so a bare node loads them */
@@ -136,7 +135,8 @@ int ctmod_layout_write(struct ctmod_ctx *ctx, const struct build_plan *plan, con
 	struct strv kvers;
 	strv_init(&kvers);
 	for (size_t i = 0; i < plan->n; i++)
-		if (plan->jobs[i].state == BUILD_OK && !strv_contains(&kvers, plan->jobs[i].kver))
+		if ((plan->jobs[i].state == BUILD_OK || plan->jobs[i].state == BUILD_ALREADY) &&
+		    !strv_contains(&kvers, plan->jobs[i].kver))
 			strv_push(&kvers, plan->jobs[i].kver);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < kvers.n; i++)

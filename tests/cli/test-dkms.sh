@@ -47,12 +47,64 @@ check "build -k: only that kernel's tree" test ! -e "$(tree tiny 1.0 "$KVER")"
 check "build -k: vermagic of the kernel named" sh -c "modinfo -F vermagic '$(tree tiny 1.0 "$K2")/module/tiny.ko' | grep -q '^$KVER '"
 ctmod --root "$R" build -k "$K2" -k "$KVER/$ARCH" tiny/1.0
 expect "build -k A -k B/ARCH: both" 0 "^tiny/1.0, $KVER, $ARCH: built"
-printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $K2, $ARCH: built" || fail "-k A -k B: A built too"
+printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $K2, $ARCH: already built$" || fail "-k A -k B: A (built just before) already built"
 ctmod --root "$R" build -k 9.9.9-none tiny/1.0
 expect "build -k without headers: exit 1, says which" 1 "" "no kernel headers for 9.9.9-none"
 ctmod --root "$R" build --kernel all -n tiny/1.0
 expect "--kernel all: every kernel with headers" 0 "tiny/1.0, $K2, .*would build"
 rm -rf "${R:?}/lib/modules/$K2"
+
+# --- signing by default, as DKMS 3: ROOT/var/lib/dkms/mok.key + mok.pub made once
+# verify_sig KO CERT(DER): the appended PKCS#7 checked by openssl against CERT
+verify_sig() {
+	python3 - "$1" "$T_TMP/sig" <<'PY' || return 1
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+m = b"~Module signature appended~\n"
+if not d.endswith(m):
+    sys.exit(1)
+n = struct.unpack(">I", d[-len(m) - 4:-len(m)])[0]
+end = len(d) - len(m) - 12
+open(sys.argv[2] + ".der", "wb").write(d[end - n:end])
+open(sys.argv[2] + ".body", "wb").write(d[:end - n])
+PY
+	openssl x509 -inform DER -in "$2" -out "$T_TMP/sig.pem" &&
+		openssl cms -verify -binary -inform DER -in "$T_TMP/sig.der" -content "$T_TMP/sig.body" \
+			-certfile "$T_TMP/sig.pem" -CAfile "$T_TMP/sig.pem" -purpose any -out /dev/null 2>/dev/null
+}
+HASH=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"/\1/p' "$R/usr/src/linux-headers-$KVER/.config")
+rm -rf "$R/var/lib/dkms"
+ctmod --root "$R" -S "$KVER" build --install tiny/1.0
+expect "signing by default: built and installed" 0 "^tiny/1.0, $KVER, $ARCH: installed"
+KO=$R/lib/modules/$KVER/updates/dkms/tiny.ko
+check "signing: DKMS's key pair made under the root" test -s "$R/var/lib/dkms/mok.key" -a -s "$R/var/lib/dkms/mok.pub"
+check "signing: the key is private (0600)" sh -c "stat -c %a '$R/var/lib/dkms/mok.key' | grep -qx 600"
+CN=$(openssl x509 -inform DER -in "$R/var/lib/dkms/mok.pub" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+check "signing: modinfo signer is the certificate's CN ($CN)" sh -c "modinfo -F signer '$KO' | grep -qxF '$CN'"
+check "signing: sig_hashalgo is the kernel's CONFIG_MODULE_SIG_HASH ($HASH)" sh -c "modinfo -F sig_hashalgo '$KO' | grep -qx '$HASH'"
+check "signing: the PKCS#7 signature verifies against mok.pub with openssl" verify_sig "$KO" "$R/var/lib/dkms/mok.pub"
+printf 'garbage' >>"$T_TMP/sig.body"
+check "signing: (the check fails on altered content)" sh -c "! openssl cms -verify -binary -inform DER -in '$T_TMP/sig.der' -content '$T_TMP/sig.body' -certfile '$T_TMP/sig.pem' -CAfile '$T_TMP/sig.pem' -purpose any -out /dev/null 2>/dev/null"
+SUM=$(sha256sum "$R/var/lib/dkms/mok.key" "$R/var/lib/dkms/mok.pub")
+ctmod --root "$R" -S "$KVER" build --force tiny/1.0
+check "signing: the key pair is never replaced by a later build" sh -c "[ \"\$(sha256sum '$R/var/lib/dkms/mok.key' '$R/var/lib/dkms/mok.pub')\" = '$SUM' ]"
+ctmod --root "$R" -S "$KVER" build --force --no-sign tiny/1.0
+expect "--no-sign builds" 0 "^tiny/1.0, $KVER, $ARCH: built"
+check "--no-sign: no signature" sh -c "[ -z \"\$(modinfo -F signer '$(tree tiny 1.0 "$KVER")/module/tiny.ko')\" ]"
+# a key of the operator's, in framework.conf.d
+mkdir -p "$R/etc/dkms/framework.conf.d" "$R/etc/keys"
+openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ctmod-operator -outform DER \
+	-keyout "$R/etc/keys/k.key" -out "$R/etc/keys/k.der" >/dev/null 2>&1
+printf 'mok_signing_key=/etc/keys/k.key\nmok_certificate=/etc/keys/k.der\n' >"$R/etc/dkms/framework.conf.d/op.conf"
+ctmod --root "$R" -S "$KVER" build --force tiny/1.0
+K1=$(tree tiny 1.0 "$KVER")/module/tiny.ko
+check "framework.conf.d key: signer ctmod-operator" sh -c "modinfo -F signer '$K1' | grep -qx ctmod-operator"
+check "framework.conf.d key: verifies against that certificate" verify_sig "$K1" "$R/etc/keys/k.der"
+printf 'try_sign_modules=false\n' >"$R/etc/dkms/framework.conf.d/zz.conf"
+ctmod --root "$R" -S "$KVER" build --force tiny/1.0
+check "try_sign_modules=false: not signed" sh -c "[ -z \"\$(modinfo -F signer '$K1')\" ]"
+rm -rf "$R/etc/dkms/framework.conf.d" "$R/etc/keys"
+ctmod --root "$R" -S "$KVER" build --uninstall tiny/1.0
 
 # --- CR/LF line endings (upstream DKMS strips the CR; Debian's 3.0.10 fails)
 pkg crlf 1.0 crlf <<'EOF'
@@ -187,7 +239,7 @@ ctmod --root "$R" -S "$KVER" build --uninstall scripts/1.0
 expect "scripts: POST_REMOVE's output shown" 0 "^said post_remove in scripts-1.0$"
 printf '#!/bin/sh\nexit 3\n' >"$R/usr/src/scripts-1.0/s.sh"
 ctmod --root "$R" -S "$KVER" build --install scripts/1.0
-expect "scripts: PRE_INSTALL failing aborts the install, exit 1" 1 "pre_install failed, aborting install"
+expect "scripts: PRE_INSTALL failing aborts the install, exit 1" 1 "" "pre_install failed, aborting install"
 check "scripts: nothing installed after PRE_INSTALL failed" test ! -e "$R/lib/modules/$KVER/updates/dkms/scripts.ko"
 rm -rf "$R/usr/src/scripts-1.0"
 
@@ -201,5 +253,93 @@ MAKE[0]="make -f /dev/null nothing-to-make-here"
 EOF
 ctmod --root "$R" -S "$KVER" build broke/1.0
 expect "failed make: make's exit status" 1 "" "make failed (exit status 2)"
+check "failed make: said once, on stderr only" sh -c "[ -z '$OUT' ] && [ \$(printf '%s\n' \"\$0\" | grep -c 'make failed') = 1 ]" "$ERR"
 rm -rf "$R/usr/src/broke-1.0"
+# --- BUILD_DEPENDS
+simple() { # NAME [extra dkms.conf lines...]
+	n=$1
+	shift
+	{
+		printf 'PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=%s\nDEST_MODULE_LOCATION[0]=/extra\n' "$n" "$n"
+		for l; do echo "$l"; done
+	} | pkg "$n" 1.0 "$n"
+}
+simple needy BUILD_DEPENDS=nowhere
+ctmod --root "$R" -S "$KVER" build needy/1.0
+expect "BUILD_DEPENDS missing: refused, exit 1, DKMS's words" 1 "" "due to missing BUILD_DEPENDS: nowhere"
+rm -rf "$R/usr/src/needy-1.0"
+
+simple selfish BUILD_DEPENDS=selfish AUTOINSTALL=yes
+ctmod --root "$R" -S "$KVER" build selfish/1.0
+expect "BUILD_DEPENDS on itself: refused, exit 1" 1 "" "circular BUILD_DEPENDS: selfish"
+simple ping BUILD_DEPENDS=pong AUTOINSTALL=yes
+simple pong BUILD_DEPENDS=ping AUTOINSTALL=yes
+ctmod --root "$R" -S "$KVER" build --all
+expect "circular BUILD_DEPENDS with --all: refused, exit 1" 1 "" "circular BUILD_DEPENDS: ping waits for pong"
+printf '%s\n' "$ERR" | grep -q "circular BUILD_DEPENDS: pong waits for ping" || fail "circular: both named"
+rm -rf "$R/usr/src/selfish-1.0" "$R/usr/src/ping-1.0" "$R/usr/src/pong-1.0"
+
+simple base
+simple top BUILD_DEPENDS=base AUTOINSTALL=yes
+ctmod --root "$R" -S "$KVER" build --all
+expect "dependency added but not built, AUTOINSTALL=no: deferred, named, exit 0" 0 \
+	"^top/1.0, $KVER, $ARCH: skipped: deferred: BUILD_DEPENDS base is added but not built for $KVER (it says AUTOINSTALL=no"
+ctmod --root "$R" -S "$KVER" build base/1.0
+ctmod --root "$R" -S "$KVER" build top/1.0
+expect "dependency built by an earlier run: the dependent builds" 0 "^top/1.0, $KVER, $ARCH: built"
+
+# skipped by BUILD_EXCLUSIVE: the dependent is skipped too, exit 0
+sed -i '$a BUILD_EXCLUSIVE_KERNEL="^1\\."' "$R/usr/src/base-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build base/1.0 top/1.0
+expect "dependency skipped by BUILD_EXCLUSIVE: both skipped, exit 0" 0 "^top/1.0, $KVER, $ARCH: skipped: BUILD_DEPENDS base/1.0 skipped"
+printf '%s\n' "$OUT" | grep -q "^base/1.0, $KVER, $ARCH: skipped: BUILD_EXCLUSIVE_KERNEL" || fail "the dependency itself skipped"
+sed -i '/BUILD_EXCLUSIVE_KERNEL/d' "$R/usr/src/base-1.0/dkms.conf"
+echo AUTOINSTALL=yes >>"$R/usr/src/base-1.0/dkms.conf"
+
+# --- autoinstall skips what is done; --force and a changed dependency rebuild
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "build --all --install" 0 "^top/1.0, $KVER, $ARCH: installed"
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "second build --all --install: already installed, nothing built" 0 "^base/1.0, $KVER, $ARCH: already installed$"
+printf '%s\n' "$OUT" | grep -q "^top/1.0, $KVER, $ARCH: already installed$" || fail "second --all --install: top already installed"
+printf '%s\n' "$OUT" | grep -q "s, " && fail "second --all --install ran a build"
+ctmod --root "$R" -S "$KVER" build tiny/1.0
+expect "build of one installed before: already installed" 0 "^tiny/1.0, $KVER, $ARCH: already installed$"
+ctmod --root "$R" -S "$KVER" build --force top/1.0
+expect "--force rebuilds" 0 "^top/1.0, $KVER, $ARCH: built ("
+touch "$R/usr/src/base-1.0/base.c"
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "a changed dependency: rebuilt" 0 "^base/1.0, $KVER, $ARCH: installed ("
+printf '%s\n' "$OUT" | grep -q "^top/1.0, $KVER, $ARCH: installed (" || fail "a changed dependency rebuilds its dependent"
+printf '%s\n' "$OUT" | grep -q "^tiny/1.0, $KVER, $ARCH: already installed$" || fail "an unchanged package beside them: already installed"
+rm -f "$R/lib/modules/$KVER/updates/dkms/top.ko"
+ctmod --root "$R" -S "$KVER" build --all --install
+expect "an installed module gone: installed again" 0 "^top/1.0, $KVER, $ARCH: installed ("
+ctmod --root "$R" -S "$KVER" build --uninstall base/1.0 top/1.0 tiny/1.0
+
+# --- several versions of one package
+for v in 1.0 2.0; do
+	printf 'PACKAGE_NAME=multi\nPACKAGE_VERSION=%s\nBUILT_MODULE_NAME[0]=multi\nDEST_MODULE_LOCATION[0]=/extra\n' "$v" |
+		pkg multi "$v" multi
+	echo "MODULE_VERSION(\"$v\");" >>"$R/usr/src/multi-$v/multi.c"
+done
+MKO=$R/lib/modules/$KVER/updates/dkms/multi.ko
+ctmod --root "$R" -S "$KVER" build --install multi/1.0
+expect "multi: 1.0 installed" 0 "^multi/1.0, $KVER, $ARCH: installed"
+ctmod --root "$R" -S "$KVER" build --install multi/2.0
+expect "multi: 2.0 installed over 1.0" 0 "^multi/2.0, $KVER, $ARCH: installed"
+ctmod --root "$R" -S "$KVER" status multi
+expect "multi: status says 1.0 built, 2.0 installed" 0 "^multi/1.0, $KVER, $ARCH: built$"
+printf '%s\n' "$OUT" | grep -q "^multi/2.0, $KVER, $ARCH: installed$" || fail "multi: 2.0 installed in status"
+ctmod --root "$R" -S "$KVER" build --install multi/1.0
+expect "multi: the older 1.0 over 2.0 refused, exit 1" 1 "" "Module version 1.0 for multi is not newer than what is already found in kernel $KVER (2.0)"
+check "multi: 2.0's module still in place" sh -c "modinfo -F version '$MKO' | grep -qx 2.0"
+ctmod --root "$R" -S "$KVER" build --uninstall multi/1.0
+expect "multi: uninstalling 1.0 (not installed) skips" 0 "^multi/1.0, $KVER, $ARCH: skipped: not installed"
+check "multi: ... and leaves 2.0's files" sh -c "modinfo -F version '$MKO' | grep -qx 2.0"
+ctmod --root "$R" -S "$KVER" build --install --force multi/1.0
+expect "multi: --force installs the older one" 0 "^multi/1.0, $KVER, $ARCH: installed"
+check "multi: 1.0's module in place" sh -c "modinfo -F version '$MKO' | grep -qx 1.0"
+ctmod --root "$R" -S "$KVER" build --uninstall multi/1.0
+check "multi: uninstalled" test ! -e "$MKO"
 exit 0
