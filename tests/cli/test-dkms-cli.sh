@@ -137,9 +137,15 @@ both build hello/1.0 -k "$KVER"
 same_rc "build NAME/VERSION -k KVER" 0
 WANT_STATUS=$(built_line hello/1.0 built)
 same_status "after build"
+LOG=$RC_/var/lib/ctmod/hello/1.0/$KVER/$ARCH/make.log
+sleep 1 && touch "$T_TMP/mark"
 both build -m hello -v 1.0 -k "$KVER"
 same_rc "build again" 0
 same_line "build again: skip line" "already built"
+check "build again: nothing rebuilt" test ! "$LOG" -nt "$T_TMP/mark"
+both build hello/1.0 -k "$KVER" --force
+same_rc "build --force" 0
+check "build --force: rebuilt" test "$LOG" -nt "$T_TMP/mark"
 
 # --- install, its skip line, the module in place
 both install -m hello/1.0 -k "$KVER/$ARCH"
