@@ -1,4 +1,0 @@
-build-merge/shared/compress.o: shared/compress.c shared/compress.h \
- shared/macro.h
-shared/compress.h:
-shared/macro.h:

@@ -1,2 +1,0 @@
-build-merge/shared/process.o: shared/process.c shared/process.h
-shared/process.h:

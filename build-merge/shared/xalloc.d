@@ -1,4 +1,0 @@
-build-merge/shared/xalloc.o: shared/xalloc.c shared/xalloc.h \
- shared/macro.h
-shared/xalloc.h:
-shared/macro.h:
