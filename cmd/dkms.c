@@ -478,6 +478,8 @@ static int do_build(struct cli *cli, struct ctmod_ctx *ctx, struct dk *d, bool i
 	if (rc == 0 && todo) {
 		if (install)
 			strv_push(&av, "--install");
+		if (d->force)
+			strv_push(&av, "--force"); /* else ctmod build skips what is done */
 		if (d->jobs) {
 			strv_push(&av, "-j");
 			strv_push(&av, d->jobs);
@@ -700,6 +702,8 @@ static int do_autoinstall(struct cli *cli, struct ctmod_ctx *ctx, const struct d
 	if (pkgs.n) {
 		base_argv(d, &av, "build");
 		strv_push(&av, "--install");
+		if (d->force)
+			strv_push(&av, "--force");
 		push_kernels(d, &av);
 		for (size_t i = 0; i < pkgs.n; i++)
 			strv_push(&av, pkgs.v[i]);

@@ -54,9 +54,24 @@ mount --bind "$root/var/lib/dkms" /var/lib/dkms
 exec dkms "$@"' sh "$RD" "$@"
 }
 
+# cdkms ARGS...: ctmod through its dkms link (under valgrind with CTMOD_VALGRIND=1)
+cdkms() {
+	if [ -n "${CTMOD_VALGRIND:-}" ]; then
+		run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			--log-file="$T_TMP/vg.log" "$T_TMP/bin/dkms" --root "$RC_" "$@"
+		if [ "$RC" = 99 ] || [ -s "$T_TMP/vg.log" ]; then
+			fail "valgrind clean: dkms $*"
+			head -30 "$T_TMP/vg.log"
+		fi
+		rm -f "$T_TMP/vg.log"
+	else
+		run "$T_TMP/bin/dkms" --root "$RC_" "$@"
+	fi
+}
+
 # both ARGS...: ctmod-as-dkms (C_RC, C_OUT, C_ERR) and dkms (D_RC, D_OUT, D_ERR)
 both() {
-	run "$T_TMP/bin/dkms" --root "$RC_" "$@"
+	cdkms "$@"
 	C_RC=$RC C_OUT=$OUT C_ERR=$ERR
 	run rdkms "$@"
 	D_RC=$RC D_OUT=$OUT D_ERR=$ERR
@@ -122,9 +137,15 @@ both build hello/1.0 -k "$KVER"
 same_rc "build NAME/VERSION -k KVER" 0
 WANT_STATUS=$(built_line hello/1.0 built)
 same_status "after build"
+LOG=$RC_/var/lib/ctmod/hello/1.0/$KVER/$ARCH/make.log
+sleep 1 && touch "$T_TMP/mark"
 both build -m hello -v 1.0 -k "$KVER"
 same_rc "build again" 0
 same_line "build again: skip line" "already built"
+check "build again: nothing rebuilt" test ! "$LOG" -nt "$T_TMP/mark"
+both build hello/1.0 -k "$KVER" --force
+same_rc "build --force" 0
+check "build --force: rebuilt" test "$LOG" -nt "$T_TMP/mark"
 
 # --- install, its skip line, the module in place
 both install -m hello/1.0 -k "$KVER/$ARCH"
@@ -182,7 +203,7 @@ same_rc "build --force --kernelsourcedir DIR" 0
 "$T_TMP/bin/dkms" --root "$RC_" build hello/1.0 -k "$KVER" --force \
 	--kernelsourcedir="$RC_/usr/src/linux-headers-$KVER" >/dev/null 2>&1
 check "--kernelsourcedir=ROOT/usr/src/linux-headers-KVER accepted" test $? = 0
-run "$T_TMP/bin/dkms" --root "$RC_" build hello/1.0 -k "$KVER" --force --kernelsourcedir "$T_TMP"
+cdkms build hello/1.0 -k "$KVER" --force --kernelsourcedir "$T_TMP"
 expect "--kernelsourcedir of another tree: refused" 1 "" "another tree"
 
 # --- remove --all, then again
@@ -255,5 +276,15 @@ same_status "source gone"
 check "source gone: DKMS's error on stderr" sh -c \
 	'printf "%s\n" "$1" | grep -q "Could not locate dkms.conf file" && printf "%s\n" "$2" | grep -q "Could not locate dkms.conf file"' \
 	sh "$C_ERR" "$D_ERR"
+
+# --- contrib/kernel/postinst.d/ctmod: autoinstall for the kernel named in $1
+HOOK=$TOP/contrib/kernel/postinst.d/ctmod
+run env CTMOD="$CTMOD_BIN" CTMOD_ROOT="$RC_" sh "$HOOK" "$KVER"
+expect "postinst hook: builds and installs for \$1" 0 "^pathpkg/3.0, $KVER, $ARCH: installed"
+check "postinst hook: pathpkg.ko installed" sh -c "ls '$RC_/lib/modules/$KVER/updates/dkms/'pathpkg.ko* >/dev/null"
+run env CTMOD="$CTMOD_BIN" CTMOD_ROOT="$RC_" sh "$HOOK" 6.1.0-0-none
+expect "postinst hook: a kernel without headers warns, exit 0" 0 "" "no headers for 6.1.0-0-none"
+run env CTMOD="$CTMOD_BIN" CTMOD_ROOT="$RC_" sh "$HOOK"
+expect "postinst hook: no release given, exit 0" 0 "" "no kernel release given"
 
 [ "$T_FAILS" = 0 ]
