@@ -136,6 +136,10 @@ fuzz: $(FUZZ_BIN)
 install: all
 	install -D -m 0755 $(CTMOD) $(DESTDIR)$(PREFIX)/bin/ctmod
 	@if [ "$(MODPROBE_LINK)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/modprobe; fi
+	@# MODULE_LINKS=1: ctmod answers as dkms and modprobe (dkms's, a kernel hook's, CI's command lines)
+	@if [ "$(MODULE_LINKS)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/dkms; \
+		ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/modprobe; \
+		install -D -m 0755 contrib/kernel/postinst.d/ctmod $(DESTDIR)/etc/kernel/postinst.d/ctmod; fi
 	@for m in man/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done; true
 	@[ -f completions/ctmod.bash ] && install -D -m 0644 completions/ctmod.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctmod || true
 	@[ -f completions/_ctmod ] && install -D -m 0644 completions/_ctmod $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctmod || true

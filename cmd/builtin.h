@@ -7,6 +7,8 @@
 
 #include "cli.h"
 
+struct strv;
+
 struct ctmod_cmd {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
@@ -41,3 +43,10 @@ extern const struct ctmod_cmd cmd_gate;
 
 /* `modprobe` compatibility: the binary invoked through a link named modprobe */
 int cmd_modprobe_main(struct cli *cli, int argc, char **argv);
+
+/*
+ * `dkms` compatibility (cmd/dkms.c): DKMS's command line turned into the
+ * ctmod command line that does the same (out: argv, "ctmod" first).
+ * EXIT_OK, -1 after --help, else the usage error's exit status.
+ */
+int cmd_dkms_argv(struct cli *cli, int argc, char **argv, struct strv *out);

@@ -205,6 +205,15 @@ int main(int argc, char **argv)
 		ctmod_ctx_free(cli.ctx);
 		return cli_finish(&cli, r);
 	}
+	if (strcmp(base, "dkms") == 0) {
+		/* DKMS's command line, run as the ctmod command it means (cmd/dkms.c) */
+		_cleanup_strv_ struct strv v = STRV_INIT;
+		int r = cmd_dkms_argv(&cli, argc, argv, &v);
+		if (r == EXIT_OK)
+			r = dispatch(&cli, (int)v.n, v.v);
+		ctmod_ctx_free(cli.ctx);
+		return r < 0 ? EXIT_OK : cli_finish(&cli, r);
+	}
 	/* an error before the command ran still answers in JSON if asked to */
 	bool json = wants_json(argc, argv);
 	int r = dispatch(&cli, argc, argv);

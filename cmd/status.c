@@ -15,10 +15,25 @@ static const char footer[] =
     "Exit status: 0 nothing broken, 1 a dkms.conf under ROOT/usr/src is broken\n"
     "(bash cannot evaluate it), 2 bad usage.\n";
 
-static const struct cli_option options[] = {{0}};
+static const struct cli_option options[] = {
+    {'k', "kernel", "KVER[/ARCH]",
+     "only the builds for that kernel (repeatable), as dkms status -k"},
+    {0},
+};
 
-static bool wanted(const struct build_status *s, const char *filter)
+static bool wanted(const struct build_status *s, const char *filter, const struct strv *kernels)
 {
+	if (kernels->n && s->kver) {
+		bool any = false;
+		for (size_t i = 0; i < kernels->n; i++) {
+			const char *k = kernels->v[i], *sl = strchr(k, '/');
+			size_t kl = sl ? (size_t)(sl - k) : strlen(k);
+			any |= strlen(s->kver) == kl && !strncmp(s->kver, k, kl) &&
+			       (!sl || !strcmp(sl + 1, s->arch));
+		}
+		if (!any)
+			return false;
+	}
 	if (!filter)
 		return true;
 	size_t n = strlen(s->name);
@@ -30,8 +45,10 @@ static bool wanted(const struct build_status *s, const char *filter)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	int c;
+	_cleanup_strv_ struct strv kernels = STRV_INIT;
 	while ((c = cli_getopt(cli, argc, argv)) >= 0)
-		;
+		if (c == 'k')
+			strv_push(&kernels, optarg);
 	if (c == CLI_OPT_EXIT)
 		return cli_status(cli);
 	if (argc - optind > 1)
@@ -47,7 +64,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct json_object *arr = cli->json ? json_object_new_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct build_status *s = &st[i];
-		if (!wanted(s, filter))
+		if (!wanted(s, filter, &kernels))
 			continue;
 		if (strcmp(s->state, "broken") == 0)
 			broken = true;
