@@ -136,12 +136,13 @@ fuzz: $(FUZZ_BIN)
 install: all
 	install -D -m 0755 $(CTMOD) $(DESTDIR)$(PREFIX)/bin/ctmod
 	@if [ "$(MODPROBE_LINK)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/modprobe; fi
-	@# MODULE_LINKS=1: ctmod answers as dkms and modprobe (dkms's, a kernel hook's, CI's command lines)
-	@if [ "$(MODULE_LINKS)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/dkms; \
-		ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/modprobe; \
-		install -D -m 0755 contrib/kernel/postinst.d/ctmod $(DESTDIR)/etc/kernel/postinst.d/ctmod; fi
+	@# MODULE_LINKS=1: the modprobe and dkms personalities (ctmod-modprobe.8, ctmod-dkms.8)
+	@if [ "$(MODULE_LINKS)" = 1 ]; then for l in modprobe dkms; do ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/$$l; done; fi
+	@# KERNEL_HOOK=1: build DKMS modules for each newly installed kernel (/etc/kernel/postinst.d)
+	@if [ "$(KERNEL_HOOK)" = 1 ]; then install -D -m 0755 contrib/kernel/postinst.d/ctmod $(DESTDIR)/etc/kernel/postinst.d/ctmod; fi
 	@for m in man/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done; true
 	@[ -f completions/ctmod.bash ] && install -D -m 0644 completions/ctmod.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctmod || true
+	@if [ "$(MODULE_LINKS)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dkms; fi
 	@[ -f completions/_ctmod ] && install -D -m 0644 completions/_ctmod $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctmod || true
 	@[ -f completions/ctmod.fish ] && install -D -m 0644 completions/ctmod.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ctmod.fish || true
 	@for u in contrib/systemd/*.service; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); done; true

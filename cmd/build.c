@@ -434,14 +434,14 @@ static int build(struct cli *cli, struct args *a, int argc, char **argv)
 		rc = print_dry_run(cli, a, &plan);
 		goto out;
 	}
-	if (!a->o.uninstall && !sandbox_available()) {
+	if (!a->o.uninstall && !ctmod_sandbox_available()) {
 		a->o.no_sandbox = true;
 		fprintf(stderr, "ctmod: build: no CAP_SYS_ADMIN for a private mount namespace: "
 		                "building against / one at a time\n");
 	}
 	if ((r = ctmod_build_run(ctx, &a->o, &plan)) < 0)
 		goto err;
-	if (a->layout && (r = build_image_layout(ctx, &plan, a->layout, &nlayout)) < 0)
+	if (a->layout && (r = ctmod_layout_write(ctx, &plan, a->layout, &nlayout)) < 0)
 		goto err;
 	rc = report(cli, a, &plan, nlayout);
 	goto out;

@@ -7,8 +7,6 @@
 
 #include "cli.h"
 
-struct strv;
-
 struct ctmod_cmd {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
@@ -44,9 +42,7 @@ extern const struct ctmod_cmd cmd_gate;
 /* `modprobe` compatibility: the binary invoked through a link named modprobe */
 int cmd_modprobe_main(struct cli *cli, int argc, char **argv);
 
-/*
- * `dkms` compatibility (cmd/dkms.c): DKMS's command line turned into the
- * ctmod command line that does the same (out: argv, "ctmod" first).
- * EXIT_OK, -1 after --help, else the usage error's exit status.
- */
-int cmd_dkms_argv(struct cli *cli, int argc, char **argv, struct strv *out);
+/* ctmod's own dispatch of "ctmod [GLOBAL] COMMAND ARGS", for the personalities */
+typedef int cmd_dispatch_fn(struct cli *cli, int argc, char **argv);
+/* `dkms` compatibility: the binary invoked through a link named dkms (cmd/dkms.c) */
+int cmd_dkms_main(struct cli *cli, int argc, char **argv, cmd_dispatch_fn *dispatch);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ctmod: global options, then one command from the table below.
- * Invoked through a link named `modprobe`, it behaves like modprobe.
+ * Invoked through a link named `modprobe`, it behaves like modprobe; through
+ * one named `dkms`, it takes DKMS's command line (cmd/dkms.c).
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -206,13 +207,11 @@ int main(int argc, char **argv)
 		return cli_finish(&cli, r);
 	}
 	if (strcmp(base, "dkms") == 0) {
-		/* DKMS's command line, run as the ctmod command it means (cmd/dkms.c) */
-		_cleanup_strv_ struct strv v = STRV_INIT;
-		int r = cmd_dkms_argv(&cli, argc, argv, &v);
-		if (r == EXIT_OK)
-			r = dispatch(&cli, (int)v.n, v.v);
+		cli.cmd = "dkms";
+		int r = cmd_dkms_main(&cli, argc, argv, dispatch);
+		r = cli_finish(&cli, r);
 		ctmod_ctx_free(cli.ctx);
-		return r < 0 ? EXIT_OK : cli_finish(&cli, r);
+		return r;
 	}
 	/* an error before the command ran still answers in JSON if asked to */
 	bool json = wants_json(argc, argv);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../lib/gate.h"
 #include "util.h"
@@ -325,8 +326,25 @@ static int run_command(struct cli *cli, struct args *a, char **cmd)
 	return exit_code(&res);
 }
 
+/*
+ * Socket activation (sd_listen_fds(3)): one socket at fd 3 for this
+ * process.  The variables go, so that no child sees them.
+ */
+static int listen_fd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int fd = -1;
+	if (pid && fds && strtol(pid, NULL, 10) == (long)getpid() && strtol(fds, NULL, 10) == 1)
+		fd = 3;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return fd;
+}
+
 static int run_agent(struct cli *cli, struct args *a)
 {
+	a->lo.fd = listen_fd();
 	if (!a->have_allow && !a->lo.policy)
 		return cli_usage(cli, "--listen needs --allow, --allow-file or --policy");
 	if (!a->have_allow)

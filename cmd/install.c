@@ -123,7 +123,7 @@ static int parse(struct cli *cli, int argc, char **argv, struct ctmod_install_op
 	while ((c = cli_getopt(cli, argc, argv)) >= 0) {
 		switch (c) {
 		case OPT_SHA:
-			if (!ctmod_sha256_valid(optarg))
+			if (!ctmod_fetch_sha256_valid(optarg))
 				return cli_exit(
 				    cli, cli_usage(cli, "--sha256 wants 64 hex digits, not '%s'",
 				                   optarg));
@@ -194,7 +194,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 		if (!strstr(tmpl, "{kver}"))
 			cli_verbose(cli, "the --from template has no {kver}: %s", tmpl);
-		strv_push_take(&sources, ctmod_expand_template(tmpl, kver, ctmod_arch()));
+		strv_push_take(&sources, ctmod_install_template_expand(tmpl, kver, ctmod_arch()));
 	}
 	if (sha.n && sha.n != sources.n) {
 		ret = cli_usage(cli, "%zu --sha256 for %zu sources: give one per source, in order",

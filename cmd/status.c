@@ -16,24 +16,29 @@ static const char footer[] =
     "(bash cannot evaluate it), 2 bad usage.\n";
 
 static const struct cli_option options[] = {
-    {'k', "kernel", "KVER[/ARCH]",
-     "only the builds for that kernel (repeatable), as dkms status -k"},
+    {'k', NULL, "KVER[/ARCH]",
+     "only builds for this kernel (repeatable), as dkms status -k: a\n"
+     "package built only for other kernels is shown as added"},
     {0},
 };
 
-static bool wanted(const struct build_status *s, const char *filter, const struct strv *kernels)
+/* -k KVER[/ARCH]: is this build line asked for? */
+static bool kernel_wanted(const struct strv *ks, const struct build_status *s)
 {
-	if (kernels->n && s->kver) {
-		bool any = false;
-		for (size_t i = 0; i < kernels->n; i++) {
-			const char *k = kernels->v[i], *sl = strchr(k, '/');
-			size_t kl = sl ? (size_t)(sl - k) : strlen(k);
-			any |= strlen(s->kver) == kl && !strncmp(s->kver, k, kl) &&
-			       (!sl || !strcmp(sl + 1, s->arch));
-		}
-		if (!any)
-			return false;
+	if (!ks->n)
+		return true;
+	for (size_t i = 0; i < ks->n; i++) {
+		const char *k = ks->v[i], *slash = strchr(k, '/');
+		size_t n = slash ? (size_t)(slash - k) : strlen(k);
+		if (strlen(s->kver) == n && strncmp(s->kver, k, n) == 0 &&
+		    (!slash || strcmp(slash + 1, s->arch) == 0))
+			return true;
 	}
+	return false;
+}
+
+static bool wanted(const struct build_status *s, const char *filter)
+{
 	if (!filter)
 		return true;
 	size_t n = strlen(s->name);
@@ -42,30 +47,71 @@ static bool wanted(const struct build_status *s, const char *filter, const struc
 	return filter[n] == '\0' || (filter[n] == '/' && strcmp(filter + n + 1, s->version) == 0);
 }
 
+/* built only for kernels not asked about: dkms status -k says added */
+static void print_others(const struct build_status *st, size_t n, const struct strv *ks,
+                         struct strv *others, struct json_object *arr)
+{
+	for (size_t i = 0; i < others->n; i++) {
+		bool shown = false;
+		for (size_t k = 0; k < n && !shown; k++) {
+			_cleanup_free_ char *id = xasprintf("%s/%s", st[k].name, st[k].version);
+			shown = st[k].kver && kernel_wanted(ks, &st[k]) &&
+			        strcmp(id, others->v[i]) == 0;
+		}
+		if (shown)
+			continue;
+		if (arr) {
+			struct json_object *e = json_object_new_object();
+			char *slash = strchr(others->v[i], '/');
+			*slash = '\0';
+			json_object_object_add(e, "name", json_object_new_string(others->v[i]));
+			json_object_object_add(e, "version", json_object_new_string(slash + 1));
+			json_object_object_add(e, "state", json_object_new_string("added"));
+			json_object_array_add(arr, e);
+		} else {
+			printf("%s: added\n", others->v[i]);
+		}
+	}
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	int c;
-	_cleanup_strv_ struct strv kernels = STRV_INIT;
+	struct strv ks, others;
+	strv_init(&ks);
+	strv_init(&others);
 	while ((c = cli_getopt(cli, argc, argv)) >= 0)
 		if (c == 'k')
-			strv_push(&kernels, optarg);
-	if (c == CLI_OPT_EXIT)
+			strv_push(&ks, optarg);
+	if (c == CLI_OPT_EXIT) {
+		strv_release(&ks);
 		return cli_status(cli);
-	if (argc - optind > 1)
+	}
+	if (argc - optind > 1) {
+		strv_release(&ks);
 		return cli_usage(cli, "at most one NAME[/VERSION]");
+	}
 	const char *filter = optind < argc ? argv[optind] : NULL;
 
 	struct build_status *st;
 	size_t n;
 	int r = ctmod_build_status_list(cli->ctx, &st, &n);
-	if (r < 0)
+	if (r < 0) {
+		strv_release(&ks);
 		return cli_error(cli, r);
+	}
 	bool broken = false;
 	struct json_object *arr = cli->json ? json_object_new_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct build_status *s = &st[i];
-		if (!wanted(s, filter, &kernels))
+		if (!wanted(s, filter))
 			continue;
+		if (s->kver && !kernel_wanted(&ks, s)) {
+			_cleanup_free_ char *id = xasprintf("%s/%s", s->name, s->version);
+			if (!strv_contains(&others, id))
+				strv_push(&others, id);
+			continue;
+		}
 		if (strcmp(s->state, "broken") == 0)
 			broken = true;
 		if (arr) {
@@ -93,6 +139,9 @@ static int run(struct cli *cli, int argc, char **argv)
 				cli_err(cli, EXIT_FAILED, NULL, "%s", s->detail);
 		}
 	}
+	print_others(st, n, &ks, &others, arr);
+	strv_release(&ks);
+	strv_release(&others);
 	if (arr) {
 		struct json_object *doc = json_object_new_object();
 		json_object_object_add(doc, "modules", arr);
@@ -107,7 +156,7 @@ const struct ctmod_cmd cmd_status = {
     .name = "status",
     .run = run,
     .summary = "DKMS modules and their state per kernel (as dkms status)",
-    .synopsis = "[NAME[/VERSION]]",
+    .synopsis = "[-k KVER[/ARCH]]... [NAME[/VERSION]]",
     .about = about,
     .options = options,
     .footer = footer,

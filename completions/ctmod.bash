@@ -101,7 +101,7 @@ _ctmod() {
 	case $cmd in
 	install) opts="--sha256 --from --extras --retries --timeout --create-root" ;;
 	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --json" ;;
-	status) opts="--json" ;;
+	status) opts="-k --json" ;;
 	load) opts="-a --all -r --remove -n --dry-run --first-time -i --ignore-install -b --use-blacklist --method" ;;
 	deps) opts="-D --show-depends -t --tree -r --reverse -a --all -i --ignore-install --no-softdeps" ;;
 	autoload) opts="--list -n --dry-run --source --cloud-config --cmdline -j --jobs --json" ;;
@@ -121,3 +121,29 @@ _ctmod() {
 	esac
 }
 complete -F _ctmod ctmod
+
+# ctmod through a link named dkms (ctmod-dkms(8)): DKMS's actions and options
+_ctmod_dkms_link() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local actions="add build install uninstall unbuild remove status autoinstall"
+	case $prev in
+	-k) COMPREPLY=($(compgen -W "$(_ctmod_kernels "$(_ctmod_root)")" -- "$cur")); return ;;
+	-m) COMPREPLY=($(compgen -W "$(_ctmod_dkms | sed 's|/.*||')" -- "$cur")); return ;;
+	--kernelsourcedir | --root | -d) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	-v | -a | -j) return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "-m -v -k -a -q --all --force --kernelsourcedir -j --verbose --root --version --help" -- "$cur"))
+		return
+	fi
+	local w
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+		[[ " $actions " == *" $w "* ]] && { COMPREPLY=($(compgen -W "$(_ctmod_dkms)" -- "$cur")); return; }
+	done
+	COMPREPLY=($(compgen -W "$actions" -- "$cur"))
+}
+# only when dkms is ctmod (make install MODULE_LINKS=1), not Debian's dkms
+if [[ $(readlink -f "$(type -P dkms)" 2>/dev/null) == "$(readlink -f "$(type -P ctmod)" 2>/dev/null)" && -n $(type -P dkms) ]]; then
+	complete -F _ctmod_dkms_link dkms
+fi
+

@@ -177,8 +177,8 @@ static int enter(struct child *ch)
 	ch->dkms_tree = DKMS_TREE;
 	ch->bpath = ch->o->no_sandbox ? ch->bdir : ch->dkms_build;
 	if (!ch->o->no_sandbox)
-		return sandbox_enter(ch->ctx, ch->root, DKMS_TREE, ch->dkms_build, ch->bdir,
-		                     j->dep_binds.v);
+		return ctmod_sandbox_enter(ch->ctx, ch->root, DKMS_TREE, ch->dkms_build, ch->bdir,
+		                           j->dep_binds.v);
 	/*
 	 * No namespace: the build's dkms_tree is a private directory whose
 	 * NAME/VERSION/build links to the tree, so files that hard-code

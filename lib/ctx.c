@@ -115,18 +115,17 @@ char *ctmod_path(const struct ctmod_ctx *ctx, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	char *tail = NULL;
-
-	va_start(ap, fmt);
-	int r = vasprintf(&tail, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		oom();
 	strbuf_puts(&sb, ctx->root);
-	if (tail[0] != '/')
-		strbuf_putc(&sb, '/');
-	strbuf_puts(&sb, tail);
-	free(tail);
+	size_t at = sb.len;
+	strbuf_putc(&sb, '/');
+	va_start(ap, fmt);
+	strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	/* the path had its own '/': drop the one put before it */
+	if (sb.buf[at + 1] == '/') {
+		memmove(sb.buf + at, sb.buf + at + 1, sb.len - at);
+		sb.len--;
+	}
 	return strbuf_steal(&sb);
 }
 
@@ -144,44 +143,32 @@ static int detect_kver(struct ctmod_ctx *ctx)
 	if (!d) {
 		/* nothing installed under the root: the running kernel is the
 		 * only sensible guess (install may be about to create it) */
-		ctx->kver = strdup(ctmod_running_kver());
-		return ctx->kver ? 0 : -ENOMEM;
+		ctx->kver = xstrdup(ctmod_running_kver());
+		return 0;
 	}
-	struct strv found;
-	strv_init(&found);
+	_cleanup_strv_ struct strv found = STRV_INIT;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *p = NULL;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
 		struct stat st;
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-			continue;
 		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			strv_push(&found, de->d_name);
 	}
 	closedir(d);
 	strv_sort(&found);
 
-	int r = 0;
-	if (found.n == 1) {
-		ctx->kver = strdup(found.v[0]);
-		r = ctx->kver ? 0 : -ENOMEM;
-	} else if (found.n == 0) {
-		ctx->kver = strdup(ctmod_running_kver());
-		r = ctx->kver ? 0 : -ENOMEM;
-	} else {
-		struct strbuf sb;
-		strbuf_init(&sb);
-		for (size_t i = 0; i < found.n; i++)
-			strbuf_printf(&sb, "%s%s", i ? ", " : "", found.v[i]);
-		r = ctmod_fail_input(ctx, -EINVAL, "name one with --kernel KVER",
-		                     "%s/lib/modules holds several kernels (%s)", ctx->root,
-		                     strbuf_str(&sb));
-		strbuf_release(&sb);
+	if (found.n <= 1) {
+		ctx->kver = xstrdup(found.n ? found.v[0] : ctmod_running_kver());
+		return 0;
 	}
-	strv_release(&found);
-	return r;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < found.n; i++)
+		strbuf_printf(&sb, "%s%s", i ? ", " : "", found.v[i]);
+	return ctmod_fail_input(ctx, -EINVAL, "name one with --kernel KVER",
+	                        "%s/lib/modules holds several kernels (%s)", ctx->root,
+	                        strbuf_str(&sb));
 }
 
 int ctmod_ctx_kver(struct ctmod_ctx *ctx, const char **kver)
@@ -234,15 +221,16 @@ struct kmod_ctx *ctmod_ctx_kmod(struct ctmod_ctx *ctx)
 static int vfail(struct ctmod_ctx *ctx, enum ctmod_err_class cls, int err, const char *hint,
                  const char *fmt, va_list ap)
 {
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	/* both made before the old ones go: a caller may pass them back in */
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_vprintf(&msg, fmt, ap);
+	char *h = hint ? xstrdup(hint) : NULL;
 	free(ctx->err);
 	free(ctx->hint);
-	ctx->err = msg;
-	ctx->hint = hint ? strdup(hint) : NULL;
+	ctx->err = strbuf_steal(&msg);
+	ctx->hint = h;
 	ctx->err_class = cls;
-	DBG(ctx, "error: %s", msg ? msg : "(no memory)");
+	DBG(ctx, "error: %s", ctx->err);
 	return err < 0 ? err : -err;
 }
 

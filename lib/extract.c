@@ -165,14 +165,76 @@ static int write_failed(struct extract *x, const char *rel)
 	return refuse(x, rel, why ? why : "refused by libarchive");
 }
 
+/* what an entry of type TYPE (a hard link to HARD when not NULL) may be:
+ * 0, or the refusal; a hard link's target is rewritten to its safe name */
+static int check_entry(struct extract *x, struct archive_entry *e, const char *name,
+                       const char *rel, const char *hard, mode_t type)
+{
+	if (hard) {
+		_cleanup_free_ char *hrel = NULL;
+		if (ctmod_archive_safe_name(hard, &hrel) < 0 || !*hrel)
+			return refuse(x, name, "hard link to a path outside the root");
+		if (through_link(x, hrel) || tfind(hrel, &x->links, cmp_str))
+			return refuse(x, name, "hard link through a symlink");
+		archive_entry_set_hardlink(e, hrel);
+	} else if (type == AE_IFLNK) {
+		const char *target = archive_entry_symlink(e);
+		if (!ctmod_archive_link_inside(rel, target))
+			return refuse(x, name, "symlink pointing outside the root");
+	} else if (type != AE_IFREG && type != AE_IFDIR) {
+		return refuse(x, name, "device node, FIFO or socket");
+	}
+	return 0;
+}
+
+/* the symlinks seen so far: a later entry of the same name replaces the link
+ * (and is never written through it) */
+static void track_link(struct extract *x, const char *rel, bool is_link)
+{
+	void *old = tfind(rel, &x->links, cmp_str);
+	if (old && !is_link) {
+		char *key = *(char **)old;
+		tdelete(rel, &x->links, cmp_str);
+		free(key);
+	}
+	if (is_link && !old && !tsearch(xstrdup(rel), &x->links, cmp_str))
+		oom();
+}
+
+/* the entry's header and data onto the disk, under rel */
+static int write_entry(struct extract *x, struct archive *a, struct archive_entry *e,
+                       const char *rel)
+{
+	archive_entry_set_pathname(e, rel);
+	int r = archive_write_header(x->disk, e);
+	if (r < ARCHIVE_WARN)
+		return write_failed(x, rel);
+	while (archive_entry_size(e) > 0) {
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		r = archive_read_data_block(a, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN)
+			return corrupt(x, a);
+		/* a failed write(2) is only ARCHIVE_WARN to libarchive */
+		if (archive_write_data_block(x->disk, buf, size, off) < ARCHIVE_OK)
+			return write_failed(x, rel);
+		x->info->bytes += size;
+	}
+	r = archive_write_finish_entry(x->disk);
+	if (r < ARCHIVE_WARN || (r == ARCHIVE_WARN && disk_trouble(archive_errno(x->disk))))
+		return write_failed(x, rel);
+	x->info->entries++;
+	return 0;
+}
+
 static int extract_entries(struct extract *x, struct archive *a)
 {
 	struct archive_entry *e;
 	int r;
-	for (;;) {
-		r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
-			break;
+	while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN)
 			return corrupt(x, a);
 		const char *name = archive_entry_pathname(e);
@@ -189,67 +251,16 @@ static int extract_entries(struct extract *x, struct archive *a)
 			archive_read_data_skip(a);
 			continue;
 		}
-		const char *via = through_link(x, rel);
-		if (via)
+		if (through_link(x, rel))
 			return refuse(x, name,
 			              "it would be written through a symlink in the archive");
-
 		const char *hard = archive_entry_hardlink(e);
 		mode_t type = archive_entry_filetype(e);
-		if (hard) {
-			_cleanup_free_ char *hrel = NULL;
-			if (ctmod_archive_safe_name(hard, &hrel) < 0 || !*hrel)
-				return refuse(x, name, "hard link to a path outside the root");
-			if (through_link(x, hrel) || tfind(hrel, &x->links, cmp_str))
-				return refuse(x, name, "hard link through a symlink");
-			archive_entry_set_hardlink(e, hrel);
-		} else if (type == AE_IFLNK) {
-			const char *target = archive_entry_symlink(e);
-			if (!ctmod_archive_link_inside(rel, target))
-				return refuse(x, name, "symlink pointing outside the root");
-		} else if (type != AE_IFREG && type != AE_IFDIR) {
-			return refuse(x, name, "device node, FIFO or socket");
-		}
-
-		/* a later entry of the same name replaces the link (never written through) */
-		void *old = tfind(rel, &x->links, cmp_str);
-		if (old && !(type == AE_IFLNK && !hard)) {
-			char *key = *(char **)old;
-			tdelete(rel, &x->links, cmp_str);
-			free(key);
-		}
-		if (type == AE_IFLNK && !hard && !old) {
-			char *key = strdup(rel);
-			if (!key || !tsearch(key, &x->links, cmp_str)) {
-				free(key);
-				return -ENOMEM;
-			}
-		}
-
-		archive_entry_set_pathname(e, rel);
-		r = archive_write_header(x->disk, e);
-		if (r < ARCHIVE_WARN)
-			return write_failed(x, rel);
-		if (archive_entry_size(e) > 0) {
-			for (;;) {
-				const void *buf;
-				size_t size;
-				la_int64_t off;
-				r = archive_read_data_block(a, &buf, &size, &off);
-				if (r == ARCHIVE_EOF)
-					break;
-				if (r < ARCHIVE_WARN)
-					return corrupt(x, a);
-				/* a failed write(2) is only ARCHIVE_WARN to libarchive */
-				if (archive_write_data_block(x->disk, buf, size, off) < ARCHIVE_OK)
-					return write_failed(x, rel);
-				x->info->bytes += size;
-			}
-		}
-		r = archive_write_finish_entry(x->disk);
-		if (r < ARCHIVE_WARN || (r == ARCHIVE_WARN && disk_trouble(archive_errno(x->disk))))
-			return write_failed(x, rel);
-		x->info->entries++;
+		if ((r = check_entry(x, e, name, rel, hard, type)) < 0)
+			return r;
+		track_link(x, rel, type == AE_IFLNK && !hard);
+		if ((r = write_entry(x, a, e, rel)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -475,6 +486,38 @@ int ctmod_archive_extract_mem(struct ctmod_ctx *ctx, const void *buf, size_t len
 
 /* --- merging a staged tree into the root */
 
+/* the last component resolved goes (".." or a link to an absolute path) */
+static void drop_last(struct strv *done)
+{
+	if (done->n > 0) {
+		free(done->v[--done->n]);
+		done->v[done->n] = NULL;
+	}
+}
+
+/* PATH's components in front of what is left (todo is kept reversed, so
+ * they go at its end, last first) */
+static void push_components(struct strv *todo, char *path)
+{
+	_cleanup_strv_ struct strv parts = STRV_INIT;
+	for (char *sp = NULL, *t = strtok_r(path, "/", &sp); t; t = strtok_r(NULL, "/", &sp))
+		strv_push(&parts, t);
+	for (size_t k = parts.n; k-- > 0;) {
+		strv_push_take(todo, parts.v[k]);
+		parts.v[k] = NULL;
+	}
+}
+
+/* done's components joined by '/', then "/LAST" when last is not NULL */
+static void join_path(struct strbuf *sb, const struct strv *done, const char *last)
+{
+	strbuf_release(sb);
+	for (size_t k = 0; k < done->n; k++)
+		strbuf_printf(sb, "%s%s", k ? "/" : "", done->v[k]);
+	if (last)
+		strbuf_printf(sb, "%s%s", done->n ? "/" : "", last);
+}
+
 /*
  * RESOLVE_IN_ROOT by hand, for kernels before 5.6 and for valgrind and
  * seccomp profiles that do not know openat2: walk the path one component at
@@ -484,99 +527,50 @@ int ctmod_archive_extract_mem(struct ctmod_ctx *ctx, const void *buf, size_t len
  */
 static int open_in_root_walk(int rootfd, const char *rel, int flags)
 {
-	struct strv done, todo; /* components resolved; components left, reversed */
-	strv_init(&done);
-	strv_init(&todo);
-	struct strbuf path;
-	strbuf_init(&path);
-	int r = 0, links = 0;
-	_cleanup_free_ char *copy = strdup(rel);
-	if (!copy)
-		return -ENOMEM;
-	for (char *sp_c = NULL, *c = strtok_r(copy, "/", &sp_c); c; c = strtok_r(NULL, "/", &sp_c))
-		strv_push(&todo, c);
-	/* todo is consumed from the front: keep it reversed so popping is cheap */
-	for (size_t a = 0, b = todo.n; r == 0 && b > a + 1; a++, b--) {
-		char *t = todo.v[a];
-		todo.v[a] = todo.v[b - 1];
-		todo.v[b - 1] = t;
-	}
-	while (r == 0 && todo.n > 0) {
-		char *c = todo.v[--todo.n];
+	/* components resolved; components left, reversed so popping is cheap */
+	_cleanup_strv_ struct strv done = STRV_INIT, todo = STRV_INIT;
+	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
+	_cleanup_free_ char *copy = xstrdup(rel);
+	int links = 0;
+	push_components(&todo, copy);
+	while (todo.n > 0) {
+		_cleanup_free_ char *c = todo.v[--todo.n];
 		todo.v[todo.n] = NULL;
-		if (!strcmp(c, ".")) {
-			free(c);
+		if (!strcmp(c, "."))
 			continue;
-		}
 		if (!strcmp(c, "..")) {
-			if (done.n > 0) {
-				free(done.v[--done.n]);
-				done.v[done.n] = NULL;
-			}
-			free(c);
+			drop_last(&done);
 			continue;
 		}
-		strbuf_release(&path);
-		for (size_t k = 0; k < done.n; k++)
-			strbuf_printf(&path, "%s/", done.v[k]);
-		strbuf_puts(&path, c);
+		join_path(&path, &done, c);
 		struct stat st;
 		bool last = todo.n == 0;
-		if (fstatat(rootfd, strbuf_str(&path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			free(c);
-			r = -errno;
-			break;
-		}
+		if (fstatat(rootfd, strbuf_str(&path), &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
 		if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
 			char target[PATH_MAX];
 			ssize_t n =
 			    readlinkat(rootfd, strbuf_str(&path), target, sizeof(target) - 1);
-			free(c);
-			if (n < 0 || ++links > 40) {
-				r = n < 0 ? -errno : -ELOOP;
-				break;
-			}
+			if (n < 0 || ++links > 40)
+				return n < 0 ? -errno : -ELOOP;
 			target[n] = '\0';
 			if (target[0] == '/')
-				while (done.n > 0) {
-					free(done.v[--done.n]);
-					done.v[done.n] = NULL;
-				}
-			/* the target's components go in front of what is left */
-			struct strv parts;
-			strv_init(&parts);
-			for (char *sp_t = NULL, *t = strtok_r(target, "/", &sp_t); t;
-			     t = strtok_r(NULL, "/", &sp_t))
-				strv_push(&parts, t);
-			for (size_t k = parts.n; k-- > 0;) {
-				strv_push_take(&todo, parts.v[k]);
-				parts.v[k] = NULL;
-			}
-			strv_release(&parts);
+				while (done.n > 0)
+					drop_last(&done);
+			push_components(&todo, target);
 			continue;
 		}
-		if (!last && !S_ISDIR(st.st_mode)) {
-			free(c);
-			r = -ENOTDIR;
-			break;
-		}
+		if (!last && !S_ISDIR(st.st_mode))
+			return -ENOTDIR;
 		strv_push_take(&done, c);
+		c = NULL;
 	}
-	if (r == 0) {
-		strbuf_release(&path);
-		for (size_t k = 0; k < done.n; k++)
-			strbuf_printf(&path, "%s%s", k ? "/" : "", done.v[k]);
-		int fd = openat(rootfd, path.len ? strbuf_str(&path) : ".",
-		                flags | O_CLOEXEC | O_NOFOLLOW);
-		r = fd < 0 ? -errno : fd;
-	}
-	strbuf_release(&path);
-	strv_release(&done);
-	strv_release(&todo);
-	return r;
+	join_path(&path, &done, NULL);
+	int fd = openat(rootfd, path.len ? strbuf_str(&path) : ".", flags | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
 }
 
-int ctmod_open_in_root(int rootfd, const char *rel, int flags)
+int ctmod_tree_open(int rootfd, const char *rel, int flags)
 {
 	/* valgrind does not know openat2 (and says so on every call) */
 	static bool no_openat2;
@@ -623,7 +617,7 @@ static int list_dir(int fd, struct strv *names)
 int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *rel, bool dry,
                      const char *label, struct strv *moved)
 {
-	int dst = ctmod_open_in_root(rootfd, rel, O_PATH | O_DIRECTORY);
+	int dst = ctmod_tree_open(rootfd, rel, O_PATH | O_DIRECTORY);
 	if (dst < 0)
 		return ctmod_fail(ctx, dst, NULL, "%s/%s: cannot open: %s", label, rel,
 		                  strerror(-dst));
@@ -663,7 +657,7 @@ int ctmod_tree_merge(struct ctmod_ctx *ctx, int srcfd, int rootfd, const char *r
 		if (S_ISDIR(s.st_mode)) {
 			bool into = S_ISDIR(t.st_mode);
 			if (!into && S_ISLNK(t.st_mode)) {
-				int fd = ctmod_open_in_root(rootfd, crel, O_PATH | O_DIRECTORY);
+				int fd = ctmod_tree_open(rootfd, crel, O_PATH | O_DIRECTORY);
 				into = fd >= 0;
 				if (fd >= 0)
 					close(fd);

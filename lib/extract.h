@@ -58,7 +58,7 @@ int ctmod_archive_extract_mem(struct ctmod_ctx *ctx, const void *buf, size_t len
  * as if ROOTFD were "/": symlinks, absolute or not, never leave it
  * (openat2 RESOLVE_IN_ROOT).  Returns an fd or -errno.
  */
-int ctmod_open_in_root(int rootfd, const char *rel, int flags);
+int ctmod_tree_open(int rootfd, const char *rel, int flags);
 
 /*
  * Merge the tree SRCFD into the directory REL under ROOTFD: what is missing

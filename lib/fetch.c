@@ -17,16 +17,16 @@
 #define CTMOD_VERSION "0"
 #endif
 
-bool ctmod_is_url(const char *s)
+bool ctmod_fetch_is_url(const char *s)
 {
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
 }
 
-char *ctmod_source_basename(const char *source)
+char *ctmod_fetch_basename(const char *source)
 {
 	char *copy = NULL;
 	const char *p = source;
-	if (ctmod_is_url(source)) {
+	if (ctmod_fetch_is_url(source)) {
 		CURLU *u = curl_url();
 		char *path = NULL;
 		if (u && curl_url_set(u, CURLUPART_URL, source, 0) == CURLUE_OK &&
@@ -54,7 +54,7 @@ char *ctmod_source_basename(const char *source)
 	return name;
 }
 
-bool ctmod_sha256_valid(const char *hex)
+bool ctmod_fetch_sha256_valid(const char *hex)
 {
 	size_t n = 0;
 	for (; hex[n]; n++)
@@ -63,7 +63,7 @@ bool ctmod_sha256_valid(const char *hex)
 	return n == 64;
 }
 
-int ctmod_sha256_file(const char *path, char hex[65])
+int ctmod_fetch_sha256(const char *path, char hex[65])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -71,38 +71,6 @@ int ctmod_sha256_file(const char *path, char hex[65])
 	int r = sha256_fd_hex(fd, hex);
 	close(fd);
 	return r;
-}
-
-int ctmod_mkdir_tracked(const char *path, int mode, struct strv *created)
-{
-	char *p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	int r = 0;
-	size_t len = strlen(p);
-	for (size_t i = 1; i <= len; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		char c = p[i];
-		p[i] = '\0';
-		if (mkdir(p, (mode_t)mode) == 0) {
-			if (created)
-				strv_push(created, p);
-		} else if (errno != EEXIST) {
-			r = -errno;
-		}
-		p[i] = c;
-		if (r < 0)
-			break;
-	}
-	free(p);
-	return r;
-}
-
-void ctmod_rmdirs_created(struct strv *created)
-{
-	for (size_t i = created->n; i-- > 0;)
-		rmdir(created->v[i]);
 }
 
 /* --- downloads */
@@ -190,6 +158,85 @@ static int curl_global(void)
 	return 0;
 }
 
+static void curl_setup(CURL *c, const char *url, const struct ctmod_fetch_opts *o, struct xfer *x,
+                       char *errbuf)
+{
+	long timeout = o->timeout > 0 ? o->timeout : 30;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	/* a redirect must never turn a download into a read of a local file */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ctmod/" CTMOD_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (o->progress) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	}
+}
+
+/* a transfer that succeeded: the cached copy still good (304), or the
+ * server's modification time on the new file */
+static void transfer_done(CURL *c, int fd, bool revalidated, const struct xfer *x,
+                          struct ctmod_fetched *f)
+{
+	long unmet = 0;
+	curl_easy_getinfo(c, CURLINFO_CONDITION_UNMET, &unmet);
+	if (unmet && revalidated && x->written == 0) {
+		f->from_cache = true;
+		return;
+	}
+	curl_off_t ft = -1;
+	curl_easy_getinfo(c, CURLINFO_FILETIME_T, &ft);
+	if (ft > 0) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = ft}};
+		futimens(fd, ts);
+	}
+}
+
+/* the error of a transfer that will not be tried again */
+static int transfer_failed(struct ctmod_ctx *ctx, const char *url, CURLcode cc, long code,
+                           const char *errbuf, bool transient)
+{
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	const char *hint = cc == CURLE_HTTP_RETURNED_ERROR
+	                       ? (code == 404 ? "check the URL (and --kernel for a template)"
+	                                      : "check the URL or try again later")
+	                   : cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST
+	                       ? "check the address, the network and the proxy settings "
+	                         "(http_proxy, https_proxy, no_proxy)"
+	                       : "try again; a partial download is resumed";
+	if (cc == CURLE_HTTP_RETURNED_ERROR)
+		return ctmod_fail(ctx, EIO, hint, "%s: HTTP %ld", url, code);
+	return ctmod_fail(ctx, EIO, hint, "%s: %s%s", url, why,
+	                  transient ? " (gave up after retries)" : "");
+}
+
+/* before each attempt: resume from the bytes already there; a cached copy
+ * (nothing written yet) is asked for only if it changed */
+static void attempt_setup(CURL *c, const struct stat *st, const struct stat *cached, struct xfer *x)
+{
+	x->base = (uint64_t)st->st_size;
+	x->written = 0;
+	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st->st_size);
+	if (cached && st->st_size == 0) {
+		curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
+		curl_easy_setopt(c, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)cached->st_mtime);
+	} else {
+		curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_NONE);
+	}
+}
+
 /*
  * One URL into f->part.  A cached copy is revalidated with If-Modified-Since;
  * a partial file is resumed with a Range request; transient failures are
@@ -214,34 +261,12 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			return -ELIBACC;
 		return ctmod_fail(ctx, ENOMEM, NULL, "%s: cannot initialise libcurl", url);
 	}
-	_cleanup_free_ char *name = ctmod_source_basename(url);
+	_cleanup_free_ char *name = ctmod_fetch_basename(url);
 	struct xfer x = {.fd = fd, .o = o, .name = name};
 	char errbuf[CURL_ERROR_SIZE];
-	long timeout = o->timeout > 0 ? o->timeout : 30;
 	long delay = o->backoff_ms > 0 ? o->backoff_ms : 500;
 	int r = 0;
-
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	/* a redirect must never turn a download into a read of a local file */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ctmod/" CTMOD_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	if (o->progress) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
-	}
+	curl_setup(c, url, o, &x, errbuf);
 
 	for (int attempt = 0;; attempt++) {
 		struct stat st;
@@ -249,15 +274,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			r = ctmod_fail(ctx, errno, NULL, "%s: %s: %m", url, f->part);
 			break;
 		}
-		x.base = (uint64_t)st.st_size;
-		x.written = 0;
-		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st.st_size);
-		if (have_cache && st.st_size == 0) {
-			curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-			curl_easy_setopt(c, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)cst.st_mtime);
-		} else {
-			curl_easy_setopt(c, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_NONE);
-		}
+		attempt_setup(c, &st, have_cache ? &cst : NULL, &x);
 		errbuf[0] = '\0';
 		CURLcode cc = curl_easy_perform(c);
 		long code = 0;
@@ -266,18 +283,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			o->progress(o->progress_data, NULL, 0, 0); /* end of this transfer */
 
 		if (cc == CURLE_OK) {
-			long unmet = 0;
-			curl_easy_getinfo(c, CURLINFO_CONDITION_UNMET, &unmet);
-			if (unmet && have_cache && st.st_size == 0 && x.written == 0) {
-				f->from_cache = true;
-				break;
-			}
-			curl_off_t ft = -1;
-			curl_easy_getinfo(c, CURLINFO_FILETIME_T, &ft);
-			if (ft > 0) {
-				struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = ft}};
-				futimens(fd, ts);
-			}
+			transfer_done(c, fd, have_cache && st.st_size == 0, &x, f);
 			break;
 		}
 		if (cc == CURLE_WRITE_ERROR && x.werr) {
@@ -305,20 +311,7 @@ static int download(struct ctmod_ctx *ctx, const char *url, const struct ctmod_f
 			delay = delay * 2 > 8000 ? 8000 : delay * 2;
 			continue;
 		}
-		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
-		const char *hint =
-		    cc == CURLE_HTTP_RETURNED_ERROR
-		        ? (code == 404 ? "check the URL (and --kernel for a template)"
-		                       : "check the URL or try again later")
-		    : cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST
-		        ? "check the address, the network and the proxy settings "
-		          "(http_proxy, https_proxy, no_proxy)"
-		        : "try again; a partial download is resumed";
-		if (cc == CURLE_HTTP_RETURNED_ERROR)
-			r = ctmod_fail(ctx, EIO, hint, "%s: HTTP %ld", url, code);
-		else
-			r = ctmod_fail(ctx, EIO, hint, "%s: %s%s", url, why,
-			               transient ? " (gave up after retries)" : "");
+		r = transfer_failed(ctx, url, cc, code, errbuf, transient);
 		break;
 	}
 	curl_easy_cleanup(c);
@@ -354,12 +347,12 @@ int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fe
 			                        curl_url_strerror(uc));
 		if (!f->path)
 			return -ENOMEM;
-	} else if (ctmod_is_url(source)) {
-		_cleanup_free_ char *name = ctmod_source_basename(source);
+	} else if (ctmod_fetch_is_url(source)) {
+		_cleanup_free_ char *name = ctmod_fetch_basename(source);
 		_cleanup_free_ char *dir = ctmod_path(ctx, "/var/cache/ctmod");
 		if (!name || !dir)
 			return -ENOMEM;
-		r = ctmod_mkdir_tracked(dir, 0755, created);
+		r = mkdir_tracked(dir, 0755, created);
 		if (r < 0)
 			return ctmod_fail(ctx, r, "check that the root is writable",
 			                  "cannot create the download cache %s: %s", dir,
@@ -397,7 +390,7 @@ int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fe
 		return ctmod_fail_input(ctx, EINVAL, "give an archive file, a .deb or a URL",
 		                        "%s: not a regular file", source);
 	f->size = (uint64_t)st.st_size;
-	r = ctmod_sha256_file(f->path, f->sha256);
+	r = ctmod_fetch_sha256(f->path, f->sha256);
 	if (r < 0)
 		return ctmod_fail(ctx, r, NULL, "%s: cannot read: %s", source, strerror(-r));
 	if (o->sha256 && strcasecmp(o->sha256, f->sha256) != 0)

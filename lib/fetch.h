@@ -39,13 +39,13 @@ struct ctmod_fetched {
 	char sha256[65];
 };
 
-bool ctmod_is_url(const char *s);
+bool ctmod_fetch_is_url(const char *s);
 /* the last path component of a source (URL or path), malloc'd */
-char *ctmod_source_basename(const char *source);
+char *ctmod_fetch_basename(const char *source);
 
 /*
  * Obtain SOURCE.  created (may be NULL) collects directories this call
- * created, for the caller's rollback (ctmod_rmdirs_created()).
+ * created, for the caller's rollback (rmdirs_created()).
  */
 int ctmod_fetch(struct ctmod_ctx *ctx, const char *source, const struct ctmod_fetch_opts *o,
                 struct strv *created, struct ctmod_fetched *out);
@@ -55,11 +55,6 @@ int ctmod_fetch_commit(struct ctmod_ctx *ctx, struct ctmod_fetched *f);
 void ctmod_fetched_release(struct ctmod_fetched *f);
 
 /* SHA-256 of a file as 64 hex digits + NUL (libcrypto). */
-int ctmod_sha256_file(const char *path, char hex[65]);
+int ctmod_fetch_sha256(const char *path, char hex[65]);
 /* valid: 64 hex digits */
-bool ctmod_sha256_valid(const char *hex);
-
-/* mkdir -p that records every directory it creates, in order */
-int ctmod_mkdir_tracked(const char *path, int mode, struct strv *created);
-/* remove (if empty) the directories recorded, newest first */
-void ctmod_rmdirs_created(struct strv *created);
+bool ctmod_fetch_sha256_valid(const char *hex);

@@ -142,10 +142,28 @@ static int make_socket(struct ctmod_ctx *ctx, struct agent *a)
 	return 0;
 }
 
-static void remove_socket(struct agent *a)
+/* A listening socket handed over (socket activation): it stays its maker's. */
+static int take_socket(struct ctmod_ctx *ctx, struct agent *a)
 {
 	struct stat st;
-	if (lstat(a->lo->path, &st) == 0 && st.st_dev == a->sock_st.st_dev &&
+	int type = 0;
+	socklen_t len = sizeof(type);
+	if (fstat(a->lo->fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(a->lo->fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+		return ctmod_fail(ctx, -ENOTSOCK, "give the socket unit ListenStream=",
+		                  "descriptor %d is not a stream socket", a->lo->fd);
+	int fl = fcntl(a->lo->fd, F_GETFL);
+	fcntl(a->lo->fd, F_SETFL, fl | O_NONBLOCK);
+	fcntl(a->lo->fd, F_SETFD, FD_CLOEXEC);
+	a->lsock = a->lo->fd;
+	return 0;
+}
+
+static void remove_socket(struct agent *a)
+{
+	/* a socket made for us stays: its maker keeps it, connections wait in it */
+	struct stat st;
+	if (a->lo->fd < 0 && lstat(a->lo->path, &st) == 0 && st.st_dev == a->sock_st.st_dev &&
 	    st.st_ino == a->sock_st.st_ino)
 		unlink(a->lo->path);
 	close(a->lsock);
@@ -519,7 +537,7 @@ int ctmod_gate_listen(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts,
 		return r;
 	r = load_policies(ctx, &a);
 	if (r == 0)
-		r = make_socket(ctx, &a);
+		r = lo->fd >= 0 ? take_socket(ctx, &a) : make_socket(ctx, &a);
 	if (r < 0) {
 		ctmod_gate_policies_free(a.policies);
 		ctmod_gate_free(a.g);

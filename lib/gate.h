@@ -88,6 +88,7 @@ int ctmod_gate_allowed(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const stru
 /* How the agent (ctmod_gate_listen) listens and whom it serves how. */
 struct ctmod_gate_listen_opts {
 	const char *path;   /* the socket */
+	int fd;             /* >= 0: a listening socket made for us (systemd's); -1: make path */
 	int mode;           /* its mode; 0: 0600 */
 	long gid;           /* its group; -1: the agent's */
 	const char *policy; /* --policy FILE: "NAME LIST" lines; NULL: none */

@@ -32,10 +32,9 @@ void ctmod_install_result_release(struct ctmod_install_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-char *ctmod_expand_template(const char *tmpl, const char *kver, const char *arch)
+char *ctmod_install_template_expand(const char *tmpl, const char *kver, const char *arch)
 {
-	struct strbuf sb;
-	strbuf_init(&sb);
+	struct strbuf sb = STRBUF_INIT;
 	for (const char *p = tmpl; *p;) {
 		if (!strncmp(p, "{kver}", 6)) {
 			strbuf_puts(&sb, kver);
@@ -81,7 +80,7 @@ int ctmod_install_conf_template(struct ctmod_ctx *ctx, char **out)
 	return 0;
 }
 
-char *ctmod_kver_from_package(const char *pkg)
+char *ctmod_install_package_kver(const char *pkg)
 {
 	const char *k = NULL;
 	if (!pkg)
@@ -105,7 +104,7 @@ char *ctmod_kver_from_package(const char *pkg)
 
 static bool exists_at(int rootfd, const char *rel)
 {
-	int fd = ctmod_open_in_root(rootfd, rel, O_PATH);
+	int fd = ctmod_tree_open(rootfd, rel, O_PATH);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -114,7 +113,7 @@ static bool exists_at(int rootfd, const char *rel)
 
 static bool lexists_at(int rootfd, const char *rel)
 {
-	int fd = ctmod_open_in_root(rootfd, rel, O_PATH | O_NOFOLLOW);
+	int fd = ctmod_tree_open(rootfd, rel, O_PATH | O_NOFOLLOW);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -127,18 +126,25 @@ static bool is_dir_at(int dirfd, const char *rel)
 	return fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* the start of the file at REL (resolved inside rootfd) into buf, NUL-ended:
+ * the bytes read, or -1 when it cannot be opened */
+static ssize_t read_start_at(int rootfd, const char *rel, char *buf, size_t size)
+{
+	int fd = ctmod_tree_open(rootfd, rel, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* the first line of a small file, or NULL */
 static char *first_line_at(int rootfd, const char *rel)
 {
-	int fd = ctmod_open_in_root(rootfd, rel, O_RDONLY);
-	if (fd < 0)
-		return NULL;
 	char buf[256];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (read_start_at(rootfd, rel, buf, sizeof(buf)) <= 0)
 		return NULL;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	rstrip(buf);
 	return buf[0] && !strchr(buf, '/') && strcmp(buf, "..") ? strdup(buf) : NULL;
@@ -153,12 +159,8 @@ static char *tree_kver(int rootfd, const char *dir)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s%sinclude/generated/utsrelease.h", dir, *dir ? "/" : "");
-	int fd = ctmod_open_in_root(rootfd, p, O_RDONLY);
-	if (fd >= 0) {
-		char buf[1024];
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
+	char buf[1024];
+	if (read_start_at(rootfd, p, buf, sizeof(buf)) >= 0) {
 		char *q = strstr(buf, "UTS_RELEASE");
 		q = q ? strchr(q, '"') : NULL;
 		char *e = q ? strchr(q + 1, '"') : NULL;
@@ -226,86 +228,92 @@ static bool bare_tree_at(int fd, const char *rel)
 #undef HAS
 }
 
-static int add_kver(struct strv *sv, char *k)
+/* k (taken; NULL: none) among the releases a source is for */
+static void add_kver(struct strv *sv, char *k)
 {
-	if (!k)
-		return 0;
-	if (strv_contains(sv, k)) {
+	if (k && !strv_contains(sv, k))
+		strv_push_take(sv, k);
+	else
 		free(k);
-		return 0;
-	}
-	strv_push_take(sv, k);
-	return 0;
 }
 
+/* a tarball of one directory holding the build tree: that directory (taken) */
+static char *single_tree_dir(int fd)
+{
+	DIR *d = fdopendir(dup(fd));
+	struct dirent *de;
+	int n = 0;
+	char *only = NULL;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		n++;
+		free(only);
+		only = xstrdup(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n == 1 && only && is_dir_at(fd, only) && bare_tree_at(fd, only))
+		return only;
+	free(only);
+	return NULL;
+}
+
+/* the lib/modules/KVER directories of a staged source */
+static void kvers_from_modules(struct staged *st, bool extras)
+{
+	int mfd = ctmod_tree_open(st->fd, "lib/modules", O_RDONLY | O_DIRECTORY);
+	if (mfd < 0) {
+		st->modules = extras;
+		return;
+	}
+	DIR *d = fdopendir(mfd);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && is_dir_at(dirfd(d), de->d_name))
+			add_kver(&st->kvers, xstrdup(de->d_name));
+	if (d)
+		closedir(d);
+	else
+		close(mfd);
+}
+
+/* the kernel.release of each usr/src/linux-headers-KVER of a staged source */
+static void kvers_from_headers(struct staged *st)
+{
+	int sfd = ctmod_tree_open(st->fd, "usr/src", O_RDONLY | O_DIRECTORY);
+	if (sfd < 0)
+		return;
+	DIR *d = fdopendir(sfd);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "linux-headers-", 14) != 0)
+			continue;
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "usr/src/%s", de->d_name);
+		add_kver(&st->kvers, tree_kver(st->fd, p));
+	}
+	if (d)
+		closedir(d);
+	else
+		close(sfd);
+}
+
+/* what a staged source is: a bare build tree (st->top), or a tree laid out
+ * from the root, and which kernel releases it is for */
 static int scan_staged(struct staged *st, const struct ctmod_archive_info *info, bool extras)
 {
-	struct strv names;
-	strv_init(&names);
-	int r = 0;
 	if (!extras) {
-		if (bare_tree_at(st->fd, "")) {
-			st->top = strdup("");
-		} else {
-			/* a tarball of one directory holding the build tree */
-			DIR *d = fdopendir(dup(st->fd));
-			struct dirent *de;
-			int n = 0;
-			char *only = NULL;
-			while (d && (de = readdir(d))) {
-				if (de->d_name[0] == '.' &&
-				    (!de->d_name[1] || !strcmp(de->d_name, "..")))
-					continue;
-				n++;
-				free(only);
-				only = strdup(de->d_name);
-			}
-			if (d)
-				closedir(d);
-			if (n == 1 && only && is_dir_at(st->fd, only) && bare_tree_at(st->fd, only))
-				st->top = only;
-			else
-				free(only);
+		st->top = bare_tree_at(st->fd, "") ? xstrdup("") : single_tree_dir(st->fd);
+		if (st->top) {
+			add_kver(&st->kvers, tree_kver(st->fd, st->top));
+			return 0;
 		}
-		if (st->top)
-			return add_kver(&st->kvers, tree_kver(st->fd, st->top));
 	}
-	if ((r = add_kver(&st->kvers, ctmod_kver_from_package(info->package))) < 0)
-		return r;
-	/* lib/modules/KVER, and kernel.release of each usr/src/linux-headers-KVER */
-	int mfd = ctmod_open_in_root(st->fd, "lib/modules", O_RDONLY | O_DIRECTORY);
-	if (mfd >= 0) {
-		DIR *d = fdopendir(mfd);
-		struct dirent *de;
-		while (d && (de = readdir(d)))
-			if (de->d_name[0] != '.' && is_dir_at(dirfd(d), de->d_name))
-				if ((r = add_kver(&st->kvers, strdup(de->d_name))) < 0)
-					break;
-		if (d)
-			closedir(d);
-		else
-			close(mfd);
-	} else if (extras) {
-		st->modules = true;
-	}
-	int sfd = ctmod_open_in_root(st->fd, "usr/src", O_RDONLY | O_DIRECTORY);
-	if (sfd >= 0) {
-		DIR *d = fdopendir(sfd);
-		struct dirent *de;
-		while (r == 0 && d && (de = readdir(d))) {
-			if (strncmp(de->d_name, "linux-headers-", 14) != 0)
-				continue;
-			char p[PATH_MAX];
-			snprintf(p, sizeof(p), "usr/src/%s", de->d_name);
-			r = add_kver(&st->kvers, tree_kver(st->fd, p));
-		}
-		if (d)
-			closedir(d);
-		else
-			close(sfd);
-	}
-	strv_release(&names);
-	return r;
+	add_kver(&st->kvers, ctmod_install_package_kver(info->package));
+	kvers_from_modules(st, extras);
+	kvers_from_headers(st);
+	return 0;
 }
 
 /* --- checks on the staged tree before anything moves */
@@ -327,7 +335,7 @@ static bool provided(int treefd, int rootfd, const char *rel, int depth)
 		_cleanup_free_ char *prefix = strndup(rel, i);
 		if (!prefix)
 			return false;
-		int fd = ctmod_open_in_root(treefd, prefix, O_PATH | O_NOFOLLOW);
+		int fd = ctmod_tree_open(treefd, prefix, O_PATH | O_NOFOLLOW);
 		if (fd < 0)
 			return false;
 		char target[PATH_MAX];
@@ -370,12 +378,8 @@ static int check_headers(struct ctmod_ctx *ctx, int treefd, int rootfd, const ch
 	if (!provided(treefd, rootfd, mk, 0))
 		return ctmod_fail_input(ctx, ENOENT, hint, "/%s is missing", mk);
 	/* Debian's per-flavour Makefile includes the -common one by absolute path */
-	int fd = ctmod_open_in_root(treefd, mk, O_RDONLY);
-	if (fd >= 0) {
-		char buf[4096];
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
+	char buf[4096];
+	if (read_start_at(treefd, mk, buf, sizeof(buf)) >= 0) {
 		for (char *sp_line = NULL, *line = strtok_r(buf, "\n", &sp_line); line;
 		     line = strtok_r(NULL, "\n", &sp_line)) {
 			if (strncmp(line, "include /", 9) != 0)
@@ -489,7 +493,7 @@ static void txn_end(struct txn *t, bool ok)
 	if (t->stage && !t->keep_stage)
 		rm_rf(t->stage);
 	if (!ok)
-		ctmod_rmdirs_created(&t->created);
+		rmdirs_created(&t->created);
 	strv_release(&t->created);
 	free(t->staged);
 	free(t->fetched);
@@ -586,6 +590,65 @@ static int place(struct ctmod_ctx *ctx, struct txn *t, size_t i, const char *kve
 	return ctmod_tree_merge(ctx, st->fd, t->treefd, "", false, what, NULL);
 }
 
+/* the record an install killed while moving would have written: saved, at
+ * REL (var/lib/ctmod/installed/KEY.json) under the root */
+static void recover_record(struct ctmod_ctx *ctx, const char *rel, const char *saved)
+{
+	_cleanup_free_ char *txt = NULL;
+	if (strncmp(rel, "var/lib/ctmod/installed/", 24) || rel[24] == '.' ||
+	    strchr(rel + 24, '/') || read_file(saved, 16u << 20, &txt, NULL) < 0)
+		return;
+	_cleanup_free_ char *rec = ctmod_path(ctx, "/%s", rel);
+	char *slash = strrchr(rec, '/');
+	*slash = '\0';
+	int w = mkdir_tracked(rec, 0755, NULL);
+	*slash = '/';
+	if (w < 0 || write_file_atomic(rec, txt, strlen(txt), 0644) < 0)
+		WARN(ctx, "could not record the install in %s: a re-run will install again", rec);
+}
+
+/* one staging directory NAME a killed install left: completed when it holds
+ * a commit mark, else removed */
+static int recover_stage(struct ctmod_ctx *ctx, struct txn *t, const char *name)
+{
+	const char *label = t->rootdir;
+	_cleanup_free_ char *stage = xasprintf("%s/%s", strcmp(label, "/") ? label : "", name);
+	_cleanup_free_ char *saved = xasprintf("%s/record", stage);
+	_cleanup_close_ int sfd =
+	    openat(t->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int cfd = sfd >= 0 ? openat(sfd, "commit", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (cfd >= 0) {
+		char rel[PATH_MAX] = "";
+		ssize_t n = read(cfd, rel, sizeof(rel) - 1);
+		close(cfd);
+		rel[n > 0 ? n : 0] = '\0';
+		rstrip(rel);
+		_cleanup_close_ int tfd =
+		    openat(sfd, "tree", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = tfd < 0 ? ctmod_fail(ctx, errno, NULL, "%s/tree: %m", stage)
+		                : ctmod_tree_merge(ctx, tfd, t->rootfd, "", false, label, NULL);
+		if (r < 0) {
+			char hint[PATH_MAX + 64];
+			snprintf(
+			    hint, sizeof(hint),
+			    "%s holds the rest of an interrupted install: fix the conflict, or "
+			    "remove it and install again",
+			    stage);
+			return ctmod_fail(ctx, r, hint, "%s", ctmod_ctx_error(ctx));
+		}
+		recover_record(ctx, rel, saved);
+		WARN(ctx, "completed an install on %s that was interrupted while moving into place",
+		     label);
+	} else {
+		INFO(ctx, "removing %s, left by an interrupted install", stage);
+	}
+	int e = rm_rf(stage);
+	if (e < 0)
+		WARN(ctx, "cannot remove %s, left by an interrupted install: %s", stage,
+		     strerror(-e));
+	return 0;
+}
+
 /*
  * What an install killed on this root left behind, with the lock held: a
  * staging directory holding a commit mark was moving into place, so the
@@ -594,10 +657,7 @@ static int place(struct ctmod_ctx *ctx, struct txn *t, size_t i, const char *kve
  */
 static int recover(struct ctmod_ctx *ctx, struct txn *t)
 {
-	const char *label = t->rootdir;
-	int r = 0;
-	struct strv names;
-	strv_init(&names);
+	_cleanup_strv_ struct strv names = STRV_INIT;
 	DIR *d = fdopendir(dup(t->rootfd));
 	struct dirent *de;
 	while (d && (de = readdir(d)))
@@ -605,76 +665,14 @@ static int recover(struct ctmod_ctx *ctx, struct txn *t)
 			strv_push(&names, de->d_name);
 	if (d)
 		closedir(d);
-	for (size_t i = 0; r == 0 && i < names.n; i++) {
-		_cleanup_free_ char *stage = NULL, *saved = NULL, *rec = NULL, *txt = NULL;
-		if (asprintf(&stage, "%s/%s", strcmp(label, "/") ? label : "", names.v[i]) < 0)
-			stage = NULL;
-		else if (asprintf(&saved, "%s/record", stage) < 0)
-			saved = NULL;
-		if (!saved) {
-			r = -ENOMEM;
-			break;
-		}
-		int sfd =
-		    openat(t->rootfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int cfd = sfd >= 0 ? openat(sfd, "commit", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
-		if (cfd >= 0) {
-			char rel[PATH_MAX] = "";
-			ssize_t n = read(cfd, rel, sizeof(rel) - 1);
-			close(cfd);
-			rel[n > 0 ? n : 0] = '\0';
-			rstrip(rel);
-			int tfd =
-			    openat(sfd, "tree", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			r = tfd < 0 ? ctmod_fail(ctx, errno, NULL, "%s/tree: %m", stage)
-			            : ctmod_tree_merge(ctx, tfd, t->rootfd, "", false, label, NULL);
-			if (tfd >= 0)
-				close(tfd);
-			if (r < 0) {
-				char hint[PATH_MAX + 64];
-				snprintf(hint, sizeof(hint),
-				         "%s holds the rest of an interrupted install: fix the "
-				         "conflict, or remove it and install again",
-				         stage);
-				r = ctmod_fail(ctx, r, hint, "%s", ctmod_ctx_error(ctx));
-				close(sfd);
-				break;
-			}
-			/* the record the interrupted install would have written */
-			if (!strncmp(rel, "var/lib/ctmod/installed/", 24) && rel[24] != '.' &&
-			    !strchr(rel + 24, '/') &&
-			    read_file(saved, 16u << 20, &txt, NULL) == 0 &&
-			    (rec = ctmod_path(ctx, "/%s", rel))) {
-				char *slash = strrchr(rec, '/');
-				*slash = '\0';
-				int w = ctmod_mkdir_tracked(rec, 0755, NULL);
-				*slash = '/';
-				if (w < 0 || write_file_atomic(rec, txt, strlen(txt), 0644) < 0)
-					WARN(ctx,
-					     "could not record the install in %s: a re-run will "
-					     "install again",
-					     rec);
-			}
-			WARN(ctx,
-			     "completed an install on %s that was interrupted while moving "
-			     "into place",
-			     label);
-		} else {
-			INFO(ctx, "removing %s, left by an interrupted install", stage);
-		}
-		if (sfd >= 0)
-			close(sfd);
-		int e = rm_rf(stage);
-		if (e < 0)
-			WARN(ctx, "cannot remove %s, left by an interrupted install: %s", stage,
-			     strerror(-e));
+	for (size_t i = 0; i < names.n; i++) {
+		int r = recover_stage(ctx, t, names.v[i]);
+		if (r < 0)
+			return r;
 	}
-	strv_release(&names);
-	if (r < 0)
-		return r;
 	/* a record being written when the install was killed */
 	_cleanup_free_ char *rdir = ctmod_path(ctx, "/var/lib/ctmod/installed");
-	d = rdir ? opendir(rdir) : NULL;
+	d = opendir(rdir);
 	while (d && (de = readdir(d)))
 		if (strstr(de->d_name, ".ctmod-tmp."))
 			unlinkat(dirfd(d), de->d_name, 0);
@@ -683,240 +681,251 @@ static int recover(struct ctmod_ctx *ctx, struct txn *t)
 	return 0;
 }
 
-int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
-                  struct ctmod_install_result *res)
+/* the root made, locked, and what killed installs left cleaned up */
+static int txn_begin(struct ctmod_ctx *ctx, struct txn *t)
 {
-	struct txn t = {.ctx = ctx, .rootfd = -1, .stagefd = -1, .treefd = -1};
-	_cleanup_free_ char *record = NULL;
-	_cleanup_free_ char *rdir = NULL;
-	int r;
-	bool ok = false;
-	memset(res, 0, sizeof(*res));
-	strv_init(&t.created);
-	strv_init(&res->moved);
-	if (o->nsources == 0)
-		return ctmod_fail_input(ctx, EINVAL, "give a URL, a tarball or .deb files",
-		                        "nothing to install");
+	t->rootdir = ctmod_path(ctx, "/");
+	if (strlen(t->rootdir) > 1)
+		t->rootdir[strlen(t->rootdir) - 1] = '\0';
+	int r = mkdir_tracked(t->rootdir, 0755, &t->created);
+	if (r < 0)
+		return ctmod_fail(ctx, r, NULL, "cannot create the root %s: %s", t->rootdir,
+		                  strerror(-r));
+	t->rootfd = ctmod_rootlock_take(ctx, t->rootdir);
+	if (t->rootfd < 0)
+		return t->rootfd;
+	return recover(ctx, t);
+}
 
-	t.rootdir = ctmod_path(ctx, "/");
-	if (!t.rootdir)
-		return -ENOMEM;
-	if (strlen(t.rootdir) > 1)
-		t.rootdir[strlen(t.rootdir) - 1] = '\0';
-	const char *label = t.rootdir;
-	if ((r = ctmod_mkdir_tracked(t.rootdir, 0755, &t.created)) < 0) {
-		r = ctmod_fail(ctx, r, NULL, "cannot create the root %s: %s", label, strerror(-r));
-		goto out;
+/*
+ * 1. everything onto the local disk, checksummed.  keyhex: the digest of
+ * what makes this install itself (the sources, --extras, the root and kernel
+ * when --kernel was given), the name of its install record.
+ */
+static int fetch_all(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o, struct txn *t,
+                     struct ctmod_install_result *res, char keyhex[65])
+{
+	t->n = o->nsources;
+	t->fetched = xcalloc(t->n, sizeof(*t->fetched));
+	t->staged = xcalloc(t->n, sizeof(*t->staged));
+	res->src = xcalloc(t->n, sizeof(*res->src));
+	res->n = t->n;
+	for (size_t i = 0; i < t->n; i++) {
+		t->staged[i].fd = -1;
+		strv_init(&t->staged[i].kvers);
 	}
-	t.rootfd = ctmod_rootlock_take(ctx, t.rootdir);
-	if (t.rootfd < 0) {
-		r = t.rootfd;
-		goto out;
-	}
-	if ((r = recover(ctx, &t)) < 0)
-		goto out;
-
-	t.n = o->nsources;
-	t.fetched = calloc(t.n, sizeof(*t.fetched));
-	t.staged = calloc(t.n, sizeof(*t.staged));
-	res->src = calloc(t.n, sizeof(*res->src));
-	if (!t.fetched || !t.staged || !res->src) {
-		r = -ENOMEM;
-		goto out;
-	}
-	res->n = t.n;
-	for (size_t i = 0; i < t.n; i++) {
-		t.staged[i].fd = -1;
-		strv_init(&t.staged[i].kvers);
-	}
-
-	/* 1. everything onto the local disk, checksummed */
-	struct strbuf key;
-	strbuf_init(&key);
+	_cleanup_strbuf_ struct strbuf key = STRBUF_INIT;
 	strbuf_printf(&key, "ctmod-install-1\n%s\n%s\n", o->extras ? "extras" : "tree",
 	              o->kver_explicit ? ctmod_ctx_root(ctx) : "");
-	if (o->kver_explicit) {
-		const char *kv;
-		if (ctmod_ctx_kver(ctx, &kv) == 0)
-			strbuf_printf(&key, "%s\n", kv);
-	}
-	for (size_t i = 0; i < t.n; i++) {
+	const char *kv;
+	if (o->kver_explicit && ctmod_ctx_kver(ctx, &kv) == 0)
+		strbuf_printf(&key, "%s\n", kv);
+	for (size_t i = 0; i < t->n; i++) {
 		struct ctmod_fetch_opts fo = o->fetch;
 		fo.sha256 = o->sha256 ? o->sha256[i] : NULL;
-		r = ctmod_fetch(ctx, o->sources[i], &fo, &t.created, &t.fetched[i]);
-		if (r < 0) {
-			strbuf_release(&key);
-			goto out;
-		}
+		int r = ctmod_fetch(ctx, o->sources[i], &fo, &t->created, &t->fetched[i]);
+		if (r < 0)
+			return r;
 		struct ctmod_install_source *s = &res->src[i];
-		s->source = strdup(o->sources[i]);
-		memcpy(s->sha256, t.fetched[i].sha256, sizeof(s->sha256));
-		s->downloaded = t.fetched[i].downloaded;
-		s->from_cache = t.fetched[i].from_cache;
+		s->source = xstrdup(o->sources[i]);
+		memcpy(s->sha256, t->fetched[i].sha256, sizeof(s->sha256));
+		s->downloaded = t->fetched[i].downloaded;
+		s->from_cache = t->fetched[i].from_cache;
 		strbuf_printf(&key, "%s\n", s->sha256);
 	}
-	char keyhex[65];
-	r = sha256_hex(strbuf_str(&key), key.len, keyhex);
-	strbuf_release(&key);
-	if (r < 0)
-		goto out;
-	record = ctmod_path(ctx, "/var/lib/ctmod/installed/%s.json", keyhex);
-	if (!record) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (record_still_there(t.rootfd, record, res)) {
-		res->noop = true;
-		for (size_t i = 0; i < t.n; i++)
-			ctmod_fetch_commit(ctx, &t.fetched[i]);
-		ok = true;
-		r = 0;
-		goto out;
-	}
+	return sha256_hex(strbuf_str(&key), key.len, keyhex);
+}
 
-	/* 2. each source into its own staging directory */
-	if (asprintf(&t.stage, "%s/.ctmod-install.XXXXXX", strcmp(label, "/") ? label : "") < 0) {
-		t.stage = NULL;
-		r = -ENOMEM;
-		goto out;
+/* the staging directory ROOT/.ctmod-install.XXXXXX and its tree/ */
+static int stage_open(struct ctmod_ctx *ctx, struct txn *t)
+{
+	const char *label = t->rootdir;
+	t->stage = xasprintf("%s/.ctmod-install.XXXXXX", strcmp(label, "/") ? label : "");
+	if (!mkdtemp(t->stage)) {
+		int r = ctmod_fail(ctx, errno, "check that the root is writable",
+		                   "cannot create a staging directory in %s: %m", label);
+		free(t->stage);
+		t->stage = NULL;
+		return r;
 	}
-	if (!mkdtemp(t.stage)) {
-		r = ctmod_fail(ctx, errno, "check that the root is writable",
-		               "cannot create a staging directory in %s: %m", label);
-		free(t.stage);
-		t.stage = NULL;
-		goto out;
-	}
-	{
-		/* libarchive refuses to extract below any symlink: use the physical path */
-		char *real = realpath(t.stage, NULL);
-		if (!real) {
-			r = ctmod_fail(ctx, errno, NULL, "%s: %m", t.stage);
-			goto out;
-		}
-		free(t.stage);
-		t.stage = real;
-	}
-	t.stagefd = open(t.stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* libarchive refuses to extract below any symlink: use the physical path */
+	char *real = realpath(t->stage, NULL);
+	if (!real)
+		return ctmod_fail(ctx, errno, NULL, "%s: %m", t->stage);
+	free(t->stage);
+	t->stage = real;
+	t->stagefd = open(t->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char tree[PATH_MAX];
-	snprintf(tree, sizeof(tree), "%s/tree", t.stage);
-	if (t.stagefd < 0 || mkdir(tree, 0755) < 0 ||
-	    (t.treefd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = ctmod_fail(ctx, errno, NULL, "staging %s: %m", tree);
-		goto out;
-	}
-	bool need_kver = false;
-	for (size_t i = 0; i < t.n; i++) {
+	snprintf(tree, sizeof(tree), "%s/tree", t->stage);
+	if (t->stagefd < 0 || mkdir(tree, 0755) < 0 ||
+	    (t->treefd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return ctmod_fail(ctx, errno, NULL, "staging %s: %m", tree);
+	return 0;
+}
+
+/* 2. each source into its own staging directory, src-N; *need_kver when one
+ * of them is for a particular kernel */
+static int stage_sources(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o, struct txn *t,
+                         struct ctmod_install_result *res, bool *need_kver)
+{
+	*need_kver = false;
+	for (size_t i = 0; i < t->n; i++) {
 		char dest[PATH_MAX];
-		snprintf(dest, sizeof(dest), "%s/src-%zu", t.stage, i);
-		if (mkdir(dest, 0755) < 0) {
-			r = ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
-			goto out;
-		}
+		snprintf(dest, sizeof(dest), "%s/src-%zu", t->stage, i);
+		if (mkdir(dest, 0755) < 0)
+			return ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
 		struct ctmod_archive_info info;
-		r = ctmod_archive_extract(ctx, t.fetched[i].path, o->sources[i], dest, &info);
+		int r = ctmod_archive_extract(ctx, t->fetched[i].path, o->sources[i], dest, &info);
 		struct ctmod_install_source *s = &res->src[i];
 		s->package = info.package;
 		s->version = info.version;
 		s->entries = info.entries;
 		s->bytes = info.bytes;
 		if (r < 0)
-			goto out;
-		t.staged[i].fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (t.staged[i].fd < 0) {
-			r = ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
-			goto out;
-		}
-		if ((r = scan_staged(&t.staged[i], &info, o->extras)) < 0)
-			goto out;
-		s->layout = t.staged[i].top       ? "headers-tree"
-		            : t.staged[i].modules ? "modules"
-		            : info.deb            ? "package"
-		                                  : "tree";
-		need_kver |= t.staged[i].top || t.staged[i].modules;
+			return r;
+		t->staged[i].fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (t->staged[i].fd < 0)
+			return ctmod_fail(ctx, errno, NULL, "staging %s: %m", dest);
+		if ((r = scan_staged(&t->staged[i], &info, o->extras)) < 0)
+			return r;
+		s->layout = t->staged[i].top       ? "headers-tree"
+		            : t->staged[i].modules ? "modules"
+		            : info.deb             ? "package"
+		                                   : "tree";
+		*need_kver |= t->staged[i].top || t->staged[i].modules;
 	}
+	return 0;
+}
 
-	/* 3. one kernel release, then the staged tree as it will be under the root */
-	if ((r = settle_kver(ctx, o, &t, need_kver, &res->kver)) < 0)
-		goto out;
-	for (size_t i = 0; i < t.n; i++)
-		if ((r = place(ctx, &t, i, res->kver)) < 0)
-			goto out;
-	if (res->kver) {
-		if ((r = check_headers(ctx, t.treefd, t.rootfd, res->kver, label)) < 0)
-			goto out;
-		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "usr/src/linux-headers-%s", res->kver);
-		if (lexists_at(t.treefd, p) && asprintf(&res->headers, "/%s", p) < 0)
-			res->headers = NULL;
-		snprintf(p, sizeof(p), "lib/modules/%s/build", res->kver);
-		int lfd = ctmod_open_in_root(t.treefd, p, O_PATH | O_NOFOLLOW);
-		if (lfd < 0)
-			lfd = ctmod_open_in_root(t.rootfd, p, O_PATH | O_NOFOLLOW);
-		if (lfd >= 0) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat(lfd, "", target, sizeof(target) - 1);
-			if (n > 0) {
-				target[n] = '\0';
-				res->build = strdup(target);
-			}
-			close(lfd);
-		}
+/* where the headers and the build link of res->kver will be */
+static void describe_kernel(struct txn *t, struct ctmod_install_result *res)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "usr/src/linux-headers-%s", res->kver);
+	if (lexists_at(t->treefd, p))
+		res->headers = xasprintf("/%s", p);
+	snprintf(p, sizeof(p), "lib/modules/%s/build", res->kver);
+	int lfd = ctmod_tree_open(t->treefd, p, O_PATH | O_NOFOLLOW);
+	if (lfd < 0)
+		lfd = ctmod_tree_open(t->rootfd, p, O_PATH | O_NOFOLLOW);
+	if (lfd < 0)
+		return;
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(lfd, "", target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		res->build = xstrdup(target);
 	}
+	close(lfd);
+}
 
-	/*
-	 * 4. nothing may conflict; then everything moves by renames.  The
-	 * commit mark (the record and where it goes) comes first: an install
-	 * killed while moving is completed by the next one (recover()).
-	 */
-	if ((r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", true, label, &res->moved)) < 0)
-		goto out;
-	{
-		char p[PATH_MAX], rel[128];
-		snprintf(p, sizeof(p), "%s/record", t.stage);
-		snprintf(rel, sizeof(rel), "var/lib/ctmod/installed/%s.json\n", keyhex);
-		if ((r = write_record(ctx, p, res)) < 0)
-			goto out;
-		snprintf(p, sizeof(p), "%s/commit", t.stage);
-		if ((r = write_file_atomic(p, rel, strlen(rel), 0644)) < 0) {
-			r = ctmod_fail(ctx, r,
-			               "free some space or fix the target; nothing was installed",
-			               "staging %s: %s", p, strerror(-r));
-			goto out;
-		}
-	}
-	struct strv done;
-	strv_init(&done);
-	r = ctmod_tree_merge(ctx, t.treefd, t.rootfd, "", false, label, &done);
+/* 3. one kernel release, then the staged tree as it will be under the root */
+static int settle_tree(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o, struct txn *t,
+                       bool need_kver, struct ctmod_install_result *res)
+{
+	int r = settle_kver(ctx, o, t, need_kver, &res->kver);
+	for (size_t i = 0; r == 0 && i < t->n; i++)
+		r = place(ctx, t, i, res->kver);
+	if (r < 0 || !res->kver)
+		return r;
+	if ((r = check_headers(ctx, t->treefd, t->rootfd, res->kver, t->rootdir)) < 0)
+		return r;
+	describe_kernel(t, res);
+	return 0;
+}
+
+/*
+ * 4. nothing may conflict; then everything moves by renames.  The commit
+ * mark (the record and where it goes) comes first: an install killed while
+ * moving is completed by the next one (recover()).
+ */
+static int move_into_place(struct ctmod_ctx *ctx, struct txn *t, struct ctmod_install_result *res,
+                           const char *keyhex)
+{
+	const char *label = t->rootdir;
+	int r = ctmod_tree_merge(ctx, t->treefd, t->rootfd, "", true, label, &res->moved);
+	if (r < 0)
+		return r;
+	char p[PATH_MAX], rel[128];
+	snprintf(p, sizeof(p), "%s/record", t->stage);
+	snprintf(rel, sizeof(rel), "var/lib/ctmod/installed/%s.json\n", keyhex);
+	if ((r = write_record(ctx, p, res)) < 0)
+		return r;
+	snprintf(p, sizeof(p), "%s/commit", t->stage);
+	if ((r = write_file_atomic(p, rel, strlen(rel), 0644)) < 0)
+		return ctmod_fail(ctx, r,
+		                  "free some space or fix the target; nothing was installed",
+		                  "staging %s: %s", p, strerror(-r));
+	_cleanup_strv_ struct strv done = STRV_INIT;
+	r = ctmod_tree_merge(ctx, t->treefd, t->rootfd, "", false, label, &done);
 	if (r < 0 && done.n > 0) {
 		/* half moved: the staging directory stays for the next install to complete */
-		t.keep_stage = true;
+		t->keep_stage = true;
 		char hint[PATH_MAX + 128];
 		snprintf(hint, sizeof(hint),
 		         "the install is half done: fix that, then run ctmod install again to "
 		         "complete it (the rest is in %s)",
-		         t.stage);
+		         t->stage);
 		r = ctmod_fail(ctx, r, hint, "%s", ctmod_ctx_error(ctx));
 	}
-	strv_release(&done);
-	if (r < 0)
-		goto out;
-	ok = true; /* from here on the root holds the new state */
-	for (size_t i = 0; i < t.n; i++)
-		ctmod_fetch_commit(ctx, &t.fetched[i]);
-	rdir = ctmod_path(ctx, "/var/lib/ctmod/installed");
-	if (!rdir || ctmod_mkdir_tracked(rdir, 0755, NULL) < 0 ||
-	    write_record(ctx, record, res) < 0)
-		WARN(ctx, "could not record the install in %s: a re-run will install again",
-		     rdir ? rdir : "/var/lib/ctmod/installed");
+	return r;
+}
+
+/* 5. the root holds the new state: the downloads kept, the record written
+ * (a failure there only costs a re-run), and --extras indexed */
+static int finish(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o, struct txn *t,
+                  struct ctmod_install_result *res, const char *record)
+{
+	for (size_t i = 0; i < t->n; i++)
+		ctmod_fetch_commit(ctx, &t->fetched[i]);
+	_cleanup_free_ char *rdir = ctmod_path(ctx, "/var/lib/ctmod/installed");
+	if (mkdir_tracked(rdir, 0755, NULL) < 0 || write_record(ctx, record, res) < 0)
+		WARN(ctx, "could not record the install in %s: a re-run will install again", rdir);
 	ctmod_ctx_clear_error(ctx);
-	r = 0;
-	if (o->extras && res->kver) {
-		r = ctmod_depmod_run(ctx, ctmod_ctx_root(ctx), res->kver,
-		                     "the modules are installed but not indexed");
-		res->depmod = r == 0;
+	if (!o->extras || !res->kver)
+		return 0;
+	int r = ctmod_depmod_run(ctx, ctmod_ctx_root(ctx), res->kver,
+	                         "the modules are installed but not indexed");
+	res->depmod = r == 0;
+	return r;
+}
+
+int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
+                  struct ctmod_install_result *res)
+{
+	struct txn t = {.ctx = ctx, .rootfd = -1, .stagefd = -1, .treefd = -1};
+	memset(res, 0, sizeof(*res));
+	strv_init(&t.created);
+	strv_init(&res->moved);
+	if (o->nsources == 0)
+		return ctmod_fail_input(ctx, EINVAL, "give a URL, a tarball or .deb files",
+		                        "nothing to install");
+	char keyhex[65];
+	bool need_kver, ok = false;
+	int r = txn_begin(ctx, &t);
+	if (r == 0)
+		r = fetch_all(ctx, o, &t, res, keyhex);
+	_cleanup_free_ char *record =
+	    r == 0 ? ctmod_path(ctx, "/var/lib/ctmod/installed/%s.json", keyhex) : NULL;
+	if (r == 0 && record_still_there(t.rootfd, record, res)) {
+		res->noop = true;
+		for (size_t i = 0; i < t.n; i++)
+			ctmod_fetch_commit(ctx, &t.fetched[i]);
+		txn_end(&t, true);
+		return 0;
 	}
-out:
+	if (r == 0)
+		r = stage_open(ctx, &t);
+	if (r == 0)
+		r = stage_sources(ctx, o, &t, res, &need_kver);
+	if (r == 0)
+		r = settle_tree(ctx, o, &t, need_kver, res);
+	if (r == 0)
+		r = move_into_place(ctx, &t, res, keyhex);
+	if (r == 0) {
+		ok = true;
+		r = finish(ctx, o, &t, res, record);
+	}
 	txn_end(&t, ok);
 	return r;
 }

@@ -5,7 +5,7 @@
  * one transaction.
  *
  * Every source is fetched (lib/fetch.h), then extracted into its own
- * directory of a staging tree ROOT/.ctmod-install.XXXXXX (lib/archive.h),
+ * directory of a staging tree ROOT/.ctmod-install.XXXXXX (lib/extract.h),
  * the kernel release is settled (--kernel, .deb package names,
  * include/config/kernel.release, lib/modules/KVER) and the staged tree is
  * checked (the build link resolves, the Makefile's includes and the scripts
@@ -58,9 +58,9 @@ int ctmod_install(struct ctmod_ctx *ctx, const struct ctmod_install_opts *o,
                   struct ctmod_install_result *res);
 
 /* TEMPLATE with {kver} and {arch} replaced, malloc'd */
-char *ctmod_expand_template(const char *tmpl, const char *kver, const char *arch);
+char *ctmod_install_template_expand(const char *tmpl, const char *kver, const char *arch);
 /* "headers-url = TEMPLATE" from ROOT/etc/ctmod/ctmod.conf: 0 and *out
  * (NULL when not set) */
 int ctmod_install_conf_template(struct ctmod_ctx *ctx, char **out);
 /* KVER from a package name (linux-headers-KVER, linux-image-KVER), or NULL */
-char *ctmod_kver_from_package(const char *pkg);
+char *ctmod_install_package_kver(const char *pkg);

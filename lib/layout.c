@@ -128,7 +128,7 @@ static int layout_kernel(struct ctmod_ctx *ctx, const struct build_plan *plan, c
 	return r;
 }
 
-int build_image_layout(struct ctmod_ctx *ctx, const struct build_plan *plan, const char *dir,
+int ctmod_layout_write(struct ctmod_ctx *ctx, const struct build_plan *plan, const char *dir,
                        size_t *count)
 {
 	*count = 0;

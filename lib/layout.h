@@ -17,5 +17,5 @@
  * place and renamed over it, so dir holds the old layout or the new one.
  * *count is the number of modules written.
  */
-int build_image_layout(struct ctmod_ctx *ctx, const struct build_plan *plan, const char *dir,
+int ctmod_layout_write(struct ctmod_ctx *ctx, const struct build_plan *plan, const char *dir,
                        size_t *count);

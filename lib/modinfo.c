@@ -165,6 +165,48 @@ bool ctmod_modinfo_is_compressed(const void *data, size_t len)
 	return compression_by_magic(data, len) != NULL;
 }
 
+static int too_big(struct ctmod_ctx *ctx, size_t max)
+{
+	return ctmod_fail_input(ctx, -EFBIG, not_module_hint,
+	                        "module image: decompresses to more than %zu bytes", max);
+}
+
+/* the one entry of a raw archive, at most max bytes, into *out */
+static int read_raw(struct ctmod_ctx *ctx, struct archive *a, size_t max, char **out,
+                    size_t *outlen)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n == cap) {
+			if (cap > max)
+				return too_big(ctx, max);
+			size_t ncap = cap ? cap * 2 : 1u << 20;
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if (ncap <= cap)
+				ncap = cap + 1;
+			buf = xrealloc(buf, ncap);
+			cap = ncap;
+		}
+		la_ssize_t got = archive_read_data(a, buf + n, cap - n);
+		if (got < 0)
+			return ctmod_fail_input(ctx, -ENOEXEC, not_module_hint,
+			                        "module image: corrupt compressed data: %s",
+			                        archive_error_string(a) ? archive_error_string(a)
+			                                                : "?");
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max)
+			return too_big(ctx, max);
+	}
+	*out = buf;
+	*outlen = n;
+	buf = NULL;
+	return 0;
+}
+
 int ctmod_modinfo_decompress(struct ctmod_ctx *ctx, const void *in, size_t len, size_t max,
                              void **out, size_t *outlen)
 {
@@ -177,7 +219,7 @@ int ctmod_modinfo_decompress(struct ctmod_ctx *ctx, const void *in, size_t len, 
 	if (!a) {
 		if (ctmod_dl_fail(ctx, &ctmod_dl_archive, "module image") < 0)
 			return -ELIBACC;
-		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
+		oom();
 	}
 	/* only the three formats the kernel's own module decompressor knows */
 	archive_read_support_filter_gzip(a);
@@ -187,63 +229,20 @@ int ctmod_modinfo_decompress(struct ctmod_ctx *ctx, const void *in, size_t len, 
 
 	int r;
 	char *buf = NULL;
-	size_t n = 0, cap = 0;
 	struct archive_entry *ent;
 	if (archive_read_open_memory(a, in, len) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK)
 		r = ctmod_fail_input(ctx, -ENOEXEC, not_module_hint, "module image: %s",
 		                     archive_error_string(a) ? archive_error_string(a)
 		                                             : "cannot decompress");
-		goto out;
-	}
 	/* one layer, as the kernel undoes one: the filter plus libarchive's "none" */
-	if (archive_filter_count(a) != 2) {
+	else if (archive_filter_count(a) != 2)
 		r = ctmod_fail_input(ctx, -ENOEXEC, not_module_hint,
 		                     "module image: not a single gzip, xz or zstd stream");
-		goto out;
-	}
-	for (;;) {
-		if (n == cap) {
-			if (cap > max) {
-				r = ctmod_fail_input(ctx, -EFBIG, not_module_hint,
-				                     "module image: decompresses to more than %zu "
-				                     "bytes",
-				                     max);
-				goto out;
-			}
-			size_t ncap = cap ? cap * 2 : 1u << 20;
-			if (ncap > max + 1)
-				ncap = max + 1;
-			if (ncap <= cap)
-				ncap = cap + 1;
-			buf = xrealloc(buf, ncap);
-			cap = ncap;
-		}
-		la_ssize_t got = archive_read_data(a, buf + n, cap - n);
-		if (got < 0) {
-			r = ctmod_fail_input(ctx, -ENOEXEC, not_module_hint,
-			                     "module image: corrupt compressed data: %s",
-			                     archive_error_string(a) ? archive_error_string(a)
-			                                             : "?");
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > max) {
-			r = ctmod_fail_input(ctx, -EFBIG, not_module_hint,
-			                     "module image: decompresses to more than %zu bytes",
-			                     max);
-			goto out;
-		}
-	}
-	*out = buf;
-	*outlen = n;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
+	else
+		r = read_raw(ctx, a, max, &buf, outlen);
 	archive_read_free(a);
+	*out = buf;
 	return r;
 }
 
@@ -262,9 +261,7 @@ static int slurp_fd(struct ctmod_ctx *ctx, int fd, size_t max, char **out, size_
 		    "module file: %jd bytes, more than the %zu a module may have",
 		    (intmax_t)st.st_size, max);
 	size_t cap = seekable ? (size_t)st.st_size + 1 : 1u << 16, n = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
+	char *buf = xmalloc(cap);
 	for (;;) {
 		if (n == cap) {
 			if (cap > max) {
@@ -273,12 +270,7 @@ static int slurp_fd(struct ctmod_ctx *ctx, int fd, size_t max, char **out, size_
 				                        "module file: more than %zu bytes", max);
 			}
 			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				free(buf);
-				return ctmod_fail(ctx, -ENOMEM, NULL, "out of memory");
-			}
-			buf = nb;
+			buf = xrealloc(buf, ncap);
 			cap = ncap;
 		}
 		ssize_t got =

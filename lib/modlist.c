@@ -39,35 +39,24 @@ void ctmod_modlist_release(struct ctmod_modlist *list)
 int ctmod_modlist_problem(struct ctmod_modlist *list, const char *file, unsigned line,
                           const char *fmt, ...)
 {
-	struct strbuf sb;
+	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	char *msg = NULL;
-
-	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	strbuf_init(&sb);
 	if (line)
-		strbuf_printf(&sb, "%s:%u: %s", file, line, msg);
+		strbuf_printf(&sb, "%s:%u: ", file, line);
 	else
-		strbuf_printf(&sb, "%s: %s", file, msg);
-	free(msg);
+		strbuf_printf(&sb, "%s: ", file);
+	va_start(ap, fmt);
+	strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
 	strv_push_take(&list->problems, strbuf_steal(&sb));
 	return 0;
 }
 
 static int add_origin(struct ctmod_modlist_entry *e, const struct ctmod_modlist_origin *o)
 {
-	struct ctmod_modlist_origin *v = realloc(e->origins, (e->n_origins + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	e->origins = v;
-	v[e->n_origins] = *o;
-	v[e->n_origins].file = strdup(o->file);
-	if (!v[e->n_origins].file)
-		return -ENOMEM;
+	e->origins = xrealloc(e->origins, (e->n_origins + 1) * sizeof(*e->origins));
+	e->origins[e->n_origins] = *o;
+	e->origins[e->n_origins].file = xstrdup(o->file);
 	e->n_origins++;
 	return 0;
 }
@@ -125,22 +114,10 @@ int ctmod_modlist_add(struct ctmod_modlist *list, const char *name, const char *
 			return -ENOMEM;
 		return 0;
 	}
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		struct ctmod_modlist_entry *v = realloc(list->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		list->v = v;
-		list->cap = cap;
-	}
-	struct ctmod_modlist_entry *e = &list->v[list->n];
-	memset(e, 0, sizeof(*e));
-	e->name = strdup(name);
-	e->params = strdup(params);
-	list->n++;
-	if (!e->name || !e->params || add_origin(e, origin) < 0)
-		return -ENOMEM;
-	return 0;
+	struct ctmod_modlist_entry *e = ARRAY_PUSH(list->v, list->n, list->cap);
+	e->name = xstrdup(name);
+	e->params = xstrdup(params);
+	return add_origin(e, origin);
 }
 
 /* "NAME PARAM=V ...": the name up to the first blank, the rest parameters. */
@@ -700,22 +677,15 @@ static int parse_dir(struct ctmod_ctx *ctx, struct ctmod_modlist *list, const ch
                      const char *suffix, parse_fn fn)
 {
 	_cleanup_free_ char *dir = ctmod_path(ctx, "%s", rel);
-	if (!dir)
-		return -ENOMEM;
-	struct strv names;
-	strv_init(&names);
+	_cleanup_strv_ struct strv names = STRV_INIT;
 	int r = list_dir(dir, suffix, &names);
-	if (r < 0 && r != -ENOMEM)
+	if (r < 0)
 		r = ctmod_modlist_problem(list, dir, 0, "cannot read the directory: %s",
 		                          strerror(-r));
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
-		_cleanup_free_ char *p = NULL;
-		if (asprintf(&p, "%s/%s", dir, names.v[i]) < 0)
-			r = -ENOMEM;
-		else
-			r = parse_file(ctx, list, p, fn, false);
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names.v[i]);
+		r = parse_file(ctx, list, p, fn, false);
 	}
-	strv_release(&names);
 	return r;
 }
 
@@ -731,18 +701,13 @@ static const char *const modules_load_dirs[] = {
 
 static int gather_modules_load(struct ctmod_ctx *ctx, struct ctmod_modlist *list)
 {
-	struct strv names, paths;
-	strv_init(&names);
-	strv_init(&paths);
+	_cleanup_strv_ struct strv names = STRV_INIT, paths = STRV_INIT;
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(modules_load_dirs); i++) {
 		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", modules_load_dirs[i]);
-		struct strv here;
-		strv_init(&here);
-		if (!dir)
-			return -ENOMEM;
+		_cleanup_strv_ struct strv here = STRV_INIT;
 		r = list_dir(dir, ".conf", &here);
-		if (r < 0 && r != -ENOMEM)
+		if (r < 0)
 			r = ctmod_modlist_problem(list, dir, 0, "cannot read the directory: %s",
 			                          strerror(-r));
 		for (size_t j = 0; r == 0 && j < here.n; j++) {
@@ -751,18 +716,9 @@ static int gather_modules_load(struct ctmod_ctx *ctx, struct ctmod_modlist *list
 			strv_push(&names, here.v[j]);
 			strv_push_take(&paths, xasprintf("%s/%s", dir, here.v[j]));
 		}
-		strv_release(&here);
 	}
-	/* sort the winners by file name, carrying their paths along */
-	for (size_t i = 1; r == 0 && i < names.n; i++)
-		for (size_t j = i; j > 0 && strcmp(names.v[j - 1], names.v[j]) > 0; j--) {
-			char *t = names.v[j];
-			names.v[j] = names.v[j - 1];
-			names.v[j - 1] = t;
-			t = paths.v[j];
-			paths.v[j] = paths.v[j - 1];
-			paths.v[j - 1] = t;
-		}
+	/* the winners in file name order */
+	strv_sort_with(&names, &paths);
 	for (size_t i = 0; r == 0 && i < paths.n; i++) {
 		char target[64];
 		ssize_t n = readlink(paths.v[i], target, sizeof(target) - 1);
@@ -773,11 +729,9 @@ static int gather_modules_load(struct ctmod_ctx *ctx, struct ctmod_modlist *list
 		}
 		r = parse_file(ctx, list, paths.v[i], ctmod_modlist_parse_modules_load, false);
 	}
-	strv_release(&names);
-	strv_release(&paths);
 	if (r == 0) {
 		_cleanup_free_ char *p = ctmod_path(ctx, "/etc/modules");
-		r = p ? parse_file(ctx, list, p, ctmod_modlist_parse_etc_modules, false) : -ENOMEM;
+		r = parse_file(ctx, list, p, ctmod_modlist_parse_etc_modules, false);
 	}
 	return r;
 }

@@ -14,7 +14,7 @@
 
 #include "util.h"
 
-bool sandbox_available(void)
+bool ctmod_sandbox_available(void)
 {
 	/* the only reliable test is to try, in a throw-away child */
 	pid_t pid = fork();
@@ -48,8 +48,8 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree,
-                  const char *dkms_build, const char *tree, char *const *extra)
+int ctmod_sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree,
+                        const char *dkms_build, const char *tree, char *const *extra)
 {
 	int r;
 	if (unshare(CLONE_NEWNS) < 0)

@@ -15,7 +15,7 @@
 #include "ctx.h"
 
 /* Whether this process may create a mount namespace (CAP_SYS_ADMIN). */
-bool sandbox_available(void);
+bool ctmod_sandbox_available(void);
 
 /*
  * In the calling process (a forked child): unshare(CLONE_NEWNS), make every
@@ -27,5 +27,5 @@ bool sandbox_available(void);
  * list of (source, mount point) pairs: the trees of the packages this one
  * BUILD_DEPENDS on, at their DKMS paths.
  */
-int sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree,
-                  const char *dkms_build, const char *tree, char *const *extra);
+int ctmod_sandbox_enter(struct ctmod_ctx *ctx, const char *root, const char *dkms_tree,
+                        const char *dkms_build, const char *tree, char *const *extra);

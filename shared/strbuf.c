@@ -49,19 +49,25 @@ void strbuf_puts(struct strbuf *sb, const char *s)
 	strbuf_putn(sb, s, strlen(s));
 }
 
+void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0)
+		oom(); /* glibc fails only for want of memory (or a bad format) */
+	strbuf_grow(sb, (size_t)n);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, again);
+	va_end(again);
+	sb->len += (size_t)n;
+}
+
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	strbuf_vprintf(sb, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		oom(); /* glibc fails only for want of memory (or a bad format) */
-	strbuf_grow(sb, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)n;
 }
 
 const char *strbuf_str(struct strbuf *sb)

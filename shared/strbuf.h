@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "macro.h"
@@ -27,6 +28,7 @@ void strbuf_putc(struct strbuf *sb, char c);
 void strbuf_puts(struct strbuf *sb, const char *s);
 void strbuf_putn(struct strbuf *sb, const char *s, size_t n);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap) _printf_(2, 0);
 /* "" when empty, never NULL */
 const char *strbuf_str(struct strbuf *sb);
 /* hands the buffer over (malloc'd, never NULL) and resets sb */

@@ -51,3 +51,20 @@ void strv_sort(struct strv *sv)
 	if (sv->n > 1)
 		qsort(sv->v, sv->n, sizeof(char *), cmp_str);
 }
+
+static void swap(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+void strv_sort_with(struct strv *keys, struct strv *carried)
+{
+	/* insertion sort: the lists are a few dozen config files */
+	for (size_t i = 1; i < keys->n; i++)
+		for (size_t j = i; j > 0 && strcmp(keys->v[j - 1], keys->v[j]) > 0; j--) {
+			swap(&keys->v[j], &keys->v[j - 1]);
+			swap(&carried->v[j], &carried->v[j - 1]);
+		}
+}

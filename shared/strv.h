@@ -30,3 +30,6 @@ void strv_push(struct strv *sv, const char *s); /* copies s */
 void strv_push_take(struct strv *sv, char *s);  /* takes s; NULL means out of memory */
 bool strv_contains(const struct strv *sv, const char *s);
 void strv_sort(struct strv *sv);
+/* sort keys (stable), moving carried's strings along with them: the two
+ * arrays are parallel, as file names and their paths */
+void strv_sort_with(struct strv *keys, struct strv *carried);

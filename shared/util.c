@@ -129,23 +129,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 
 int mkdir_p(const char *path, int mode)
 {
-	char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			int e = -errno;
-			free(p);
-			return e;
-		}
-		*s = '/';
-	}
-	int r = 0;
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		r = -errno;
-	free(p);
-	return r;
+	return mkdir_tracked(path, mode, NULL);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -204,4 +188,34 @@ double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int mkdir_tracked(const char *path, int mode, struct strv *created)
+{
+	char *p = xstrdup(path);
+	int r = 0;
+	size_t len = strlen(p);
+	for (size_t i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char c = p[i];
+		p[i] = '\0';
+		if (mkdir(p, (mode_t)mode) == 0) {
+			if (created)
+				strv_push(created, p);
+		} else if (errno != EEXIST) {
+			r = -errno;
+		}
+		p[i] = c;
+		if (r < 0)
+			break;
+	}
+	free(p);
+	return r;
+}
+
+void rmdirs_created(struct strv *created)
+{
+	for (size_t i = created->n; i-- > 0;)
+		rmdir(created->v[i]);
 }

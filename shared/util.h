@@ -39,6 +39,11 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 /* mkdir -p */
 int mkdir_p(const char *path, int mode);
+/* mkdir -p that records every directory it creates, in order, in created
+ * (NULL: not recorded), for a rollback by rmdirs_created() */
+int mkdir_tracked(const char *path, int mode, struct strv *created);
+/* remove (if empty) the directories recorded, newest first */
+void rmdirs_created(struct strv *created);
 /* rm -rf: 0 or -errno; a missing path is success */
 int rm_rf(const char *path);
 /* strip trailing whitespace in place; returns s */

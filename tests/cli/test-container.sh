@@ -170,6 +170,8 @@ check "in the KMM image, modprobe -d /opt lists mc, videodev, v4l2loopback from 
 	"insmod /opt/lib/modules/$KVER/kernel/drivers/media/mc/mc.ko insmod /opt/lib/modules/$KVER/kernel/drivers/media/v4l2-core/videodev.ko insmod /opt/lib/modules/$KVER/v4l2loopback.ko "
 [ "$RC" = 0 ] || show
 podman rmi -f "$KIMG" >/dev/null 2>&1
+# its builder stage (a gigabyte, the kernel's modules in it), dangling now
+podman image prune -f --filter label=org.ctmod.source >/dev/null 2>&1
 fi
 
 # --- the container failing: an image without ctmod

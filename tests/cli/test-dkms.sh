@@ -351,35 +351,16 @@ ctmod --root "$R" build -k "$K2" -k "$KVER" multi/2.0
 ctmod --root "$R" status -k "$K2"
 expect "status -k: that kernel's lines" 0 "^multi/2.0, $K2, $ARCH: built$"
 printf '%s\n' "$OUT" | grep -q ", $KVER, " && fail "status -k leaves out the other kernels"
-ctmod --root "$R" status --kernel "$KVER/$ARCH" multi/2.0
-expect "status --kernel KVER/ARCH NAME/VER" 0 "^multi/2.0, $KVER, $ARCH: built$"
-printf '%s\n' "$OUT" | grep -q ", $K2, " && fail "status --kernel KVER/ARCH leaves out the other kernels"
+ctmod --root "$R" status -k "$KVER/$ARCH" multi/2.0
+expect "status -k KVER/ARCH NAME/VER" 0 "^multi/2.0, $KVER, $ARCH: built$"
+printf '%s\n' "$OUT" | grep -q ", $K2, " && fail "status -k KVER/ARCH leaves out the other kernels"
 mv "$R/usr/src/multi-2.0" "$T_TMP/multi-2.0"
 ctmod --root "$R" status multi/2.0
 expect "status: source gone is broken, with DKMS's words, exit 1" 1 "^multi/2.0: broken$" \
 	"multi/2.0: Missing the module source directory or the symbolic link pointing to it"
 mv "$T_TMP/multi-2.0" "$R/usr/src/multi-2.0"
 
-# --- DKMS's command line through a link named dkms
-ln -s "$CTMOD_BIN" "$T_TMP/dkms"
-dkms() { run "$T_TMP/dkms" "$@"; }
-dkms --root "$R" status -m multi -k "$K2"
-expect "dkms status -m NAME -k KVER" 0 "^multi/2.0, $K2, $ARCH: built$"
-printf '%s\n' "$OUT" | grep -q ", $KVER, " && fail "dkms status -k filters"
-dkms --root "$R" build -m multi -v 2.0 -k "$KVER"
-expect "dkms build -m -v -k: done before, said so" 0 "^multi/2.0, $KVER, $ARCH: already built$"
-dkms --root "$R" install multi/2.0 -k "$KVER/$ARCH"
-expect "dkms install NAME/VER -k KVER/ARCH" 0 "^multi/2.0, $KVER, $ARCH: installed"
-dkms --root "$R" uninstall -m multi -v 2.0 -k "$KVER"
-expect "dkms uninstall" 0 "^multi/2.0, $KVER, $ARCH: removed"
-dkms --root "$R" add multi/2.0
-expect "dkms add of a good source: exit 0" 0
-dkms --root "$R" add nosuch/1.0
-expect "dkms add of a missing source: exit 2" 2 "" "nosuch/1.0"
-dkms frob
-expect "dkms with an unknown action: exit 2" 2 "" "unknown action frob"
-dkms build -m multi
-expect "dkms build -m without -v: exit 2" 2 "" "needs -v"
+# (DKMS's command line through a link named dkms: tests/cli/test-dkms-cli.sh)
 
 # --- the kernel postinst hook: autoinstall for the new kernel
 mkdir -p "$T_TMP/bin"

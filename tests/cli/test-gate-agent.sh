@@ -205,6 +205,29 @@ run "$CTMOD_BIN" $K gate --listen "$S" --allow overlay
 expect "a file that is not a socket is not replaced" 1 "" "exists and is not a socket"
 rm -f "$S"
 
+# socket activation: a socket made for the agent (systemd's LISTEN_FDS);
+# the first container's connection starts it and waits, the socket stays
+if command -v systemd-socket-activate >/dev/null; then
+	A=$T_TMP/act.sock
+	systemd-socket-activate -l "$A" "$CTMOD_BIN" $K gate --listen "$A" --allow overlay \
+		>/dev/null 2>"$T_TMP/act.err" &
+	sa=$!
+	i=0
+	while [ ! -S "$A" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	client -i activated "$A" "$FINIT" "$D/overlay.ko" "$D/btrfs.ko"
+	expect "socket activation: the first container starts the agent and is served" 0 "overlay.ko: ENOSYS"
+	expect "socket activation: its decisions as usual" 0 "btrfs.ko: EPERM"
+	grep -q "container activated .*finit_module btrfs: denied" "$T_TMP/act.err" &&
+		pass "socket activation: the agent logged the container" ||
+		{ fail "socket activation: the agent logged the container"; cat "$T_TMP/act.err"; }
+	kill -TERM $sa
+	wait $sa
+	[ -S "$A" ] && pass "socket activation: the agent leaves its maker's socket in place" ||
+		fail "socket activation: the agent leaves its maker's socket in place"
+else
+	skip "socket activation: no systemd-socket-activate"
+fi
+
 # --policy: named policies, a default for containers without metadata
 printf '# policies\ndefault crc7\nfs overlay,btrfs  # btrfs is above the ceiling\n' >"$T_TMP/policy"
 start_agent --allow overlay,crc7 --policy "$T_TMP/policy" --require-cap

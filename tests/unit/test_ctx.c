@@ -19,6 +19,16 @@ static void test_path_under_root(void **state)
 	char *p = ctmod_path(ctx, "/lib/modules/%s/modules.dep", "6.1.0-1-amd64");
 	assert_string_equal(p, "/tmp/r/lib/modules/6.1.0-1-amd64/modules.dep");
 	free(p);
+	/* the leading '/' may come from an argument, or be missing */
+	p = ctmod_path(ctx, "%s", "/etc/modprobe.d");
+	assert_string_equal(p, "/tmp/r/etc/modprobe.d");
+	free(p);
+	p = ctmod_path(ctx, "%s/x", "var");
+	assert_string_equal(p, "/tmp/r/var/x");
+	free(p);
+	p = ctmod_path(ctx, "%s", "");
+	assert_string_equal(p, "/tmp/r/");
+	free(p);
 	ctmod_ctx_free(ctx);
 
 	assert_int_equal(ctmod_ctx_new(&ctx, "/", NULL), 0);
@@ -82,6 +92,13 @@ static void test_fail_records(void **state)
 	assert_string_equal(ctmod_ctx_error(ctx), "module x not found");
 	assert_string_equal(ctmod_ctx_hint(ctx), "try this");
 	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_FAILED);
+	/* the last error and hint handed back in, as a wrapping caller does */
+	assert_int_equal(
+	    ctmod_fail_input(ctx, -EIO, ctmod_ctx_hint(ctx), "install: %s", ctmod_ctx_error(ctx)),
+	    -EIO);
+	assert_string_equal(ctmod_ctx_error(ctx), "install: module x not found");
+	assert_string_equal(ctmod_ctx_hint(ctx), "try this");
+	assert_int_equal(ctmod_ctx_err_class(ctx), CTMOD_ERR_BAD_INPUT);
 	ctmod_ctx_clear_error(ctx);
 	assert_null(ctmod_ctx_error(ctx));
 	ctmod_ctx_free(ctx);

@@ -15,6 +15,7 @@
 #include "ctx.h"
 #include "fetch.h"
 #include "headers.h"
+#include "tar.h"
 #include "util.h"
 
 static void test_safe_name(void **state)
@@ -57,82 +58,31 @@ static void test_link_inside(void **state)
 static void test_kver_and_template(void **state)
 {
 	(void)state;
-	char *k = ctmod_kver_from_package("linux-headers-6.1.0-56-amd64");
+	char *k = ctmod_install_package_kver("linux-headers-6.1.0-56-amd64");
 	assert_string_equal(k, "6.1.0-56-amd64");
 	free(k);
-	k = ctmod_kver_from_package("linux-image-6.1.0-56-amd64-unsigned");
+	k = ctmod_install_package_kver("linux-image-6.1.0-56-amd64-unsigned");
 	assert_string_equal(k, "6.1.0-56-amd64");
 	free(k);
-	assert_null(ctmod_kver_from_package("linux-headers-6.1.0-56-common"));
-	assert_null(ctmod_kver_from_package("linux-headers-amd64"));
-	assert_null(ctmod_kver_from_package("linux-kbuild-6.1"));
-	assert_null(ctmod_kver_from_package(NULL));
-	char *u = ctmod_expand_template("http://h/build-linux-{kver}-{arch}.tar.gz?{kver}",
-	                                "4.14.1", "x86_64");
+	assert_null(ctmod_install_package_kver("linux-headers-6.1.0-56-common"));
+	assert_null(ctmod_install_package_kver("linux-headers-amd64"));
+	assert_null(ctmod_install_package_kver("linux-kbuild-6.1"));
+	assert_null(ctmod_install_package_kver(NULL));
+	char *u = ctmod_install_template_expand("http://h/build-linux-{kver}-{arch}.tar.gz?{kver}",
+	                                        "4.14.1", "x86_64");
 	assert_string_equal(u, "http://h/build-linux-4.14.1-x86_64.tar.gz?4.14.1");
 	free(u);
-	assert_true(
-	    ctmod_sha256_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	assert_false(ctmod_sha256_valid("e3b0"));
-	assert_false(
-	    ctmod_sha256_valid("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	char *b = ctmod_source_basename("https://x/a/b%20c.deb?x=1");
+	assert_true(ctmod_fetch_sha256_valid(
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	assert_false(ctmod_fetch_sha256_valid("e3b0"));
+	assert_false(ctmod_fetch_sha256_valid(
+	    "g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	char *b = ctmod_fetch_basename("https://x/a/b%20c.deb?x=1");
 	assert_string_equal(b, "b c.deb");
 	free(b);
-	b = ctmod_source_basename("http://x/");
+	b = ctmod_fetch_basename("http://x/");
 	assert_string_equal(b, "download");
 	free(b);
-}
-
-/* a tar.gz in memory: entries as (type, name, link-or-data) */
-struct ent {
-	char type; /* f file, d dir, l symlink, h hard link, c char device */
-	const char *name;
-	const char *arg;
-};
-
-static void *mktar(const struct ent *e, size_t n, size_t *len)
-{
-	size_t cap = 1 << 20;
-	void *buf = malloc(cap);
-	struct archive *a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	archive_write_add_filter_gzip(a);
-	assert_int_equal(archive_write_open_memory(a, buf, cap, len), ARCHIVE_OK);
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *ae = archive_entry_new();
-		archive_entry_set_pathname(ae, e[i].name);
-		archive_entry_set_perm(ae, 0644);
-		switch (e[i].type) {
-		case 'f':
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_size(ae, (la_int64_t)strlen(e[i].arg));
-			break;
-		case 'd':
-			archive_entry_set_filetype(ae, AE_IFDIR);
-			archive_entry_set_perm(ae, 0755);
-			break;
-		case 'l':
-			archive_entry_set_filetype(ae, AE_IFLNK);
-			archive_entry_set_symlink(ae, e[i].arg);
-			break;
-		case 'h':
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_hardlink(ae, e[i].arg);
-			break;
-		case 'c':
-			archive_entry_set_filetype(ae, AE_IFCHR);
-			archive_entry_set_rdev(ae, 0x103);
-			break;
-		}
-		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
-		if (e[i].type == 'f')
-			archive_write_data(a, e[i].arg, strlen(e[i].arg));
-		archive_entry_free(ae);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
-	return buf;
 }
 
 static int extract_ents(const struct ent *e, size_t n, char *dir, struct ctmod_ctx **ctxp)

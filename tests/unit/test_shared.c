@@ -66,6 +66,24 @@ static void test_strv(void **state)
 	assert_null(sv.v);
 }
 
+static void test_strv_sort_with(void **state)
+{
+	(void)state;
+	_cleanup_strv_ struct strv names = STRV_INIT, paths = STRV_INIT;
+	static const char *const in[][2] = {
+	    {"b.conf", "/etc/b.conf"}, {"a.conf", "/usr/lib/a.conf"}, {"c.conf", "/run/c.conf"}};
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		strv_push(&names, in[i][0]);
+		strv_push(&paths, in[i][1]);
+	}
+	strv_sort_with(&names, &paths);
+	assert_string_equal(names.v[0], "a.conf");
+	assert_string_equal(paths.v[0], "/usr/lib/a.conf");
+	assert_string_equal(names.v[1], "b.conf");
+	assert_string_equal(paths.v[1], "/etc/b.conf");
+	assert_string_equal(paths.v[2], "/run/c.conf");
+}
+
 struct pair {
 	int a;
 	char b;
@@ -235,13 +253,10 @@ static void test_spawn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_strbuf),
-	    cmocka_unit_test(test_strv),
-	    cmocka_unit_test(test_array),
-	    cmocka_unit_test(test_xalloc),
-	    cmocka_unit_test(test_compression_table),
-	    cmocka_unit_test(test_module_suffix),
-	    cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_strbuf),         cmocka_unit_test(test_strv),
+	    cmocka_unit_test(test_strv_sort_with), cmocka_unit_test(test_array),
+	    cmocka_unit_test(test_xalloc),         cmocka_unit_test(test_compression_table),
+	    cmocka_unit_test(test_module_suffix),  cmocka_unit_test(test_sha256),
 	    cmocka_unit_test(test_spawn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
