@@ -133,11 +133,24 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BIN)
 
+# make install [PREFIX=/usr] [DESTDIR=...] [MODULE_LINKS=1]
+# MODULE_LINKS=1 (or the older MODPROBE_LINK=1) also installs SBINDIR/modprobe
+# -> ctmod, so ctmod can be the kernel's modprobe helper, and SBINDIR/dkms when
+# the binary answers to that name.  Units are made from contrib/systemd/*.in
+# with ExecStart naming BINDIR's ctmod.
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+MODULE_LINKS ?= $(MODPROBE_LINK)
+LINKS    := modprobe $(if $(wildcard cmd/dkms.c),dkms)
+
 install: all
-	install -D -m 0755 $(CTMOD) $(DESTDIR)$(PREFIX)/bin/ctmod
-	@if [ "$(MODPROBE_LINK)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/modprobe; fi
+	install -D -m 0755 $(CTMOD) $(DESTDIR)$(BINDIR)/ctmod
 	@# MODULE_LINKS=1: the modprobe and dkms personalities (ctmod-modprobe.8, ctmod-dkms.8)
-	@if [ "$(MODULE_LINKS)" = 1 ]; then for l in modprobe dkms; do ln -sf ctmod $(DESTDIR)$(PREFIX)/bin/$$l; done; fi
+	@if [ "$(MODULE_LINKS)" = 1 ]; then for l in $(LINKS); do \
+		install -d $(DESTDIR)$(SBINDIR) && \
+		ln -sfn "$$(realpath -m --relative-to=$(SBINDIR) $(BINDIR)/ctmod)" $(DESTDIR)$(SBINDIR)/$$l; \
+	done; fi
 	@# KERNEL_HOOK=1: build DKMS modules for each newly installed kernel (/etc/kernel/postinst.d)
 	@if [ "$(KERNEL_HOOK)" = 1 ]; then install -D -m 0755 contrib/kernel/postinst.d/ctmod $(DESTDIR)/etc/kernel/postinst.d/ctmod; fi
 	@for m in man/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done; true
@@ -145,7 +158,12 @@ install: all
 	@if [ "$(MODULE_LINKS)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dkms; fi
 	@[ -f completions/_ctmod ] && install -D -m 0644 completions/_ctmod $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctmod || true
 	@[ -f completions/ctmod.fish ] && install -D -m 0644 completions/ctmod.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ctmod.fish || true
-	@for u in contrib/systemd/*.service; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); done; true
+	@for u in contrib/systemd/*.service contrib/systemd/*.socket; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(UNITDIR)/$$(basename $$u); done; true
+	@for u in contrib/systemd/*.in; do [ -f "$$u" ] || continue; \
+		install -d $(DESTDIR)$(UNITDIR) && \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u .in) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u .in); \
+	done
 
 deps:
 	./scripts/deps

@@ -72,7 +72,7 @@ static void print_origin(const struct ctmod_modlist_origin *o)
 	putchar('\n');
 }
 
-static void print_list(struct cli *cli, const struct ctmod_modlist *list)
+static void print_list(struct cli *cli, const struct ctmod_modlist *list, const struct strv *bl)
 {
 	if (cli->quiet)
 		return;
@@ -81,6 +81,7 @@ static void print_list(struct cli *cli, const struct ctmod_modlist *list)
 		char *label = NULL;
 		if (asprintf(&label, "%s%s%s", e->name, *e->params ? " " : "", e->params) < 0)
 			continue;
+
 		for (size_t o = 0; o < e->n_origins; o++) {
 			if (!o && strlen(label) > 28)
 				printf("%s\n%-28s ", label, "");
@@ -88,6 +89,8 @@ static void print_list(struct cli *cli, const struct ctmod_modlist *list)
 				printf("%-28s ", o ? "" : label);
 			print_origin(&e->origins[o]);
 		}
+		if (*bl->v[i])
+			printf("%-28s %-15s %s: not loaded\n", "", "blacklisted", bl->v[i]);
 		free(label);
 	}
 	if (!list->n)
@@ -114,6 +117,8 @@ static struct json_object *result_json(const struct ctmod_autoload_result *res)
 		    j, "error", json_object_new_string(res->reason ? res->reason : "failed"));
 		json_object_object_add(j, "errno", json_object_new_int(-res->err));
 	}
+	if (res->blacklisted)
+		json_object_object_add(j, "blacklisted", json_object_new_string(res->blacklisted));
 	json_object_object_add(j, "seconds", json_object_new_double(res->seconds));
 	return j;
 }
@@ -128,13 +133,16 @@ static void print_result(const struct ctmod_autoload_result *res, bool dep)
 		printf(" in %.3f s", res->seconds);
 	if (res->state == CTMOD_LOAD_FAILED)
 		printf(": %s", res->reason ? res->reason : "failed");
+	if (res->blacklisted)
+		printf(" (%s)%s", res->blacklisted,
+		       res->state == CTMOD_BLACKLISTED ? ": not loaded" : "");
 	putchar('\n');
 }
 
 static int report(struct cli *cli, const struct ctmod_modlist *list,
                   const struct ctmod_autoload_report *rep, bool dry_run)
 {
-	size_t count[CTMOD_WOULD_UNLOAD + 1] = {0};
+	size_t count[CTMOD_BLACKLISTED + 1] = {0};
 	for (size_t i = 0; i < rep->n_entries; i++)
 		count[rep->entries[i].state]++;
 
@@ -168,13 +176,16 @@ static int report(struct cli *cli, const struct ctmod_modlist *list,
 		for (size_t i = 0; i < rep->n_deps; i++)
 			if (cli->verbose || rep->deps[i].state == CTMOD_LOAD_FAILED)
 				print_result(&rep->deps[i], true);
-		printf("%zu module%s: %zu %s, %zu already loaded, %zu built-in, %zu failed "
+		char bl[48] = "";
+		if (count[CTMOD_BLACKLISTED])
+			snprintf(bl, sizeof(bl), ", %zu blacklisted", count[CTMOD_BLACKLISTED]);
+		printf("%zu module%s: %zu %s, %zu already loaded, %zu built-in, %zu failed%s "
 		       "(%zu dependencies, %.3f s, %u job%s)\n",
 		       rep->n_entries, rep->n_entries == 1 ? "" : "s",
 		       dry_run ? count[CTMOD_WOULD_LOAD] : count[CTMOD_LOADED],
 		       dry_run ? "would load" : "loaded", count[CTMOD_ALREADY_LOADED],
-		       count[CTMOD_BUILTIN], count[CTMOD_LOAD_FAILED], rep->n_deps, rep->seconds,
-		       rep->jobs, rep->jobs == 1 ? "" : "s");
+		       count[CTMOD_BUILTIN], count[CTMOD_LOAD_FAILED], bl, rep->n_deps,
+		       rep->seconds, rep->jobs, rep->jobs == 1 ? "" : "s");
 	}
 	/* the diagnostics: one line per module that did not load */
 	for (size_t i = 0; i < rep->n_entries; i++)
@@ -241,7 +252,7 @@ static int parse(struct cli *cli, int argc, char **argv, struct args *a)
 	return c;
 }
 
-static void print_list_json(const struct ctmod_modlist *list)
+static void print_list_json(const struct ctmod_modlist *list, const struct strv *bl)
 {
 	struct json_object *doc = json_object_new_object();
 	struct json_object *mods = json_object_new_array();
@@ -250,6 +261,8 @@ static void print_list_json(const struct ctmod_modlist *list)
 		json_object_object_add(j, "name", json_object_new_string(list->v[i].name));
 		json_object_object_add(j, "parameters", json_object_new_string(list->v[i].params));
 		json_object_object_add(j, "sources", origins_json(&list->v[i]));
+		if (*bl->v[i])
+			json_object_object_add(j, "blacklisted", json_object_new_string(bl->v[i]));
 		json_object_array_add(mods, j);
 	}
 	json_object_object_add(doc, "modules", mods);
@@ -283,10 +296,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	print_problems(cli, &list);
 
 	if (list_only) {
+		struct strv bl;
+		ctmod_autoload_blacklisted(cli->ctx, &list, &bl);
 		if (cli->json)
-			print_list_json(&list);
+			print_list_json(&list, &bl);
 		else
-			print_list(cli, &list);
+			print_list(cli, &list, &bl);
+		strv_release(&bl);
 	} else {
 		struct ctmod_autoload_report rep;
 		r = ctmod_autoload(cli->ctx, &list, &ao, &rep);

@@ -49,6 +49,26 @@ static void print_help(FILE *out)
 	fputs("\nExit status: 0 success, 1 the operation failed, 2 bad usage or bad input.\n", out);
 }
 
+/* The help on stdout, or with --json as the document's "usage". */
+static void print_help_out(struct cli *cli)
+{
+	if (!cli->json) {
+		print_help(stdout);
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		abort();
+	print_help(f);
+	fclose(f);
+	struct json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "usage", json_object_new_string(text));
+	cli_json_print(doc);
+	free(text);
+}
+
 static const struct ctmod_cmd *find_command(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -89,7 +109,7 @@ static void log_stderr(void *data, int prio, const char *fmt, va_list ap)
 static int help_command(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2) {
-		print_help(stdout);
+		print_help_out(cli);
 		return EXIT_OK;
 	}
 	const struct ctmod_cmd *c = find_command(argv[1]);
@@ -153,7 +173,7 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 	int i = 1;
 	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			print_help(stdout);
+			print_help_out(cli);
 			return EXIT_OK;
 		}
 		if (strcmp(argv[i], "--version") == 0) {

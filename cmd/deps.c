@@ -91,6 +91,7 @@ struct tree {
 	struct strv stack; /* the path from the root, to stop at cycles */
 	struct strbuf out;
 	bool json;
+	bool no_softdeps;
 };
 
 static struct json_object *tree_node(struct tree *t, const char *name, const char *prefix,
@@ -118,18 +119,31 @@ static struct json_object *tree_node(struct tree *t, const char *name, const cha
 	if (cycle || depth > 64)
 		return j;
 
-	struct strv deps;
+	struct strv deps, pre, post;
 	strv_init(&deps);
+	strv_init(&pre);
+	strv_init(&post);
 	if (ctmod_moddb_path(t->db, name))
 		ctmod_moddb_direct_depends(t->db, name, &deps);
+	if (!t->no_softdeps)
+		ctmod_moddb_softdeps(t->db, name, &pre, &post);
+	/* the softdeps after the hard dependencies, each marked as such */
+	size_t nhard = deps.n;
+	for (size_t i = 0; i < pre.n; i++)
+		strv_push(&deps, pre.v[i]);
+	for (size_t i = 0; i < post.n; i++)
+		strv_push(&deps, post.v[i]);
 	strv_push(&t->stack, name);
 	_cleanup_free_ char *sub = NULL;
 	if (asprintf(&sub, "%s%s", prefix, depth ? (last ? "    " : "|   ") : "") < 0)
 		sub = NULL;
 	struct json_object *kids = j ? json_object_new_array() : NULL;
 	for (size_t i = 0; sub && i < deps.n; i++) {
+		const char *how = i < nhard           ? NULL
+		                  : i < nhard + pre.n ? "softdep pre"
+		                                      : "softdep post";
 		struct json_object *k =
-		    tree_node(t, deps.v[i], sub, i + 1 == deps.n, depth + 1, NULL);
+		    tree_node(t, deps.v[i], sub, i + 1 == deps.n, depth + 1, how);
 		if (kids)
 			json_object_array_add(kids, k);
 	}
@@ -138,11 +152,13 @@ static struct json_object *tree_node(struct tree *t, const char *name, const cha
 	free(t->stack.v[--t->stack.n]);
 	t->stack.v[t->stack.n] = NULL;
 	strv_release(&deps);
+	strv_release(&pre);
+	strv_release(&post);
 	return j;
 }
 
 static int do_tree(struct cli *cli, struct ctmod_moddb *db, const char *name,
-                   struct json_object *arr)
+                   struct json_object *arr, bool no_softdeps)
 {
 	struct strv mods;
 	strv_init(&mods);
@@ -159,7 +175,7 @@ static int do_tree(struct cli *cli, struct ctmod_moddb *db, const char *name,
 		strv_release(&mods);
 		return r < 0 ? r : -ENOENT;
 	}
-	struct tree t = {.db = db, .json = cli->json};
+	struct tree t = {.db = db, .json = cli->json, .no_softdeps = no_softdeps};
 	strv_init(&t.stack);
 	strbuf_init(&t.out);
 	for (size_t i = 0; i < mods.n; i++) {
@@ -369,7 +385,7 @@ static int resolve_named(struct cli *cli, struct ctmod_moddb *db, const struct o
 		const char *params = take_params(argc, argv, &i, &extra);
 		int r;
 		if (o->mode == M_TREE)
-			r = do_tree(cli, db, name, arr);
+			r = do_tree(cli, db, name, arr, o->flags & CTMOD_RESOLVE_NO_SOFTDEPS);
 		else if (o->mode == M_REVERSE)
 			r = do_reverse(cli, db, name, arr);
 		else

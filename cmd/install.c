@@ -2,6 +2,7 @@
 #include "builtin.h"
 
 #include <getopt.h> /* optarg, optind */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,30 @@ struct bar {
 	double last;
 };
 
+/* Ctrl-C or a TERM mid-transfer: end the bar's line, say how to go on, die of it. */
+static volatile sig_atomic_t bar_drawn;
+
+static void on_interrupt(int sig)
+{
+	static const char msg[] =
+	    "ctmod: install: interrupted: run the same command again; a partial download "
+	    "resumes where it stopped (ROOT/var/cache/ctmod)\n";
+	if (bar_drawn && write(STDERR_FILENO, "\n", 1) < 0)
+		_exit(128 + sig);
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(128 + sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_interrupts(void)
+{
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static void progress(void *data, const char *name, uint64_t now, uint64_t total)
 {
 	struct bar *b = data;
@@ -61,6 +86,7 @@ static void progress(void *data, const char *name, uint64_t now, uint64_t total)
 		if (b->drawn)
 			fputc('\n', stderr);
 		b->drawn = false;
+		bar_drawn = 0;
 		return;
 	}
 	double t = now_seconds();
@@ -68,6 +94,7 @@ static void progress(void *data, const char *name, uint64_t now, uint64_t total)
 		return;
 	b->last = t;
 	b->drawn = true;
+	bar_drawn = 1;
 	if (total) {
 		int pct = (int)(now * 100 / total), w = 30, fill = pct * w / 100;
 		fprintf(stderr, "\r%-32.32s %3d%% [%.*s%*s] %6.1f MiB", name, pct, fill,
@@ -76,6 +103,31 @@ static void progress(void *data, const char *name, uint64_t now, uint64_t total)
 		fprintf(stderr, "\r%-32.32s %6.1f MiB", name, (double)now / 1048576.0);
 	}
 	fflush(stderr);
+}
+
+/*
+ * A linux-image package installed without --extras leaves its modules
+ * without the depmod index that loading them needs: say so (NULL if fine).
+ */
+static char *no_index_hint(struct cli *cli, const struct ctmod_install_result *res, bool extras)
+{
+	const char *image = NULL;
+	for (size_t i = 0; i < res->n && !image; i++)
+		if (res->src[i].package && strncmp(res->src[i].package, "linux-image-", 12) == 0)
+			image = res->src[i].package;
+	if (extras || !image || !res->kver)
+		return NULL;
+	_cleanup_free_ char *dep = ctmod_path(cli->ctx, "/lib/modules/%s/modules.dep", res->kver);
+	if (!dep || access(dep, F_OK) == 0)
+		return NULL;
+	const char *root = *ctmod_ctx_root(cli->ctx) ? ctmod_ctx_root(cli->ctx) : "/";
+	char *s;
+	if (asprintf(&s,
+	             "%s holds modules, but %s/lib/modules/%s has no depmod index (modules.dep): "
+	             "install it with --extras, which runs depmod, or run depmod -b %s %s",
+	             image, *ctmod_ctx_root(cli->ctx) ? root : "", res->kver, root, res->kver) < 0)
+		abort();
+	return s;
 }
 
 static json_object *result_json(const struct ctmod_install_result *res, const char *root)
@@ -160,7 +212,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct strv sha, sources;
 	strv_init(&sha);
 	strv_init(&sources);
-	_cleanup_free_ char *tmpl = NULL;
+	_cleanup_free_ char *tmpl = NULL, *hint = NULL;
 	struct ctmod_install_result res = {0};
 	struct bar bar = {0};
 	bool create_root = false;
@@ -212,13 +264,22 @@ static int run(struct cli *cli, int argc, char **argv)
 		o.fetch.progress_data = &bar;
 	}
 
+	catch_interrupts();
 	int r = ctmod_install(cli->ctx, &o, &res);
 	if (r < 0) {
 		ret = cli_error(cli, r);
 		goto out;
 	}
+	hint = no_index_hint(cli, &res, o.extras);
+	if (hint)
+		fprintf(stderr, "ctmod: install: warning: %s\n", hint);
 	if (cli->json) {
-		cli_json_print(result_json(&res, ctmod_ctx_root(cli->ctx)));
+		json_object *doc = result_json(&res, ctmod_ctx_root(cli->ctx));
+		json_object *w = json_object_new_array();
+		if (hint)
+			json_object_array_add(w, json_object_new_string(hint));
+		json_object_object_add(doc, "warnings", w);
+		cli_json_print(doc);
 	} else if (res.noop) {
 		cli_info(cli, "%s%salready installed: nothing to do", res.kver ? res.kver : "",
 		         res.kver ? ": " : "");

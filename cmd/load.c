@@ -84,6 +84,7 @@ static void on_event(void *data, const struct ctmod_load_event *ev)
 		break;
 	case CTMOD_ALREADY_LOADED:
 	case CTMOD_BUILTIN:
+	case CTMOD_BLACKLISTED:
 		cli_verbose(cli, "%s: %s", ev->name, ctmod_load_state_name(ev->state));
 		break;
 	case CTMOD_LOAD_FAILED:

@@ -6,7 +6,7 @@ _ctmod_root() {
 	local i
 	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
 		case ${COMP_WORDS[i]} in
-		-d | --root) echo "${COMP_WORDS[i + 1]%/}"; return ;;
+		-d | --root) [[ ${COMP_WORDS[i + 1]} == = ]] && ((i++)); echo "${COMP_WORDS[i + 1]%/}"; return ;;
 		--root=*) echo "${COMP_WORDS[i]#--root=}"; return ;;
 		esac
 	done
@@ -41,6 +41,15 @@ _ctmod_modules() {
 	sed -e 's/:.*//' -e 's|.*/||' -e 's/\.ko.*//' "$dep"
 }
 
+# the parameters of module $1 (from its .modinfo, through modinfo), as P=
+_ctmod_params() {
+	local root kver
+	root=$(_ctmod_root)
+	kver=$(_ctmod_kver "$root")
+	command -v modinfo >/dev/null 2>&1 || return
+	modinfo -b "${root:-/}" -k "$kver" -F parm "$1" 2>/dev/null | sed -n 's/^\([A-Za-z0-9_]*\):.*/\1=/p'
+}
+
 _ctmod_dkms() {
 	local root f d
 	root=$(_ctmod_root)
@@ -60,7 +69,19 @@ _ctmod() {
 		cword=$COMP_CWORD
 	}
 	local commands="install build status load deps autoload diagnose gate help"
-	local global="-d --root -S --kernel -v --verbose -q --quiet --json --color -h --help --version"
+	# accepted before or after the command (ctmod(8)); --color only as --color=WHEN
+	local after="-d --root -S --kernel -v --verbose -q --quiet --json --color="
+	local global="$after -h --help --version"
+
+	# --color=WHEN, whether bash split the word at '=' or not
+	case $cur in --color=* | --colour=*)
+		COMPREPLY=($(compgen -P "${cur%%=*}=" -W "auto always never" -- "${cur#*=}"))
+		return ;;
+	esac
+	if [[ $prev == = ]] && [[ ${words[cword - 2]} == --color || ${words[cword - 2]} == --colour ]]; then
+		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
+		return
+	fi
 
 	case $prev in
 	-d | --root | --cloud-config | --cmdline | --allow-file | --image-layout)
@@ -69,7 +90,6 @@ _ctmod() {
 	-S | --kernel)
 		COMPREPLY=($(compgen -W "$(_ctmod_kernels "$(_ctmod_root)") all" -- "$cur"))
 		return ;;
-	--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "kmod ioctl modprobe kmod,ioctl,modprobe" -- "$cur")); return ;;
 	--source) COMPREPLY=($(compgen -W "cloud-config cmdline modules-load.d" -- "$cur")); return ;;
 	--container) COMPREPLY=($(compgen -W "docker podman system-docker" -- "$cur")); return ;;
@@ -82,8 +102,8 @@ _ctmod() {
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-d | --root | -S | --kernel) ((i++)) ;;
-		-*) ;;
+		-d | --root | -S | --kernel) ((i++)); [[ ${words[i]} == = ]] && ((i++)) ;;
+		-* | =) ;;
 		*) cmd=${words[i]}; break ;;
 		esac
 	done
@@ -100,8 +120,8 @@ _ctmod() {
 	local opts=
 	case $cmd in
 	install) opts="--sha256 --from --extras --retries --timeout --create-root" ;;
-	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --json" ;;
-	status) opts="-k --json" ;;
+	build) opts="-a --all -k --kernel --arch -i --install -u --uninstall -j --jobs --clean --container -n --dry-run --image-layout --import --no-sign --json" ;;
+	status) opts="-k" ;;
 	load) opts="-a --all -r --remove -n --dry-run --first-time -i --ignore-install -b --use-blacklist --method" ;;
 	deps) opts="-D --show-depends -t --tree -r --reverse -a --all -i --ignore-install --no-softdeps" ;;
 	autoload) opts="--list -n --dry-run --source --cloud-config --cmdline -j --jobs --json" ;;
@@ -110,11 +130,30 @@ _ctmod() {
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$opts -h --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "$opts $after -h --help" -- "$cur"))
+		[[ ${COMPREPLY[*]} == --color= ]] && compopt -o nospace 2>/dev/null
+		return
+	fi
+	# load MODULE P=V...: after the module, its parameters
+	local mod= j
+	if [[ $cmd == load ]]; then
+		for ((j = i + 1; j < cword; j++)); do
+			case ${words[j]} in
+			-d | --root | -S | --kernel | --method) ((j++)); [[ ${words[j]} == = ]] && ((j++)) ;;
+			-a | --all | -r | --remove) mod=; break ;;
+			-* | *=* | =) ;;
+			*) mod=${words[j]}; break ;;
+			esac
+		done
+	fi
+	if [[ -n $mod ]]; then
+		COMPREPLY=($(compgen -W "$(_ctmod_params "$mod")" -- "$cur"))
+		compopt -o nospace 2>/dev/null
 		return
 	fi
 	case $cmd in
 	load | deps | diagnose) COMPREPLY=($(compgen -W "$(_ctmod_modules)" -- "$cur")) ;;
+	status) COMPREPLY=($(compgen -W "$(_ctmod_dkms)" -- "$cur")) ;;
 	build) COMPREPLY=($(compgen -W "$(_ctmod_dkms)" -- "$cur") $(compgen -d -- "$cur")) ;;
 	install) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	gate) COMPREPLY=($(compgen -c -- "$cur")) ;;

@@ -51,6 +51,7 @@ complete -c ctmod -n "not __fish_seen_subcommand_from $cmds" -a help -d 'help on
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l sha256 -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l from -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l extras
+complete -c ctmod -n '__fish_seen_subcommand_from install' -l create-root -d 'make a new image root'
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l retries -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -l timeout -x
 complete -c ctmod -n '__fish_seen_subcommand_from install' -F

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -143,6 +144,14 @@ static int build_graph(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
 				continue;
 			if (!ntargets)
 				ntargets = 1;
+			/* systemd-modules-load probes with KMOD_PROBE_APPLY_BLACKLIST: a
+			 * blacklisted module asked for by a list is not loaded */
+			const char *by = ctmod_moddb_blacklisted_by(db, st->name);
+			if (by) {
+				if (!res->blacklisted && asprintf(&res->blacklisted, "%s", by) < 0)
+					abort();
+				continue;
+			}
 			size_t k = node_get(g, st->name);
 			if (k == NONE)
 				r = -ENOMEM;
@@ -525,6 +534,10 @@ static int summarize(const struct graph *g, struct ctmod_autoload_report *rep)
 		if (res->state == CTMOD_LOAD_FAILED && res->reason)
 			continue; /* did not resolve */
 		bool first = true;
+		if (!res->modules.n && res->blacklisted) {
+			res->state = CTMOD_BLACKLISTED;
+			continue;
+		}
 		if (!res->modules.n && !(res->reason = strdup("resolves to no module")))
 			return -ENOMEM;
 		for (size_t m = 0; m < res->modules.n; m++) {
@@ -621,6 +634,7 @@ static void result_release(struct ctmod_autoload_result *res)
 	free(res->name);
 	free(res->params);
 	free(res->reason);
+	free(res->blacklisted);
 	strv_release(&res->modules);
 }
 
@@ -633,4 +647,45 @@ void ctmod_autoload_report_release(struct ctmod_autoload_report *rep)
 	free(rep->entries);
 	free(rep->deps);
 	memset(rep, 0, sizeof(*rep));
+}
+
+/* The entry's first target (as build_graph picks them) that a blacklist names, or NULL. */
+static char *entry_blacklisted(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name)
+{
+	struct ctmod_moddb_plan plan = {0};
+	char *by = NULL;
+	if (ctmod_moddb_resolve(db, name, 0, &plan) < 0) {
+		ctmod_ctx_clear_error(ctx);
+		return NULL;
+	}
+	size_t ntargets = 0;
+	for (size_t s = 0; s < plan.n; s++)
+		ntargets += plan.steps[s].target;
+	for (size_t s = 0; !by && s < plan.n; s++) {
+		const struct ctmod_moddb_step *st = &plan.steps[s];
+		bool target =
+		    ntargets ? st->target : modname_equal(st->name, name) || s + 1 == plan.n;
+		const char *b = target ? ctmod_moddb_blacklisted_by(db, st->name) : NULL;
+		if (b && asprintf(&by, "%s", b) < 0)
+			abort();
+	}
+	ctmod_moddb_plan_release(&plan);
+	return by;
+}
+
+int ctmod_autoload_blacklisted(struct ctmod_ctx *ctx, const struct ctmod_modlist *list,
+                               struct strv *why)
+{
+	struct ctmod_moddb *db;
+	strv_init(why);
+	int r = ctmod_moddb_open(ctx, &db);
+	for (size_t i = 0; i < list->n; i++) {
+		char *by = r == 0 ? entry_blacklisted(ctx, db, list->v[i].name) : NULL;
+		strv_push_take(why, by ? by : strdup(""));
+	}
+	if (r < 0)
+		ctmod_ctx_clear_error(ctx);
+	else
+		ctmod_moddb_free(db);
+	return r < 0 ? r : 0;
 }

@@ -33,6 +33,8 @@ struct ctmod_autoload_result {
 	int err;                       /* -errno when failed */
 	char *reason;                  /* when failed: what went wrong and the next step */
 	double seconds;                /* the time its own load took */
+	/* entries only: where the module is blacklisted (state CTMOD_BLACKLISTED) */
+	char *blacklisted;
 	/* entries only: the modules it resolved to (normalized names) */
 	struct strv modules;
 };
@@ -56,3 +58,12 @@ struct ctmod_autoload_report {
 int ctmod_autoload(struct ctmod_ctx *ctx, const struct ctmod_modlist *list,
                    const struct ctmod_autoload_opts *opts, struct ctmod_autoload_report *rep);
 void ctmod_autoload_report_release(struct ctmod_autoload_report *rep);
+
+/*
+ * For --list: WHY[i] is where LIST's entry i is blacklisted ("FILE:LINE",
+ * "modprobe.blacklist= on the kernel command line"), or "" when it is
+ * not.  Without a module database every entry gets "" and the error is
+ * returned (and cleared from ctx: the list is still worth printing).
+ */
+int ctmod_autoload_blacklisted(struct ctmod_ctx *ctx, const struct ctmod_modlist *list,
+                               struct strv *why);

@@ -750,6 +750,8 @@ const char *ctmod_load_state_name(enum ctmod_load_state state)
 		return "unloaded";
 	case CTMOD_WOULD_UNLOAD:
 		return "would unload";
+	case CTMOD_BLACKLISTED:
+		return "blacklisted";
 	}
 	return "?";
 }

@@ -37,6 +37,7 @@ enum ctmod_load_state {
 	CTMOD_LOAD_FAILED,
 	CTMOD_UNLOADED,     /* removed by ctmod_unload */
 	CTMOD_WOULD_UNLOAD, /* dry run of ctmod_unload */
+	CTMOD_BLACKLISTED,  /* not loaded: blacklisted (autoload, as systemd-modules-load) */
 };
 
 /* "loaded", "already loaded", "built-in", "would load", "failed", ... */

@@ -41,8 +41,11 @@ static bool modname_fix(char *s)
 static int token_done(struct ctmod_moddb *db, char *modname, char *param, char *value)
 {
 	if (strcmp(modname, "modprobe") == 0 && strncmp(param, "blacklist=", 10) == 0) {
-		for (char *t; (t = strsep(&value, ","));)
+		for (char *t; (t = strsep(&value, ","));) {
 			strv_push(&db->blacklist, t);
+			strv_push(&db->blacklist_from,
+			          "modprobe.blacklist= on the kernel command line");
+		}
 		return 0;
 	}
 	if (!modname_fix(modname)) {

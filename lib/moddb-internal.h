@@ -129,6 +129,7 @@ struct ctmod_moddb {
 		size_t n, cap;
 	} softdeps;
 	struct strv blacklist;
+	struct strv blacklist_from; /* where each blacklist entry was read, in step */
 	struct hmap objs;
 	struct hmap lookups;
 	unsigned gen;
@@ -150,6 +151,8 @@ int moddb_add_options(struct ctmod_moddb *db, const char *modname, const char *o
 int moddb_lookup(struct ctmod_moddb *db, const char *name, struct objlist **out);
 bool moddb_is_builtin_name(struct ctmod_moddb *db, const char *name);
 bool moddb_blacklisted(struct ctmod_moddb *db, const char *name);
+/* "FILE:LINE", malloc'd */
+char *moddb_origin(const char *file, size_t line);
 
 /* shared between the text resolver's files (moddb.c, moddb-parse.c,
  * moddb-resolve.c) */

@@ -436,6 +436,7 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 					return -ENOMEM;
 				moddb_underscores(k);
 				strv_push_take(&db->blacklist, k);
+				strv_push_take(&db->blacklist_from, moddb_origin(file, start));
 			}
 		} else if (!strcmp(cmd, "options") || !strcmp(cmd, "install") ||
 		           !strcmp(cmd, "remove") || !strcmp(cmd, "softdep")) {

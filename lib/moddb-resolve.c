@@ -539,6 +539,39 @@ bool moddb_blacklisted(struct ctmod_moddb *db, const char *name)
 	return strv_contains(&db->blacklist, name);
 }
 
+char *moddb_origin(const char *file, size_t line)
+{
+	char *s;
+	if (asprintf(&s, "%s:%zu", file, line) < 0)
+		abort();
+	return s;
+}
+
+int ctmod_moddb_softdeps(struct ctmod_moddb *db, const char *module, struct strv *pre,
+                         struct strv *post)
+{
+	/* the first softdep line whose pattern matches, as obj_softdep picks it */
+	for (size_t i = 0; i < db->softdeps.n; i++) {
+		const struct softdep *sd = &db->softdeps.v[i];
+		if (fnmatch(sd->name, module, 0) != 0)
+			continue;
+		for (size_t k = 0; k < sd->pre.n; k++)
+			strv_push(pre, sd->pre.v[k]);
+		for (size_t k = 0; k < sd->post.n; k++)
+			strv_push(post, sd->post.v[k]);
+		break;
+	}
+	return 0;
+}
+
+const char *ctmod_moddb_blacklisted_by(struct ctmod_moddb *db, const char *name)
+{
+	for (size_t i = 0; i < db->blacklist.n; i++)
+		if (modname_equal(db->blacklist.v[i], name))
+			return i < db->blacklist_from.n ? db->blacklist_from.v[i] : "a blacklist";
+	return NULL;
+}
+
 bool moddb_obj_builtin(struct ctmod_moddb *db, struct obj *o)
 {
 	return o->builtin || moddb_is_builtin_name(db, o->name);

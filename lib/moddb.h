@@ -82,6 +82,15 @@ int ctmod_moddb_users(struct ctmod_moddb *db, const char *module, struct strv *u
 /* Modules that export SYMBOL, from modules.symbols (may be none). */
 int ctmod_moddb_symbol_owners(struct ctmod_moddb *db, const char *symbol, struct strv *owners);
 bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module);
+/*
+ * Where MODULE is blacklisted: "FILE:LINE" of the modprobe.d line, or
+ * "modprobe.blacklist= on the kernel command line"; NULL when it is not.
+ * Owned by db.
+ */
+const char *ctmod_moddb_blacklisted_by(struct ctmod_moddb *db, const char *module);
+/* MODULE's softdep pre: and post: modules (modprobe.d, modules.softdep), appended. */
+int ctmod_moddb_softdeps(struct ctmod_moddb *db, const char *module, struct strv *pre,
+                         struct strv *post);
 /* Every module of the kernel (normalized names), in modules.dep order. */
 int ctmod_moddb_all(struct ctmod_moddb *db, struct strv *mods);
 

@@ -6,6 +6,7 @@ Range) plus failure modes:
   /trunc/NAME     announces the full length, sends half, closes
   /flaky/NAME     the first request is cut in half, later ones are whole
   /redirect/NAME  302 to /NAME
+  /slow/NAME      whole, 32 KiB every 50 ms (to interrupt a transfer)
   anything missing: 404
 Writes the port to PORTFILE and one line per request to DIR/../requests.log.
 """
@@ -13,6 +14,7 @@ import email.utils
 import http.server
 import os
 import sys
+import time
 
 root, portfile = sys.argv[1], sys.argv[2]
 log = open(os.path.join(os.path.dirname(os.path.abspath(root)), "requests.log"), "a", buffering=1)
@@ -30,7 +32,7 @@ class H(http.server.BaseHTTPRequestHandler):
                                            self.headers.get("If-Modified-Since")))
         path = self.path.split("?")[0]
         mode = None
-        for m in ("trunc", "flaky", "redirect"):
+        for m in ("trunc", "flaky", "redirect", "slow"):
             if path.startswith("/%s/" % m):
                 mode, path = m, path[len(m) + 1:]
         if mode == "redirect":
@@ -76,6 +78,15 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if mode == "slow":
+            try:
+                for i in range(0, len(body), 32768):
+                    self.wfile.write(body[i:i + 32768])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
             return
         self.wfile.write(body)
 

@@ -152,5 +152,39 @@ assert m["isofs"]["state"] == "would load"
 assert d["failed"] == 1 and d["dry_run"] is True
 '; then pass "-n --json: states and errors"; else fail "-n --json"; show; fi
 
+# ---- blacklists are kept, as systemd-modules-load keeps them (it probes
+# with KMOD_PROBE_APPLY_BLACKLIST): the root's modprobe.d and
+# modprobe.blacklist= on ROOT/proc/cmdline; autoload says why
+BL=$T_TMP/blroot
+mkdir -p "$BL/lib" "$BL/etc/modprobe.d" "$BL/proc"
+ln -s "$KROOT/lib/modules" "$BL/lib/modules"
+printf '# switched off\nblacklist btrfs\n' >"$BL/etc/modprobe.d/off.conf"
+printf 'ro modules-load=btrfs,isofs,nft_log modprobe.blacklist=isofs\n' >"$BL/proc/cmdline"
+ctmod --root "$BL" --kernel "$KVER" autoload -n
+expect "blacklist: -n exits 0 (as systemd-modules-load)" 0 "^nft_log: would load"
+expect "blacklist: modprobe.d, says where" 0 "^btrfs: blacklisted ($BL/etc/modprobe.d/off.conf:2): not loaded"
+expect "blacklist: modprobe.blacklist= on the kernel command line" 0 \
+	"^isofs: blacklisted (modprobe.blacklist= on the kernel command line): not loaded"
+expect "blacklist: the summary counts them" 0 "3 modules: 1 would load, .* 0 failed, 2 blacklisted"
+ctmod --root "$BL" --kernel "$KVER" autoload --list
+expect "blacklist: --list says so" 0 "blacklisted *$BL/etc/modprobe.d/off.conf:2: not loaded"
+expect "blacklist: --list, the command line" 0 "blacklisted *modprobe.blacklist= on the kernel command line"
+ctmod --root "$BL" --kernel "$KVER" --json autoload -n
+if printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = {e["name"]: e for e in d["modules"]}
+assert m["btrfs"]["state"] == "blacklisted" and m["btrfs"]["blacklisted"].endswith("off.conf:2"), m
+assert m["isofs"]["state"] == "blacklisted" and "modprobe.blacklist=" in m["isofs"]["blacklisted"]
+assert m["nft_log"]["state"] == "would load" and "blacklisted" not in m["nft_log"]
+assert d["ok"] is True and d["failed"] == 0
+'; then pass "blacklist: --json states and where"; else fail "blacklist: --json"; show; fi
+ctmod --root "$BL" --kernel "$KVER" --json autoload --list
+if printf '%s' "$OUT" | python3 -c '
+import json, sys
+m = {e["name"]: e for e in json.load(sys.stdin)["modules"]}
+assert m["btrfs"]["blacklisted"].endswith("off.conf:2") and "blacklisted" not in m["nft_log"], m
+'; then pass "blacklist: --list --json"; else fail "blacklist: --list --json"; show; fi
+
 [ "$(tree_sum "$KROOT/lib/modules/$KVER")" = "$ksum" ] && pass "-n changes nothing" || fail "-n changed the kernel tree"
 exit 0

@@ -41,8 +41,13 @@ ctmod -d "$S" deps --reverse c
 expect "--reverse lists users" 0 "^a$"
 check "--reverse lists both users" test "$(printf '%s\n' "$OUT" | wc -l)" -eq 2
 ctmod -d "$S" deps --tree a
-expect "--tree shows direct deps only" 0 '^`-- b$'
-check "--tree nests c under b" sh -c "printf '%s\n' \"\$1\" | grep -q '^    \`-- c$'" _ "$OUT"
+expect "--tree shows direct deps only" 0 '^|-- b$'
+check "--tree nests c under b" sh -c "printf '%s\n' \"\$1\" | grep -q '^|   \`-- c$'" _ "$OUT"
+expect "--tree shows softdeps, marked as such" 0 '^`-- f (softdep post)$'
+ctmod -d "$S" deps --no-softdeps --tree a
+expect "--tree --no-softdeps leaves them out" 0 '^`-- b$'
+ctmod -d "$S" --json deps --tree a
+check "--tree --json: a softdep's via" sh -c 'printf "%s" "$1" | python3 -c "import json,sys; t=json.load(sys.stdin)[\"trees\"][0]; assert [d.get(\"via\") for d in t[\"depends\"]] == [None, \"softdep post\"], t"' _ "$OUT"
 ctmod -d "$S" --json deps a
 expect "--json" 0 '"module": *"a"'
 check "--json is one document" sh -c 'printf "%s" "$1" | python3 -c "import json,sys; json.load(sys.stdin)"' _ "$OUT"

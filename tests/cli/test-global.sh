@@ -116,6 +116,10 @@ ctmod --json help status
 check "--json help: the usage in a document" sh -c \
 	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is True and \"ctmod status\" in d[\"usage\"]"' _ "$OUT"
 
+ctmod --json --help
+check "--json --help: one document, the usage in it" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is True and \"Usage: ctmod\" in d[\"usage\"]"' _ "$OUT"
+
 # --- usage text written one way: from each command's table
 for c in install status autoload; do
 	ctmod help "$c"

@@ -274,6 +274,47 @@ else
 	skip "disk full: cannot mount a tmpfs here"
 fi
 
+# --- a linux-image package without --extras: its modules land, but no depmod
+# index; the install says so (a small package made here, with dpkg-deb)
+IMG=$T_TMP/img
+mkdir -p "$IMG/DEBIAN" "$IMG/lib/modules/9.9.9-img/kernel/fs" "$IMG/boot"
+printf 'Package: linux-image-9.9.9-img\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n' >"$IMG/DEBIAN/control"
+: >"$IMG/lib/modules/9.9.9-img/kernel/fs/fake.ko"
+: >"$IMG/boot/vmlinuz-9.9.9-img"
+if dpkg-deb -b --root-owner-group "$IMG" "$T_TMP/linux-image-9.9.9-img_1_amd64.deb" >/dev/null 2>&1; then
+	RI=$T_TMP/r-img
+	mkdir "$RI"
+	ctmod --root "$RI" install "$T_TMP/linux-image-9.9.9-img_1_amd64.deb"
+	expect "linux-image without --extras: installs" 0 "" \
+		"linux-image-9.9.9-img holds modules, but $RI/lib/modules/9.9.9-img has no depmod index (modules.dep): install it with --extras"
+	rm -rf "$RI" && mkdir "$RI"
+	ctmod --root "$RI" --json install "$T_TMP/linux-image-9.9.9-img_1_amd64.deb"
+	check "linux-image without --extras: --json warnings say it" sh -c \
+		'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] and \"no depmod index\" in d[\"warnings\"][0]"' _ "$OUT"
+	ctmod --root "$R" install "$URL/$H" "$URL/$C" "$URL/$K"
+	check "headers packages: no such warning" sh -c "! printf '%s' \"\$1\" | grep -q 'depmod index'" _ "$ERR"
+else
+	skip "linux-image hint: dpkg-deb cannot build a package here"
+fi
+
+# --- Ctrl-C mid-download: the progress line ends, and the message says how
+# to resume; the same command then resumes the partial file (Range)
+RC=$T_TMP/r-int
+mkdir "$RC"
+: >"$T_TMP/requests.log"
+script -qec "timeout -s INT 2 '$CTMOD_BIN' --root '$RC' install '$URL/slow/$C'" /dev/null </dev/null >"$T_TMP/int.out" 2>&1
+if grep -q "100%" "$T_TMP/int.out"; then
+	skip "Ctrl-C: the slow transfer finished within 2 s"
+else
+	check "Ctrl-C: says how to resume" grep -q "interrupted: run the same command again; a partial download resumes" "$T_TMP/int.out"
+	check "Ctrl-C: the progress line is ended first" grep -q "MiB" "$T_TMP/int.out"
+	check "Ctrl-C: ... the message on a line of its own" grep -q "^ctmod: install: interrupted" "$T_TMP/int.out"
+	check "Ctrl-C: the partial download is kept" test -s "$RC/var/cache/ctmod/$C.part"
+	ctmod --root "$RC" install "$URL/$C"
+	expect "Ctrl-C: the same install again completes" 0
+	check "Ctrl-C: ... resuming the partial file" grep -q "^/$C range=bytes=[1-9]" "$T_TMP/requests.log"
+fi
+
 ctmod install
 expect "no source and no template: usage error" 2 "" "give a SOURCE"
 ctmod install --sha256 xyz "$HDR"
