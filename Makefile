@@ -159,6 +159,7 @@ install: all
 	@if [ "$(MODULE_LINKS)" = 1 ]; then ln -sf ctmod $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dkms; fi
 	@[ -f completions/_ctmod ] && install -D -m 0644 completions/_ctmod $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctmod || true
 	@[ -f completions/ctmod.fish ] && install -D -m 0644 completions/ctmod.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ctmod.fish || true
+	@if [ "$(MODULE_LINKS)" = 1 ]; then ln -sf ctmod.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/dkms.fish; fi
 	@for u in contrib/systemd/*.service contrib/systemd/*.socket; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(UNITDIR)/$$(basename $$u); done; true
 	@for u in contrib/systemd/*.in; do [ -f "$$u" ] || continue; \
 		install -d $(DESTDIR)$(UNITDIR) && \

@@ -616,6 +616,20 @@ static int do_status(struct ctmod_ctx *ctx, const struct dk *d)
 		    (d->version && strcmp(s->version, d->version) != 0))
 			continue;
 		_cleanup_free_ char *id = xasprintf("%s/%s", s->name, s->version);
+		if (!s->kver && s->detail &&
+		    strstr(s->detail, "Missing the module source directory")) {
+			/* ctmod status says broken (upstream DKMS 3); Debian's 3.0.10 says this */
+			_cleanup_free_ char *gone =
+			    ctmod_path(ctx, "/usr/src/%s-%s/dkms.conf", s->name, s->version);
+			if (!strv_contains(&shown, id)) {
+				fprintf(stderr,
+				        "Error! Could not locate dkms.conf file.\n"
+				        "File: %s does not exist.\n",
+				        gone);
+				strv_push(&shown, id);
+			}
+			continue;
+		}
 		if (!s->kver) {
 			if (is_marked(ctx, s->name, s->version))
 				printf("%s: %s\n", id, s->state);

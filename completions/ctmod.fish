@@ -90,3 +90,20 @@ complete -c ctmod -n '__fish_seen_subcommand_from gate' -l require-cap
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l base -r -F
 complete -c ctmod -n '__fish_seen_subcommand_from gate' -l format -x -a 'oci docker'
 complete -c ctmod -n '__fish_seen_subcommand_from help' -a "$cmds"
+
+# status -k (as dkms status -k); ctmod through a link named dkms (ctmod-dkms(8))
+complete -c ctmod -n '__fish_seen_subcommand_from status' -s k -x -a '(__ctmod_kernels)' -d 'only this kernel'
+# only when dkms is ctmod (make install MODULE_LINKS=1), not Debian's dkms
+set -l dkms_bin (command -s dkms)
+set -l ctmod_bin (command -s ctmod)
+if test -n "$dkms_bin" -a -n "$ctmod_bin"; and test (realpath $dkms_bin) = (realpath $ctmod_bin)
+    set -l dkms_actions add build install uninstall unbuild remove status autoinstall
+    complete -c dkms -f -n "not __fish_seen_subcommand_from $dkms_actions" -a "$dkms_actions"
+    complete -c dkms -s m -x -a '(__ctmod_dkms | string replace -r "/.*" "")' -d module
+    complete -c dkms -s v -x -d 'module version'
+    complete -c dkms -s k -x -a '(__ctmod_kernels)' -d 'kernel release[/arch]'
+    complete -c dkms -s q -d quiet
+    complete -c dkms -l all -l force -l verbose
+    complete -c dkms -l kernelsourcedir -r -d 'kernel headers tree'
+    complete -c dkms -n "__fish_seen_subcommand_from $dkms_actions" -a '(__ctmod_dkms)'
+end

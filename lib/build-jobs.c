@@ -183,6 +183,41 @@ static int uninstall_job(struct ctmod_ctx *ctx, const char *root, struct build_j
 	return 0;
 }
 
+/*
+ * One jobserver for every make: jobs-1 tokens in a pipe, plus the
+ * implicit one the first running build holds.  Each further build takes a
+ * token for itself (read through a non-blocking open file description of
+ * its own, nb, so the makes' blocking reads are not disturbed) and gives it
+ * back when it ends.
+ */
+static int jobserver_open(struct ctmod_ctx *ctx, const struct build_opts *o, int parallel,
+                          int jp[2], int *nb)
+{
+	if (parallel > 1) {
+		if (pipe(jp) < 0)
+			return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
+		for (int i = 0; i < o->jobs - 1; i++)
+			if (write(jp[1], "+", 1) != 1)
+				break;
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", jp[0]);
+		*nb = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (*nb < 0) {
+			close(jp[0]);
+			close(jp[1]);
+			return ctmod_fail(ctx, -errno, NULL, "jobserver: %s: %m", p);
+		}
+		char mf[128];
+		snprintf(mf, sizeof(mf), " -j%d --jobserver-auth=%d,%d", o->jobs, jp[0], jp[1]);
+		setenv("MAKEFLAGS", mf, 1);
+	} else {
+		unsetenv("MAKEFLAGS");
+	}
+	unsetenv("MAKELEVEL");
+	unsetenv("MFLAGS");
+	return 0;
+}
+
 int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
 {
 	int r = 0;
@@ -197,37 +232,10 @@ int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct bui
 		return r;
 	}
 
-	/*
-	 * One jobserver for every make: jobs-1 tokens in a pipe, plus the
-	 * implicit one the first running build holds.  Each further build
-	 * takes a token for itself (read through a non-blocking open file
-	 * description of its own, so the makes' blocking reads are not
-	 * disturbed) and gives it back when it ends.
-	 */
 	int jp[2] = {-1, -1}, nb = -1;
 	int parallel = o->no_sandbox ? 1 : o->jobs;
-	if (parallel > 1) {
-		if (pipe(jp) < 0)
-			return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
-		for (int i = 0; i < o->jobs - 1; i++)
-			if (write(jp[1], "+", 1) != 1)
-				break;
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", jp[0]);
-		nb = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (nb < 0) {
-			close(jp[0]);
-			close(jp[1]);
-			return ctmod_fail(ctx, -errno, NULL, "jobserver: %s: %m", p);
-		}
-		char mf[128];
-		snprintf(mf, sizeof(mf), " -j%d --jobserver-auth=%d,%d", o->jobs, jp[0], jp[1]);
-		setenv("MAKEFLAGS", mf, 1);
-	} else {
-		unsetenv("MAKEFLAGS");
-	}
-	unsetenv("MAKELEVEL");
-	unsetenv("MFLAGS");
+	if ((r = jobserver_open(ctx, o, parallel, jp, &nb)) < 0)
+		return r;
 
 	struct running *run = calloc((size_t)parallel, sizeof(*run));
 	if (!run)

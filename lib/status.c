@@ -29,6 +29,47 @@ static int push_status(struct build_status **out, size_t *n, const char *name, c
 	return 0;
 }
 
+/* DKMS's words for a package whose source directory is gone */
+#define SOURCE_GONE                                                                                \
+	"%s/%s: Missing the module source directory or the symbolic link pointing to it. Manual "  \
+	"intervention is required!"
+
+/* KD/ARCH/state: a line for the kernel, or (once) broken when its source is gone */
+static bool source_there(struct ctmod_ctx *ctx, const char *txt, const char *name, const char *ver)
+{
+	/* the path recorded (the host's, or a container's view of the root), or DKMS's place */
+	const char *src = strstr(txt, "\nsource=");
+	int l = src ? (int)strcspn(src + 8, "\n") : 0;
+	_cleanup_free_ char *a = src ? xasprintf("%.*s/dkms.conf", l, src + 8) : NULL;
+	_cleanup_free_ char *b = src ? ctmod_path(ctx, "%.*s/dkms.conf", l, src + 8) : NULL;
+	_cleanup_free_ char *c = ctmod_path(ctx, "/usr/src/%s-%s/dkms.conf", name, ver);
+	return !src || (a && exists(a)) || (b && exists(b)) || (c && exists(c));
+}
+
+static void one_state(struct ctmod_ctx *ctx, struct build_status **out, size_t *n,
+                      struct strv *seen, const char *name, const char *ver, const char *kver,
+                      const char *arch, const char *kd)
+{
+	_cleanup_free_ char *sp = xasprintf("%s/%s/state", kd, arch);
+	_cleanup_free_ char *txt = NULL;
+	size_t len;
+	if (!sp || read_file(sp, 1 << 20, &txt, &len) < 0 || strstr(txt, "result=failed"))
+		return;
+	_cleanup_free_ char *id = xasprintf("%s/%s", name, ver);
+	if (!source_there(ctx, txt, name, ver)) {
+		if (id && !strv_contains(seen, id)) {
+			_cleanup_free_ char *why = xasprintf(SOURCE_GONE, name, ver);
+			push_status(out, n, name, ver, NULL, NULL, "broken", why);
+			strv_push(seen, id);
+		}
+		return;
+	}
+	const char *st = strstr(txt, "state=installed") ? "installed" : "built";
+	push_status(out, n, name, ver, kver, arch, st, NULL);
+	if (id && !strv_contains(seen, id))
+		strv_push(seen, id);
+}
+
 static int list_dir(const char *path, struct strv *out)
 {
 	DIR *d = opendir(path);
@@ -69,24 +110,9 @@ int ctmod_build_status_list(struct ctmod_ctx *ctx, struct build_status **out, si
 				struct strv arches;
 				strv_init(&arches);
 				list_dir(kd, &arches);
-				for (size_t x = 0; x < arches.n; x++) {
-					_cleanup_free_ char *sp =
-					    xasprintf("%s/%s/state", kd, arches.v[x]);
-					_cleanup_free_ char *txt = NULL;
-					size_t len;
-					if (!sp || read_file(sp, 1 << 20, &txt, &len) < 0)
-						continue;
-					if (strstr(txt, "result=failed"))
-						continue;
-					const char *st =
-					    strstr(txt, "state=installed") ? "installed" : "built";
-					push_status(out, n, names.v[a], vers.v[b], kvs.v[k],
-					            arches.v[x], st, NULL);
-					_cleanup_free_ char *id =
-					    xasprintf("%s/%s", names.v[a], vers.v[b]);
-					if (id && !strv_contains(&seen, id))
-						strv_push(&seen, id);
-				}
+				for (size_t x = 0; x < arches.n; x++)
+					one_state(ctx, out, n, &seen, names.v[a], vers.v[b],
+					          kvs.v[k], arches.v[x], kd);
 				strv_release(&arches);
 			}
 			strv_release(&kvs);

@@ -342,4 +342,32 @@ expect "multi: --force installs the older one" 0 "^multi/1.0, $KVER, $ARCH: inst
 check "multi: 1.0's module in place" sh -c "modinfo -F version '$MKO' | grep -qx 1.0"
 ctmod --root "$R" -S "$KVER" build --uninstall multi/1.0
 check "multi: uninstalled" test ! -e "$MKO"
+
+# --- status -k, and a source directory gone (the packages removed above are: their trees go)
+rm -rf "$R/var/lib/ctmod/permod" "$R/var/lib/ctmod/scripts"
+mkdir -p "$R/lib/modules/$K2"
+ln -s "/usr/src/linux-headers-$KVER" "$R/lib/modules/$K2/build"
+ctmod --root "$R" build -k "$K2" -k "$KVER" multi/2.0
+ctmod --root "$R" status -k "$K2"
+expect "status -k: that kernel's lines" 0 "^multi/2.0, $K2, $ARCH: built$"
+printf '%s\n' "$OUT" | grep -q ", $KVER, " && fail "status -k leaves out the other kernels"
+ctmod --root "$R" status -k "$KVER/$ARCH" multi/2.0
+expect "status -k KVER/ARCH NAME/VER" 0 "^multi/2.0, $KVER, $ARCH: built$"
+printf '%s\n' "$OUT" | grep -q ", $K2, " && fail "status -k KVER/ARCH leaves out the other kernels"
+mv "$R/usr/src/multi-2.0" "$T_TMP/multi-2.0"
+ctmod --root "$R" status multi/2.0
+expect "status: source gone is broken, with DKMS's words, exit 1" 1 "^multi/2.0: broken$" \
+	"multi/2.0: Missing the module source directory or the symbolic link pointing to it"
+mv "$T_TMP/multi-2.0" "$R/usr/src/multi-2.0"
+
+# (DKMS's command line through a link named dkms: tests/cli/test-dkms-cli.sh)
+
+# --- the kernel postinst hook: autoinstall for the new kernel
+mkdir -p "$T_TMP/bin"
+ln -sf "$CTMOD_BIN" "$T_TMP/bin/ctmod"
+run env PATH="$T_TMP/bin:$PATH" CTMOD_ROOT="$R" "$TOP/contrib/kernel/postinst.d/ctmod" "$K2" "/boot/vmlinuz-$K2"
+expect "postinst.d hook: --all --install for the new kernel" 0 "^tiny/1.0, $K2, $ARCH: installed"
+printf '%s\n' "$OUT" | grep -q ", $KVER, " && fail "postinst.d hook: only the new kernel"
+run env PATH="$T_TMP/bin:$PATH" CTMOD_ROOT="$R" "$TOP/contrib/kernel/postinst.d/ctmod" 9.9.9-nohdr
+expect "postinst.d hook: no headers: says so, exit 0" 0 "" "no headers for 9.9.9-nohdr"
 exit 0

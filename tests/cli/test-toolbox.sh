@@ -143,13 +143,22 @@ U=$D/usr/lib/systemd/system/ctmod-autoload.service
 check "install: autoload unit from its template" test -f "$U"
 check "install: PREFIX=/usr unit starts /usr/bin/ctmod" grep -qx 'ExecStart=/usr/bin/ctmod autoload' "$U"
 check "install: no @BINDIR@ left" sh -c "! grep -q @ '$U'"
+G=$D/usr/lib/systemd/system/ctmod-gate.service
+check "install: gate unit from its template" test -f "$G"
+check "install: PREFIX=/usr gate unit starts /usr/bin/ctmod" grep -q '^ExecStart=/usr/bin/ctmod gate --listen ' "$G"
+check "install: no @BINDIR@ left in the gate unit" sh -c "! grep -q @BINDIR@ '$G'"
 if command -v systemd-analyze >/dev/null; then
-	if out=$(systemd-analyze verify --root="$D" --man=no "$U" 2>&1); then
-		pass "install: systemd-analyze verify of the PREFIX=/usr unit"
-	else
-		fail "install: systemd-analyze verify of the PREFIX=/usr unit"
-		echo "$out"
-	fi
+	# the gate's unit orders itself after the default targets: give the
+	# root the host's target units, as a real /usr would have them
+	cp -n /lib/systemd/system/*.target "$D/usr/lib/systemd/system/" 2>/dev/null
+	for u in "$U" "$G"; do
+		if out=$(systemd-analyze verify --root="$D" --man=no "$u" 2>&1); then
+			pass "install: systemd-analyze verify of the PREFIX=/usr unit ${u##*/}"
+		else
+			fail "install: systemd-analyze verify of the PREFIX=/usr unit ${u##*/}"
+			echo "$out"
+		fi
+	done
 else
 	skip "install: systemd-analyze verify (no systemd-analyze)"
 fi
