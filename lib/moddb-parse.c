@@ -139,12 +139,7 @@ int moddb_dep_fail(struct ctmod_moddb *db, const char *file, size_t line, const 
 int moddb_parse_dep(struct ctmod_moddb *db, const char *file, char *buf)
 {
 	size_t lineno = 0;
-	char *save = NULL;
-	for (char *line = buf; line; line = save) {
-		char *nl = strchr(line, '\n');
-		save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
+	for (char *line, *rest = buf; (line = strsep(&rest, "\n"));) {
 		lineno++;
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
@@ -260,12 +255,7 @@ static int alias_add(struct ctmod_moddb *db, struct aliastab *t, const char *pat
 int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf)
 {
 	size_t lineno = 0;
-	char *save = NULL;
-	for (char *line = buf; line; line = save) {
-		char *nl = strchr(line, '\n');
-		save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
+	for (char *line, *rest = buf; (line = strsep(&rest, "\n"));) {
 		lineno++;
 		rstrip(line);
 		if (!*line || *line == '#')
