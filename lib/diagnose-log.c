@@ -415,11 +415,7 @@ static void explain_no_hardware(struct ctmod_rule_env *env, struct ctmod_finding
 	        ? ctmod_diagnose_module_path(env->ctx, hw_siblings[i].sibling)
 	        : NULL;
 	if (sib) {
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "%s",
-		         ctmod_ctx_has_root(env->ctx) ? ctmod_ctx_root(env->ctx) : "");
-		ctmod_finding_fix(f, "ctmod%s%s load %s", cmd[0] ? " --root " : "", cmd,
-		                  hw_siblings[i].sibling);
+		ctmod_finding_fix(f, "ctmod load %s", hw_siblings[i].sibling);
 		ctmod_finding_note(f, "this CPU offers %s (/proc/cpuinfo): %s is the module for it",
 		                   hw_siblings[i].sibling_flag, hw_siblings[i].sibling);
 	} else {
@@ -504,7 +500,7 @@ static void explain_not_installed(struct ctmod_rule_env *env, struct ctmod_findi
 		    f,
 		    "%s found no %s in /lib/modules/%s (modules.dep, modules.builtin); %s %s installed",
 		    e->arg, mn, env->kver, nl ? nl : near.v[0], near.n == 1 ? "is" : "are");
-		ctmod_finding_fix(f, "%s load %s", cmd, near.v[0]);
+		ctmod_finding_fix(f, "ctmod load %s", near.v[0]);
 	} else {
 		ctmod_finding_what(f, "%s is not installed for %s", mn, env->kver);
 		ctmod_finding_why(f, "%s found no %s in /lib/modules/%s (modules.dep)", e->arg, mn,
@@ -745,6 +741,7 @@ int ctmod_diagnose_log_file(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log,
 	const char *kver = NULL;
 	if (ctmod_ctx_kver(ctx, &kver) < 0)
 		return -EINVAL;
+	ctmod_diagnosis_words(ctx, d);
 	struct ctmod_rule_env env = {
 	    .ctx = ctx, .kver = kver, .log = log, .filter = module, .filter_path = path};
 	struct ctmod_modlog *mods = NULL;

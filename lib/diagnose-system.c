@@ -622,6 +622,7 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	int r = ctmod_ctx_kver(ctx, &kver);
 	if (r < 0)
 		return r;
+	ctmod_diagnosis_words(ctx, d);
 	const char *container = container_kind(ctx);
 	check_caps(ctx, container, module, d);
 	if (container) {
