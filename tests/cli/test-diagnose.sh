@@ -185,7 +185,7 @@ while read -r c; do
 done <"$T_TMP/md.fixes"
 ctmod --root "$R" diagnose libcrc32c
 expect "... after the fix lines libcrc32c is fine" 0 "Nothing wrong found for libcrc32c"
-rm -r "$R/etc"
+rm -r "${R:?}/etc"
 # modprobe.d as modprobe reads it: /etc/modprobe.d/X.conf hides /lib/modprobe.d/X.conf
 mkdir -p "$R/lib/modprobe.d" "$R/etc/modprobe.d"
 printf 'blacklist libcrc32c\n' >"$R/lib/modprobe.d/vendor.conf"
@@ -194,7 +194,7 @@ expect "a blacklist in /lib/modprobe.d" 1 "libcrc32c is blacklisted in $R/lib/mo
 : >"$R/etc/modprobe.d/vendor.conf"
 ctmod --root "$R" diagnose libcrc32c
 expect "... hidden by /etc/modprobe.d's file of the same name: nothing" 0 "Nothing wrong found for libcrc32c"
-rm -r "$R/etc" "$R/lib/modprobe.d"
+rm -r "${R:?}/etc" "$R/lib/modprobe.d"
 
 mkdir -p "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose
