@@ -307,8 +307,9 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 		return false;
 	struct fast_args a = {cli, o, argc, argv};
 	const char *kver;
-	_cleanup_free_ char *dir =
-	    ctmod_ctx_kver(cli->ctx, &kver) < 0 ? NULL : ctmod_path(cli->ctx, "/lib/modules/%s", kver);
+	_cleanup_free_ char *dir = ctmod_ctx_kver(cli->ctx, &kver) < 0
+	                               ? NULL
+	                               : ctmod_path(cli->ctx, "/lib/modules/%s", kver);
 	int sig = 0;
 	int st = ctmod_probe_isolated(dir, fast_child, &a, &sig);
 	if (st == -EFAULT && !cli->quiet)

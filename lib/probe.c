@@ -175,17 +175,17 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
  * cycle or a shared node, which would send libkmod's recursive walks
  * round for ever.
  */
-#define IDX_MAGIC 0xB007F457u
-#define IDX_MAJOR 2u
-#define IDX_PREFIX 0x80000000u
-#define IDX_VALUES 0x40000000u
-#define IDX_CHILDS 0x20000000u
+#define IDX_MAGIC   0xB007F457u
+#define IDX_MAJOR   2u
+#define IDX_PREFIX  0x80000000u
+#define IDX_VALUES  0x40000000u
+#define IDX_CHILDS  0x20000000u
 #define IDX_UNKNOWN 0x10000000u
-#define IDX_MASK 0x0FFFFFFFu
+#define IDX_MASK    0x0FFFFFFFu
 /* far beyond what depmod writes (a key is a module name, an alias, a
  * symbol; a value a dependency line), far below libkmod's PATH_MAX buffers */
-#define IDX_KEY_MAX 2048u
-#define IDX_WORD_MAX 2048u
+#define IDX_KEY_MAX   2048u
+#define IDX_WORD_MAX  2048u
 #define IDX_VALUE_MAX 65536u
 
 struct idx {
@@ -241,7 +241,8 @@ static bool idx_node_sound(struct idx *x, struct idx_todo t, struct idx_todo **t
                            size_t *cap)
 {
 	size_t off = t.word & IDX_MASK, at = off;
-	if ((t.word & IDX_UNKNOWN) || off < 12 || off >= x->size || (x->seen[off / 8] & (1u << off % 8)))
+	if ((t.word & IDX_UNKNOWN) || off < 12 || off >= x->size ||
+	    (x->seen[off / 8] & (1u << off % 8)))
 		return false;
 	x->seen[off / 8] |= (uint8_t)(1u << off % 8);
 	if (t.word & IDX_PREFIX) {
@@ -337,8 +338,8 @@ static bool idx_identity(int dirfd, struct strbuf *id)
 		}
 		strbuf_printf(id, "%s %llu %llu %lld %lld.%09ld %lld.%09ld\n", idx_files[i],
 		              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-		              (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		              (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+		              (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		              st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 	}
 	return true;
 }
