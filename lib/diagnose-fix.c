@@ -15,19 +15,54 @@
 #include <unistd.h>
 
 #include "diagnose-internal.h"
+#include "xalloc.h"
 
-/* "ctmod", with --root and --kernel when they are not this system's: the commands act on what was
- * diagnosed */
+/* WORD as one shell word: as it is when it holds nothing the shell reads, else in '' */
+static void shell_word(struct strbuf *sb, const char *w)
+{
+	if (w[0] && w[strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	                        "/._+-=,:@%")] == '\0') {
+		strbuf_printf(sb, "%s", w);
+		return;
+	}
+	strbuf_printf(sb, "'");
+	for (const char *p = w; *p; p++)
+		strbuf_printf(sb, *p == '\'' ? "'\\''" : "%c", *p);
+	strbuf_printf(sb, "'");
+}
+
+/*
+ * "ctmod", with the --root of the diagnosis and its --kernel (under a root,
+ * where another kernel may be installed later, or when it is not the
+ * running one): the commands act on what was diagnosed.
+ */
 const char *ctmod_diagnose_ctmod_cmd(struct ctmod_ctx *ctx, char *buf, size_t n)
 {
 	const char *kver = NULL;
-	struct utsname u;
-	bool other =
-	    ctmod_ctx_kver(ctx, &kver) == 0 && uname(&u) == 0 && strcmp(u.release, kver) != 0;
-	snprintf(buf, n, "ctmod%s%s%s%s", ctmod_ctx_has_root(ctx) ? " --root " : "",
-	         ctmod_ctx_has_root(ctx) ? ctmod_ctx_root(ctx) : "", other ? " --kernel " : "",
-	         other ? kver : "");
+	bool root = ctmod_ctx_has_root(ctx);
+	bool kernel =
+	    ctmod_ctx_kver(ctx, &kver) == 0 && (root || strcmp(ctmod_running_kver(), kver) != 0);
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_printf(&sb, "ctmod");
+	if (root) {
+		strbuf_printf(&sb, " --root ");
+		shell_word(&sb, ctmod_ctx_root(ctx));
+	}
+	if (kernel) {
+		strbuf_printf(&sb, " --kernel ");
+		shell_word(&sb, kver);
+	}
+	_cleanup_free_ char *s = strbuf_steal(&sb);
+	snprintf(buf, n, "%s", s);
 	return buf;
+}
+
+void ctmod_diagnosis_words(struct ctmod_ctx *ctx, struct ctmod_diagnosis *d)
+{
+	if (d->ctmod)
+		return;
+	char buf[4200];
+	d->ctmod = xstrdup(ctmod_diagnose_ctmod_cmd(ctx, buf, sizeof(buf)));
 }
 
 /* A DKMS source of NAME: ROOT/usr/src/NAME-VERSION/dkms.conf ('_' or '-'); VERSION into ver. */
@@ -88,10 +123,9 @@ static bool headers_installed(struct ctmod_ctx *ctx, const char *kver)
 void ctmod_diagnose_fix_rebuild(struct ctmod_ctx *ctx, const char *kver, const char *name,
                                 struct ctmod_finding *f)
 {
-	char cmd[4200], ver[128];
+	char ver[128];
 	if (dkms_source(ctx, name, ver, sizeof(ver))) {
-		ctmod_finding_fix(f, "%s build --install %s/%s",
-		                  ctmod_diagnose_ctmod_cmd(ctx, cmd, sizeof(cmd)), name, ver);
+		ctmod_finding_fix(f, "ctmod build --install %s/%s", name, ver);
 		if (!headers_installed(ctx, kver))
 			ctmod_finding_note(
 			    f,
@@ -100,8 +134,7 @@ void ctmod_diagnose_fix_rebuild(struct ctmod_ctx *ctx, const char *kver, const c
 		return;
 	}
 	if (in_kernel_tree(ctx, kver, name)) {
-		ctmod_finding_fix(f, "%s load %s", ctmod_diagnose_ctmod_cmd(ctx, cmd, sizeof(cmd)),
-		                  name);
+		ctmod_finding_fix(f, "ctmod load %s", name);
 		ctmod_finding_note(
 		    f, "kernel %s ships its own %s, built for it: ctmod load loads that one", kver,
 		    name);

@@ -26,7 +26,8 @@ struct ctmod_finding *ctmod_finding_add(struct ctmod_diagnosis *d, enum ctmod_se
 struct ctmod_finding *ctmod_finding_once(struct ctmod_diagnosis *d, enum ctmod_severity sev,
                                          const char *id, const char *module, const char *what);
 /*
- * Replace what / why; append a fix (a command that runs as printed), a note
+ * Replace what / why; append a fix (a command that runs as printed: a ctmod
+ * in it, at a command's place, becomes f->ctmod), a note
  * (a step that is no command) and an evidence line, each once.
  */
 int ctmod_finding_what(struct ctmod_finding *f, const char *fmt, ...)
@@ -66,8 +67,10 @@ void ctmod_diagnose_fix_rebuild(struct ctmod_ctx *ctx, const char *kver, const c
  * sign PATH (the module file, NULL when unknown), enrol the key under UEFI. */
 void ctmod_diagnose_fix_sign(struct ctmod_ctx *ctx, const char *kver, const char *path,
                              struct ctmod_finding *f);
-/* "ctmod" with the --root and --kernel of this diagnosis (when not this system's), into buf */
+/* "ctmod" with the --root and --kernel of this diagnosis (quoted for the shell), into buf */
 const char *ctmod_diagnose_ctmod_cmd(struct ctmod_ctx *ctx, char *buf, size_t n);
+/* d->ctmod from ctx, once: the findings added from then on word their fix lines with it */
+void ctmod_diagnosis_words(struct ctmod_ctx *ctx, struct ctmod_diagnosis *d);
 /* The value of PARAM= on the kernel command line (ROOT/proc/cmdline), malloc'd, or NULL. */
 char *ctmod_diagnose_cmdline(struct ctmod_ctx *ctx, const char *param);
 /* Is NAME in the comma-separated LIST? */

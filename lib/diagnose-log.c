@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "diagnose-internal.h"
+#include "xalloc.h"
 
 /*
  * A tool's line names the file ("insmod /vm/dummy-unsigned.ko"), whose
@@ -80,22 +81,22 @@ struct tool_rule {
 	explain_fn *explain;
 };
 
-static int find_or_add_mod(struct ctmod_modlog **mods, size_t *n, const char *name)
+/* What the log says, per module, in the order the log names them. */
+struct modlogs {
+	struct ctmod_modlog *v;
+	size_t n, cap;
+};
+
+static struct ctmod_modlog *find_or_add_mod(struct modlogs *mods, const char *name)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*mods)[i].name, name) == 0)
-			return (int)i;
-	struct ctmod_modlog *v = realloc(*mods, (*n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	*mods = v;
-	memset(&v[*n], 0, sizeof(v[*n]));
-	v[*n].name = strdup(name);
-	strv_init(&v[*n].missing);
-	strv_init(&v[*n].missing_lines);
-	if (!v[*n].name)
-		return -ENOMEM;
-	return (int)(*n)++;
+	for (size_t i = 0; i < mods->n; i++)
+		if (strcmp(mods->v[i].name, name) == 0)
+			return &mods->v[i];
+	struct ctmod_modlog *m = ARRAY_PUSH(mods->v, mods->n, mods->cap);
+	m->name = xstrdup(name);
+	strv_init(&m->missing);
+	strv_init(&m->missing_lines);
+	return m;
 }
 
 /* The parameters a module of KVER declares (modinfo "parm"), if installed. */
@@ -415,11 +416,7 @@ static void explain_no_hardware(struct ctmod_rule_env *env, struct ctmod_finding
 	        ? ctmod_diagnose_module_path(env->ctx, hw_siblings[i].sibling)
 	        : NULL;
 	if (sib) {
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "%s",
-		         ctmod_ctx_has_root(env->ctx) ? ctmod_ctx_root(env->ctx) : "");
-		ctmod_finding_fix(f, "ctmod%s%s load %s", cmd[0] ? " --root " : "", cmd,
-		                  hw_siblings[i].sibling);
+		ctmod_finding_fix(f, "ctmod load %s", hw_siblings[i].sibling);
 		ctmod_finding_note(f, "this CPU offers %s (/proc/cpuinfo): %s is the module for it",
 		                   hw_siblings[i].sibling_flag, hw_siblings[i].sibling);
 	} else {
@@ -504,7 +501,7 @@ static void explain_not_installed(struct ctmod_rule_env *env, struct ctmod_findi
 		    f,
 		    "%s found no %s in /lib/modules/%s (modules.dep, modules.builtin); %s %s installed",
 		    e->arg, mn, env->kver, nl ? nl : near.v[0], near.n == 1 ? "is" : "are");
-		ctmod_finding_fix(f, "%s load %s", cmd, near.v[0]);
+		ctmod_finding_fix(f, "ctmod load %s", near.v[0]);
 	} else {
 		ctmod_finding_what(f, "%s is not installed for %s", mn, env->kver);
 		ctmod_finding_why(f, "%s found no %s in /lib/modules/%s (modules.dep)", e->arg, mn,
@@ -634,17 +631,13 @@ static const struct tool_rule *tool_rule_of(const struct ctmod_kmsg_event *e)
 /* ---------- the passes ---------- */
 
 /* First pass: what each module's lines add up to. */
-static int gather(const struct ctmod_kmsg *log, const char *module, struct ctmod_modlog **mods,
-                  size_t *nmods)
+static void gather(const struct ctmod_kmsg *log, const char *module, struct modlogs *mods)
 {
 	for (size_t i = 0; i < log->n; i++) {
 		const struct ctmod_kmsg_event *e = &log->ev[i];
 		if (!e->module || !ctmod_diagnose_wanted(module, e->module))
 			continue;
-		int k = find_or_add_mod(mods, nmods, e->module);
-		if (k < 0)
-			return k;
-		struct ctmod_modlog *m = &(*mods)[k];
+		struct ctmod_modlog *m = find_or_add_mod(mods, e->module);
 		if (e->kind == CTMOD_KMSG_UNKNOWN_SYMBOL) {
 			if (e->err == -EINVAL)
 				m->any_einval = true;
@@ -656,7 +649,6 @@ static int gather(const struct ctmod_kmsg *log, const char *module, struct ctmod
 			m->license = e->arg;
 		}
 	}
-	return 0;
 }
 
 /* Second pass: one finding per module and class, in the log's order. */
@@ -686,11 +678,11 @@ static void apply_log_rules(struct ctmod_rule_env *env, const struct ctmod_kmsg 
 }
 
 /* -22 without an explanation on its own line */
-static void unexplained_einval(struct ctmod_rule_env *env, const struct ctmod_modlog *mods,
-                               size_t nmods, struct ctmod_diagnosis *d)
+static void unexplained_einval(struct ctmod_rule_env *env, const struct modlogs *mods,
+                               struct ctmod_diagnosis *d)
 {
-	for (size_t k = 0; k < nmods; k++) {
-		const struct ctmod_modlog *m = &mods[k];
+	for (size_t k = 0; k < mods->n; k++) {
+		const struct ctmod_modlog *m = &mods->v[k];
 		if (!m->any_einval || ctmod_diagnosis_find(d, "symbol-version-mismatch", m->name) ||
 		    ctmod_diagnosis_find(d, "no-symbol-version", m->name) ||
 		    ctmod_diagnosis_find(d, "namespace-not-imported", m->name))
@@ -745,33 +737,30 @@ int ctmod_diagnose_log_file(struct ctmod_ctx *ctx, const struct ctmod_kmsg *log,
 	const char *kver = NULL;
 	if (ctmod_ctx_kver(ctx, &kver) < 0)
 		return -EINVAL;
+	ctmod_diagnosis_words(ctx, d);
 	struct ctmod_rule_env env = {
 	    .ctx = ctx, .kver = kver, .log = log, .filter = module, .filter_path = path};
-	struct ctmod_modlog *mods = NULL;
-	size_t nmods = 0;
+	struct modlogs mods = {0};
 	strv_init(&env.names);
 	event_names(&env);
-	int r = gather(log, module, &mods, &nmods);
-	if (r == 0) {
-		for (size_t k = 0; k < nmods; k++)
-			if (mods[k].missing.n)
-				ctmod_diagnose_missing_symbols(ctx, db_open(&env), kver, &mods[k],
-				                               d);
-		apply_log_rules(&env, log, module, d);
-		unexplained_einval(&env, mods, nmods, d);
-		apply_tool_rules(&env, log, module, d);
-	}
+	gather(log, module, &mods);
+	for (size_t k = 0; k < mods.n; k++)
+		if (mods.v[k].missing.n)
+			ctmod_diagnose_missing_symbols(ctx, db_open(&env), kver, &mods.v[k], d);
+	apply_log_rules(&env, log, module, d);
+	unexplained_einval(&env, &mods, d);
+	apply_tool_rules(&env, log, module, d);
 	if (env.db)
 		ctmod_moddb_free(env.db);
 	strv_release(&env.names);
-	for (size_t k = 0; k < nmods; k++) {
-		free(mods[k].name);
-		strv_release(&mods[k].missing);
-		strv_release(&mods[k].missing_lines);
+	for (size_t k = 0; k < mods.n; k++) {
+		free(mods.v[k].name);
+		strv_release(&mods.v[k].missing);
+		strv_release(&mods.v[k].missing_lines);
 	}
-	free(mods);
+	free(mods.v);
 	for (size_t i = 0; i < d->n; i++)
 		if (!d->f[i].what)
 			return -ENOMEM;
-	return r;
+	return 0;
 }

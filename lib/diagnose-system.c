@@ -6,7 +6,7 @@
  * headers), a module file built for another kernel or needing what is not
  * installed, and modprobe.d lines that disable a module.
  */
-#include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <ftw.h>
 #include <libkmod.h>
@@ -438,71 +438,67 @@ static void check_modules(struct ctmod_ctx *ctx, const char *kver, const char *m
 	strv_release(&paths);
 }
 
+/* "FILE:LINE" of a modprobe.d line (ctmod_moddb_*_by) into file and line; false for anything else
+ */
+static bool conf_line(const char *where, char *file, size_t n, unsigned *line)
+{
+	const char *colon = where && where[0] == '/' ? strrchr(where, ':') : NULL;
+	char *end;
+	if (!colon)
+		return false;
+	unsigned long l = strtoul(colon + 1, &end, 10);
+	if (*end || l == 0 || l > UINT_MAX)
+		return false;
+	snprintf(file, n, "%.*s", (int)(colon - where), where);
+	*line = (unsigned)l;
+	return true;
+}
+
 /*
  * modprobe.d lines that keep MODULE from loading without any kernel
  * message: "blacklist NAME" (skipped when loaded by alias, as udev does) and
- * "install NAME /bin/true" (the usual way to disable a module).
+ * "install NAME /bin/true" (the usual way to disable a module).  The lines
+ * are those modprobe reads (the moddb's reading of modprobe.d: a file in
+ * /etc hides the one of the same name in /lib, the files in order).
  */
 static void check_modprobe_d(struct ctmod_ctx *ctx, const char *module, struct ctmod_diagnosis *d)
 {
-	for (size_t i = 0; ctmod_modprobe_dirs[i]; i++) {
-		_cleanup_free_ char *dir = ctmod_path(ctx, "%s", ctmod_modprobe_dirs[i]);
-		DIR *dh = dir ? opendir(dir) : NULL;
-		if (!dh)
-			continue;
-		struct dirent *de;
-		while ((de = readdir(dh))) {
-			size_t n = strlen(de->d_name);
-			if (n < 6 || strcmp(de->d_name + n - 5, ".conf") != 0)
-				continue;
-			_cleanup_free_ char *p = NULL;
-			if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-				continue;
-			_cleanup_fclose_ FILE *f = fopen(p, "re");
-			char line[1024];
-			unsigned lineno = 0;
-			while (f && fgets(line, sizeof(line), f)) {
-				lineno++;
-				char cmd[32], name[128];
-				int used = 0;
-				if (sscanf(line, " %31s %127s %n", cmd, name, &used) < 2 ||
-				    !modname_equal(name, module))
-					continue;
-				char *rest = rstrip(line + used);
-				struct ctmod_finding *fd = NULL;
-				if (strcmp(cmd, "blacklist") == 0) {
-					fd = ctmod_finding_add(
-					    d, CTMOD_SEV_WARNING, "modprobe-blacklist", module,
-					    "%s is blacklisted in %s:%u", module, p, lineno);
-					if (fd) {
-						ctmod_finding_why(
-						    fd,
-						    "modprobe skips blacklisted modules when they are asked for by alias (udev, request_module) or with -b; by name they still load");
-						ctmod_finding_fix(fd, "sed -i '%us/^/# /' %s",
-						                  lineno, p);
-					}
-				} else if (strcmp(cmd, "install") == 0 &&
-				           (strstr(rest, "/bin/true") ||
-				            strstr(rest, "/bin/false"))) {
-					fd = ctmod_finding_add(
-					    d, CTMOD_SEV_ERROR, "modprobe-install-disabled", module,
-					    "modprobe never loads %s: %s:%u runs '%s' instead",
-					    module, p, lineno, rest);
-					if (fd) {
-						ctmod_finding_why(
-						    fd,
-						    "an install command replaces loading the module; '/bin/true' or '/bin/false' is how a module is disabled (often by hardening baselines)");
-						ctmod_finding_fix(fd, "sed -i '%us/^/# /' %s",
-						                  lineno, p);
-						ctmod_finding_fix(fd, "ctmod load %s", module);
-					}
-				}
-				if (fd)
-					ctmod_finding_evidence(fd, p);
-			}
-		}
-		closedir(dh);
+	struct ctmod_moddb *db = NULL;
+	if (ctmod_moddb_open(ctx, &db) < 0) {
+		ctmod_ctx_clear_error(ctx); /* no modules.dep: check_tree says so */
+		return;
 	}
+	char file[4096];
+	unsigned line;
+	const char *cmd = NULL;
+	if (conf_line(ctmod_moddb_install_by(db, module, &cmd), file, sizeof(file), &line) &&
+	    (strstr(cmd, "/bin/true") || strstr(cmd, "/bin/false"))) {
+		struct ctmod_finding *fd = ctmod_finding_add(
+		    d, CTMOD_SEV_ERROR, "modprobe-install-disabled", module,
+		    "modprobe never loads %s: %s:%u runs '%s' instead", module, file, line, cmd);
+		if (fd) {
+			ctmod_finding_why(
+			    fd,
+			    "an install command replaces loading the module; '/bin/true' or '/bin/false' is how a module is disabled (often by hardening baselines)");
+			ctmod_finding_fix(fd, "sed -i '%us/^/# /' %s", line, file);
+			ctmod_finding_fix(fd, "ctmod load %s", module);
+			ctmod_finding_evidence(fd, file);
+		}
+	}
+	/* modprobe.blacklist= on the command line: check_cmdline_blacklists */
+	if (conf_line(ctmod_moddb_blacklisted_by(db, module), file, sizeof(file), &line)) {
+		struct ctmod_finding *fd =
+		    ctmod_finding_add(d, CTMOD_SEV_WARNING, "modprobe-blacklist", module,
+		                      "%s is blacklisted in %s:%u", module, file, line);
+		if (fd) {
+			ctmod_finding_why(
+			    fd,
+			    "modprobe skips blacklisted modules when they are asked for by alias (udev, request_module) or with -b; by name they still load");
+			ctmod_finding_fix(fd, "sed -i '%us/^/# /' %s", line, file);
+			ctmod_finding_evidence(fd, file);
+		}
+	}
+	ctmod_moddb_free(db);
 }
 
 /* A blacklist on the kernel command line (ROOT/proc/cmdline) that names MODULE. */
@@ -622,6 +618,7 @@ int ctmod_diagnose_system(struct ctmod_ctx *ctx, const char *module, struct ctmo
 	int r = ctmod_ctx_kver(ctx, &kver);
 	if (r < 0)
 		return r;
+	ctmod_diagnosis_words(ctx, d);
 	const char *container = container_kind(ctx);
 	check_caps(ctx, container, module, d);
 	if (container) {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "diagnose-internal.h"
+#include "xalloc.h"
 
 /* ---------- findings ---------- */
 
@@ -42,6 +43,7 @@ void ctmod_diagnosis_release(struct ctmod_diagnosis *d)
 	free(d->kver);
 	free(d->log_source);
 	free(d->log_error);
+	free(d->ctmod);
 	ctmod_diagnosis_init(d);
 }
 
@@ -85,17 +87,9 @@ struct ctmod_finding *ctmod_finding_add(struct ctmod_diagnosis *d, enum ctmod_se
                                         const char *id, const char *module, const char *what_fmt,
                                         ...)
 {
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct ctmod_finding *v = realloc(d->f, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		d->f = v;
-		d->cap = cap;
-	}
-	struct ctmod_finding *f = &d->f[d->n];
-	memset(f, 0, sizeof(*f));
+	struct ctmod_finding *f = ARRAY_PUSH(d->f, d->n, d->cap);
 	f->severity = sev;
+	f->ctmod = d->ctmod;
 	f->id = strdup(id);
 	f->module = module ? strdup(module) : NULL;
 	va_list ap;
@@ -109,9 +103,9 @@ struct ctmod_finding *ctmod_finding_add(struct ctmod_diagnosis *d, enum ctmod_se
 	strv_init(&f->evidence);
 	if (!f->id || (module && !f->module) || !f->what) {
 		finding_release(f);
+		d->n--;
 		return NULL;
 	}
-	d->n++;
 	return f;
 }
 
@@ -143,6 +137,35 @@ int ctmod_finding_why(struct ctmod_finding *f, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * "ctmod" where a command starts (the line's start, after sudo, a pipe, &&
+ * or ;) becomes f->ctmod: the rules word their commands plainly, and every
+ * one of them acts on the root and kernel that were diagnosed.
+ */
+static char *word_ctmod(const struct ctmod_finding *f, char *s)
+{
+	if (!f->ctmod || strcmp(f->ctmod, "ctmod") == 0)
+		return s;
+	static const char *const before[] = {"sudo ", "| ", "&& ", "; "};
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = s;
+	for (const char *q = s; (q = strstr(q, "ctmod ")); q += 6) {
+		bool cmd = q == s;
+		for (size_t i = 0; i < ARRAY_SIZE(before) && !cmd; i++) {
+			size_t bl = strlen(before[i]);
+			cmd = (size_t)(q - s) >= bl && strncmp(q - bl, before[i], bl) == 0;
+		}
+		if (!cmd || strncmp(q + 6, "--root ", 7) == 0 ||
+		    strncmp(q + 6, "--kernel ", 9) == 0)
+			continue;
+		strbuf_printf(&sb, "%.*s%s", (int)(q - p), p, f->ctmod);
+		p = q + 5;
+	}
+	strbuf_printf(&sb, "%s", p);
+	free(s);
+	return strbuf_steal(&sb);
+}
+
 int ctmod_finding_fix(struct ctmod_finding *f, const char *fmt, ...)
 {
 	char *s;
@@ -152,6 +175,7 @@ int ctmod_finding_fix(struct ctmod_finding *f, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
+	s = word_ctmod(f, s);
 	if (strv_contains(&f->fix, s)) {
 		free(s);
 		return 0;
@@ -314,6 +338,7 @@ int ctmod_diagnose(struct ctmod_ctx *ctx, const struct ctmod_diagnose_opts *opts
 	if (r < 0)
 		return r;
 	d->kver = strdup(kver);
+	ctmod_diagnosis_words(ctx, d);
 	const char *module = opts->module;
 	char name[64];
 	if (module && (strchr(module, '/') || strstr(module, ".ko"))) {

@@ -32,6 +32,7 @@ struct ctmod_finding {
 	struct strv notes;      /* steps that are not commands (a boot loader edit, a reboot) */
 	struct strv load_first; /* missing-dependencies: the modules to load first */
 	struct strv evidence;   /* the log lines or files this comes from */
+	const char *ctmod;      /* the diagnosis's ctmod command word (see below), not owned */
 };
 
 struct ctmod_diagnosis {
@@ -41,6 +42,9 @@ struct ctmod_diagnosis {
 	char *log_source; /* "/dev/kmsg", a file, "standard input"; NULL: no log read */
 	char *log_error;  /* why the log could not be read, when it could not */
 	size_t log_lines, log_events;
+	/* "ctmod --root ROOT --kernel KVER" (what this diagnosis ran with): each
+	 * fix line's ctmod command gets it, so that it runs as printed */
+	char *ctmod;
 };
 
 struct ctmod_diagnose_opts {

@@ -130,6 +130,7 @@ struct ctmod_moddb {
 	} softdeps;
 	struct strv blacklist;
 	struct strv blacklist_from; /* where each blacklist entry was read, in step */
+	struct strv install_from;   /* where each install command was read, in step */
 	struct hmap objs;
 	struct hmap lookups;
 	unsigned gen;

@@ -438,9 +438,12 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 				bad = true;
 			else if (cmd[0] == 'o')
 				r = moddb_add_options(db, m, rest);
-			else if (cmd[0] == 'i')
+			else if (cmd[0] == 'i') {
 				r = conf_add_pair(db, &db->install, m, rest);
-			else if (cmd[0] == 'r')
+				if (r == 0)
+					strv_push_take(&db->install_from,
+					               moddb_origin(file, start));
+			} else if (cmd[0] == 'r')
 				r = conf_add_pair(db, &db->remove, m, rest);
 			else
 				r = add_softdep(db, m, rest);

@@ -572,6 +572,20 @@ const char *ctmod_moddb_blacklisted_by(struct ctmod_moddb *db, const char *name)
 	return NULL;
 }
 
+const char *ctmod_moddb_install_by(struct ctmod_moddb *db, const char *name, const char **cmd)
+{
+	char n[256];
+	modname_normalize(name, n, sizeof(n));
+	for (size_t i = 0; i < db->install.n; i++)
+		if (fnmatch(db->install.v[i].name, n, 0) == 0) {
+			if (cmd)
+				*cmd = db->install.v[i].value;
+			return i < db->install_from.n ? db->install_from.v[i]
+			                              : "an install command";
+		}
+	return NULL;
+}
+
 bool moddb_obj_builtin(struct ctmod_moddb *db, struct obj *o)
 {
 	return o->builtin || moddb_is_builtin_name(db, o->name);

@@ -292,6 +292,7 @@ void ctmod_moddb_free(struct ctmod_moddb *db)
 	free(db->softdeps.v);
 	strv_release(&db->blacklist);
 	strv_release(&db->blacklist_from);
+	strv_release(&db->install_from);
 	for (size_t i = 0; i < db->objs.cap; i++) {
 		struct obj *o =
 		    db->objs.e && db->objs.e[i].key ? (struct obj *)db->objs.e[i].val : NULL;

@@ -88,6 +88,9 @@ bool ctmod_moddb_is_builtin(struct ctmod_moddb *db, const char *module);
  * Owned by db.
  */
 const char *ctmod_moddb_blacklisted_by(struct ctmod_moddb *db, const char *module);
+/* Where MODULE's modprobe.d install command is ("FILE:LINE"; the command
+ * into *cmd), as for blacklisted_by; NULL when modprobe loads it itself. */
+const char *ctmod_moddb_install_by(struct ctmod_moddb *db, const char *module, const char **cmd);
 /* MODULE's softdep pre: and post: modules (modprobe.d, modules.softdep), appended. */
 int ctmod_moddb_softdeps(struct ctmod_moddb *db, const char *module, struct strv *pre,
                          struct strv *post);

@@ -10,13 +10,15 @@ need_kernel || {
 	exit 0
 }
 K=$KROOT/lib/modules/$KVER
+# a fix line's ctmod acts on the root and kernel diagnosed
+KC="ctmod --root $KROOT --kernel $KVER"
 
 # --- the kernel log against the kernel's own modules.symbols ---------------
 ctmod --root "$KROOT" diagnose --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
 expect "unknown symbols: names videodev as the module to load first" 1 \
 	"v4l2loopback needs videodev loaded first"
-expect "... and prints the commands in order" 1 "fix: ctmod load videodev"
-printf '%s\n' "$OUT" | grep -A1 "fix: ctmod load videodev" | grep -q "fix: ctmod load v4l2loopback$" &&
+expect "... and prints the commands in order, with the root and kernel" 1 "fix: $KC load videodev"
+printf '%s\n' "$OUT" | grep -A1 "fix: $KC load videodev" | grep -q "fix: $KC load v4l2loopback$" &&
 	pass "... then ctmod load v4l2loopback" || fail "... then ctmod load v4l2loopback"
 expect "taint lines are notes" 1 "NOTE   v4l2loopback is an out-of-tree module"
 
@@ -26,7 +28,7 @@ first=$(printf '%s' "$OUT" | python3 -c 'import json,sys
 d = json.load(sys.stdin)
 f = [x for x in d["findings"] if x["id"] == "missing-dependencies"][0]
 print(",".join(f["load_first"]), "|", ";".join(f["fix"]), "|", d["ok"], d["summary"]["errors"])')
-[ "$first" = "videodev | ctmod load videodev;ctmod load v4l2loopback | False 1" ] &&
+[ "$first" = "videodev | $KC load videodev;$KC load v4l2loopback | False 1" ] &&
 	pass "--json: load_first is [videodev], fix in order" ||
 	fail "--json: load_first is [videodev], fix in order (got: $first)"
 
@@ -36,7 +38,7 @@ first=$(printf '%s' "$OUT" | python3 -c 'import json,sys
 d = json.load(sys.stdin)
 f = [x for x in d["findings"] if x["id"] == "missing-dependencies"][0]
 print(",".join(sorted(f["load_first"])), "|", ";".join(f["fix"]))')
-[ "$first" = "libcrc32c,raid6_pq,xor,zstd_compress | ctmod load btrfs" ] &&
+[ "$first" = "libcrc32c,raid6_pq,xor,zstd_compress | $KC load btrfs" ] &&
 	pass "btrfs: the four modules that export its 11 missing symbols; installed, so ctmod load btrfs alone" ||
 	fail "btrfs: the four modules that export its 11 missing symbols; installed, so ctmod load btrfs alone (got: $first)"
 
@@ -184,6 +186,15 @@ done <"$T_TMP/md.fixes"
 ctmod --root "$R" diagnose libcrc32c
 expect "... after the fix lines libcrc32c is fine" 0 "Nothing wrong found for libcrc32c"
 rm -r "$R/etc"
+# modprobe.d as modprobe reads it: /etc/modprobe.d/X.conf hides /lib/modprobe.d/X.conf
+mkdir -p "$R/lib/modprobe.d" "$R/etc/modprobe.d"
+printf 'blacklist libcrc32c\n' >"$R/lib/modprobe.d/vendor.conf"
+ctmod --root "$R" diagnose libcrc32c
+expect "a blacklist in /lib/modprobe.d" 1 "libcrc32c is blacklisted in $R/lib/modprobe.d/vendor.conf:1"
+: >"$R/etc/modprobe.d/vendor.conf"
+ctmod --root "$R" diagnose libcrc32c
+expect "... hidden by /etc/modprobe.d's file of the same name: nothing" 0 "Nothing wrong found for libcrc32c"
+rm -r "$R/etc" "$R/lib/modprobe.d"
 
 mkdir -p "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose

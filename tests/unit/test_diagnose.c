@@ -13,6 +13,7 @@
 #include <sys/time.h>
 
 #include "ctx.h"
+#include "diagnose-internal.h"
 #include "diagnose.h"
 #include "kmsg.h"
 #include "util.h"
@@ -136,7 +137,9 @@ static void test_other_findings(void **state)
 
 	diagnose_file(FIX "duplicate-symbol.dmesg.txt", &d);
 	f = want(&d, "duplicate-symbol", "libarc5", CTMOD_SEV_ERROR);
-	assert_string_equal(f->fix.v[0], "ctmod load -r libarc4");
+	/* a ctmod command carries the root and kernel diagnosed */
+	assert_int_equal(strncmp(f->fix.v[0], "ctmod --root /tmp/ctmod-unit-", 29), 0);
+	assert_non_null(strstr(f->fix.v[0], " --kernel " KVER " load -r libarc4"));
 	ctmod_diagnosis_release(&d);
 
 	diagnose_file(FIX "unknown-parameter.dmesg.txt", &d);
@@ -208,7 +211,7 @@ static void test_tool_findings(void **state)
 
 	diagnose_file(FIX "unknown-symbol-kmod-insmod.tool.txt", &d);
 	const struct ctmod_finding *f = want(&d, "load-failed", "v4l2loopback", CTMOD_SEV_ERROR);
-	assert_true(fix_has(f, "ctmod load v4l2loopback"));
+	assert_true(fix_has(f, " --kernel " KVER " load v4l2loopback"));
 	ctmod_diagnosis_release(&d);
 }
 
@@ -640,6 +643,44 @@ static void test_names(void **state)
 	rmroot(root);
 }
 
+/* fix lines word ctmod once for the diagnosis: where a command starts, quoted for the shell */
+static void test_fix_words(void **state)
+{
+	(void)state;
+	char *root = mkroot(), *spaced;
+	assert_true(asprintf(&spaced, "%s/it's here", root) > 0);
+	assert_int_equal(mkdir_p(spaced, 0755), 0);
+	struct ctmod_ctx *ctx;
+	assert_int_equal(ctmod_ctx_new(&ctx, spaced, KVER), 0);
+	struct ctmod_kmsg log;
+	ctmod_kmsg_init(&log);
+	struct ctmod_diagnosis d;
+	ctmod_diagnosis_init(&d);
+	assert_int_equal(ctmod_diagnose_log(ctx, &log, NULL, &d), 0);
+	struct ctmod_finding *f = ctmod_finding_add(&d, CTMOD_SEV_ERROR, "x", "m", "what");
+	assert_non_null(f);
+	ctmod_finding_fix(f, "sudo ctmod load m");
+	ctmod_finding_fix(f, "dmesg | ctmod diagnose m --dmesg -");
+	ctmod_finding_fix(f, "modinfo -p ctmod_x");
+	char *want1, *want2;
+	assert_true(asprintf(&want1, "sudo ctmod --root '%s/it'\\''s here' --kernel %s load m",
+	                     root, KVER) > 0);
+	assert_true(
+	    asprintf(&want2,
+	             "dmesg | ctmod --root '%s/it'\\''s here' --kernel %s diagnose m --dmesg -",
+	             root, KVER) > 0);
+	assert_string_equal(f->fix.v[0], want1);
+	assert_string_equal(f->fix.v[1], want2);
+	assert_string_equal(f->fix.v[2], "modinfo -p ctmod_x");
+	free(want1);
+	free(want2);
+	ctmod_diagnosis_release(&d);
+	ctmod_kmsg_release(&log);
+	ctmod_ctx_free(ctx);
+	free(spaced);
+	rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +698,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals_without_a_name),
 	    cmocka_unit_test(test_lockdown_secure_boot),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_fix_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
