@@ -297,6 +297,17 @@ static bool idx_sound(struct idx *x)
 	return true;
 }
 
+bool ctmod_probe_index_sound(const void *data, size_t size)
+{
+	struct idx x = {.p = data, .size = size};
+	if (size < 12 || size > IDX_MASK)
+		return false;
+	x.seen = xcalloc(size / 8 + 1, 1);
+	bool ok = idx_sound(&x);
+	free(x.seen);
+	return ok;
+}
+
 /* libkmod 30's index files (kmod_load_resources maps these five) */
 static const char *const idx_files[] = {
     "modules.dep.bin",           "modules.alias.bin",   "modules.symbols.bin",
@@ -312,15 +323,12 @@ static bool idx_file_sound(int dirfd, const char *name)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 12 ||
 	    (uint64_t)st.st_size > IDX_MASK)
 		return false;
-	struct idx x = {.size = (size_t)st.st_size};
-	void *m = mmap(NULL, x.size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	size_t size = (size_t)st.st_size;
+	void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	if (m == MAP_FAILED)
 		return false;
-	x.p = m;
-	x.seen = xcalloc(x.size / 8 + 1, 1);
-	bool ok = idx_sound(&x);
-	free(x.seen);
-	munmap(m, x.size);
+	bool ok = ctmod_probe_index_sound(m, size);
+	munmap(m, size);
 	return ok;
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ctx.h"
 #include "moddb.h"
@@ -53,6 +54,10 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
  * a bitmap of an eighth of its size.
  */
 bool ctmod_probe_indexes_sound(const char *dir);
+
+/* The check of one index file's bytes, as ctmod_probe_indexes_sound() makes
+ * it of each (without its remembered verdicts): for tests/fuzz. */
+bool ctmod_probe_index_sound(const void *data, size_t size);
 
 /*
  * Run fn(data) and return its exit status (0-255).  When the indexes of
