@@ -95,6 +95,69 @@ static bool dkms_source(struct ctmod_ctx *ctx, const char *name, char *ver, size
 	return false;
 }
 
+/*
+ * NAME built for KVER by ctmod build (ROOT/var/lib/ctmod) or dkms build
+ * (ROOT/var/lib/dkms) and not installed: PACKAGE/VERSION into nv, the
+ * built file into where.  Only a package whose source is still in
+ * ROOT/usr/src counts: ctmod build --install reads its dkms.conf there.
+ */
+static bool dkms_built(struct ctmod_ctx *ctx, const char *kver, const char *name, char *nv,
+                       size_t n, char *where, size_t wn)
+{
+	static const char *const trees[] = {"/var/lib/ctmod", "/var/lib/dkms"};
+	bool found = false;
+	for (size_t t = 0; t < ARRAY_SIZE(trees) && !found; t++) {
+		_cleanup_free_ char *base = ctmod_path(ctx, "%s", trees[t]);
+		_cleanup_free_ char *pat = xasprintf("%s/*/*/%s/*/module/*.ko*", base, kver);
+		glob_t g;
+		if (glob(pat, 0, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+			char mn[64], pkg[128], ver[128];
+			ctmod_diagnose_module_name_of(g.gl_pathv[i], mn, sizeof(mn));
+			/* BASE/PACKAGE/VERSION/KVER/... */
+			if (!modname_equal(mn, name) ||
+			    sscanf(g.gl_pathv[i] + strlen(base), "/%127[^/]/%127[^/]/", pkg, ver) !=
+			        2)
+				continue;
+			_cleanup_free_ char *conf =
+			    ctmod_path(ctx, "/usr/src/%s-%s/dkms.conf", pkg, ver);
+			if (access(conf, R_OK) != 0)
+				continue;
+			snprintf(nv, n, "%s/%s", pkg, ver);
+			snprintf(where, wn, "%s", g.gl_pathv[i]);
+			found = true;
+		}
+		globfree(&g);
+	}
+	return found;
+}
+
+bool ctmod_diagnose_fix_not_installed(struct ctmod_ctx *ctx, const char *kver, const char *name,
+                                      struct ctmod_finding *f)
+{
+	char nv[260], where[4096], ver[128];
+	if (dkms_built(ctx, kver, name, nv, sizeof(nv), where, sizeof(where))) {
+		ctmod_finding_what(f, "%s is built for %s but not installed", name, kver);
+		ctmod_finding_why(
+		    f,
+		    "the DKMS package %s built %s for %s, but it is not under /lib/modules/%s (modules.dep): modprobe and ctmod load do not find it",
+		    nv, where, kver, kver);
+		ctmod_finding_fix(f, "ctmod build --install %s", nv);
+		return true;
+	}
+	if (dkms_source(ctx, name, ver, sizeof(ver))) {
+		ctmod_finding_what(f, "%s is not built for %s", name, kver);
+		ctmod_finding_why(
+		    f,
+		    "the DKMS package %s/%s is on this system (/usr/src/%s-%s) but not built for %s",
+		    name, ver, name, ver, kver);
+		ctmod_finding_fix(f, "ctmod build --install %s/%s", name, ver);
+		return true;
+	}
+	return false;
+}
+
 /* This kernel's own tree ships NAME (modules.order lists kernel/.../NAME.ko). */
 static bool in_kernel_tree(struct ctmod_ctx *ctx, const char *kver, const char *name)
 {

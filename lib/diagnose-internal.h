@@ -63,6 +63,11 @@ char *ctmod_diagnose_module_path(struct ctmod_ctx *ctx, const char *name);
  * known), ctmod load NAME (this kernel's tree has it), else the headers. */
 void ctmod_diagnose_fix_rebuild(struct ctmod_ctx *ctx, const char *kver, const char *name,
                                 struct ctmod_finding *f);
+/* NAME is not installed for KVER, but a DKMS package built it (or has its
+ * source): ctmod build --install NAME/VERSION, with what and why.  False when no package is known.
+ */
+bool ctmod_diagnose_fix_not_installed(struct ctmod_ctx *ctx, const char *kver, const char *name,
+                                      struct ctmod_finding *f);
 /* Unsigned or signed with an untrusted key: make a key (when there is none),
  * sign PATH (the module file, NULL when unknown), enrol the key under UEFI. */
 void ctmod_diagnose_fix_sign(struct ctmod_ctx *ctx, const char *kver, const char *path,

@@ -488,6 +488,8 @@ static void explain_not_installed(struct ctmod_rule_env *env, struct ctmod_findi
 		    e->arg, e->arg2 ? e->arg2 : "not found", env->kver, mn);
 		return;
 	}
+	if (ctmod_diagnose_fix_not_installed(env->ctx, env->kver, mn, f))
+		return;
 	struct strv near;
 	strv_init(&near);
 	ctmod_diagnose_nearest(db, mn, &near);

@@ -597,9 +597,11 @@ static void check_named(struct ctmod_ctx *ctx, const char *kver, const char *mod
 			ctmod_finding_why(
 			    f, "/lib/modules/%s has no %s (modules.dep, modules.builtin)", kver,
 			    module);
-			if (near.n)
+			/* a DKMS package that builds it comes before a similar name */
+			bool dkms = ctmod_diagnose_fix_not_installed(ctx, kver, module, f);
+			if (!dkms && near.n)
 				ctmod_finding_fix(f, "ctmod load %s", near.v[0]);
-			else
+			else if (!dkms)
 				ctmod_finding_note(
 				    f,
 				    "if %s comes from a DKMS package, build it for %s: ctmod build --install NAME/VERSION (ctmod status lists the sources)",

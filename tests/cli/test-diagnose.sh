@@ -185,7 +185,7 @@ while read -r c; do
 done <"$T_TMP/md.fixes"
 ctmod --root "$R" diagnose libcrc32c
 expect "... after the fix lines libcrc32c is fine" 0 "Nothing wrong found for libcrc32c"
-rm -r "$R/etc"
+rm -r "${R:?}/etc"
 # modprobe.d as modprobe reads it: /etc/modprobe.d/X.conf hides /lib/modprobe.d/X.conf
 mkdir -p "$R/lib/modprobe.d" "$R/etc/modprobe.d"
 printf 'blacklist libcrc32c\n' >"$R/lib/modprobe.d/vendor.conf"
@@ -194,7 +194,7 @@ expect "a blacklist in /lib/modprobe.d" 1 "libcrc32c is blacklisted in $R/lib/mo
 : >"$R/etc/modprobe.d/vendor.conf"
 ctmod --root "$R" diagnose libcrc32c
 expect "... hidden by /etc/modprobe.d's file of the same name: nothing" 0 "Nothing wrong found for libcrc32c"
-rm -r "$R/etc" "$R/lib/modprobe.d"
+rm -r "${R:?}/etc" "$R/lib/modprobe.d"
 
 mkdir -p "$T_TMP/empty"
 ctmod --root "$T_TMP/empty" --kernel "$KVER" diagnose
@@ -218,6 +218,62 @@ printf '%s' "$OUT" | python3 -c 'import json,sys; d = json.load(sys.stdin); asse
 	[ "$RC" = 2 ] && pass "--json with a bad module name: one JSON document with the error, exit 2" ||
 	fail "--json with a bad module name: one JSON document with the error, exit 2 (status $RC: $OUT)"
 
+# --- built by DKMS, not installed: the fix line ctmod build --install NAME/VERSION,
+# run as printed against a root with the real headers, after which it loads by name
+D=$T_TMP/dkms-root
+mkdir -p "$D/lib/modules/$KVER" "$D/usr/src/hello-1.0" "$D/proc"
+for h in "$HROOT"/usr/src/*; do ln -s "$h" "$D/usr/src/${h##*/}"; done
+ln -s "$HROOT/usr/lib" "$D/usr/lib"
+ln -s "/usr/src/linux-headers-$KVER" "$D/lib/modules/$KVER/build"
+/sbin/depmod -b "$D" "$KVER" 2>/dev/null
+printf 'PACKAGE_NAME=hello\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=hello_dkms\nDEST_MODULE_LOCATION[0]=/updates/dkms\n' \
+	>"$D/usr/src/hello-1.0/dkms.conf"
+echo 'obj-m := hello_dkms.o' >"$D/usr/src/hello-1.0/Kbuild"
+printf '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n' >"$D/usr/src/hello-1.0/hello_dkms.c"
+ctmod --root "$D" build hello/1.0
+expect "a DKMS package built, not installed (ctmod build without --install)" 0 "hello/1.0, $KVER, .*: built"
+echo "modprobe: FATAL: Module hello_dkms not found in directory /lib/modules/$KVER" >"$T_TMP/notfound.log"
+ctmod --root "$D" diagnose hello_dkms --dmesg "$T_TMP/notfound.log"
+expect "diagnose: built but not installed" 1 "hello_dkms is built for $KVER but not installed"
+fixes=$(printf '%s\n' "$OUT" | sed -n 's/^ *fix: //p')
+[ "$fixes" = "ctmod --root $D --kernel $KVER build --install hello/1.0" ] &&
+	pass "... its one fix line: ctmod --root ROOT --kernel KVER build --install hello/1.0" ||
+	fail "... its one fix line: ctmod --root ROOT --kernel KVER build --install hello/1.0 (got: $fixes)"
+ctmod --root "$D" diagnose hello_dkms
+expect "... the same without a log (the system check)" 1 "fix: ctmod --root $D --kernel $KVER build --install hello/1.0"
+# the printed line, verbatim: "ctmod" on PATH is the binary under test
+mkdir -p "$T_TMP/bin"
+ln -sf "$CTMOD_BIN" "$T_TMP/bin/ctmod"
+PATH="$T_TMP/bin:$PATH" sh -c "$fixes" >"$T_TMP/fix.out" 2>&1 && pass "... the fix line runs" ||
+	fail "... the fix line runs: $fixes ($(tail -n2 "$T_TMP/fix.out"))"
+check "... and installs hello_dkms.ko" test -f "$D/lib/modules/$KVER/updates/dkms/hello_dkms.ko"
+ctmod --root "$D" diagnose hello_dkms
+expect "... after it, diagnose finds nothing wrong" 0 "Nothing wrong found for hello_dkms"
+run modprobe -d "$D" -S "$KVER" --show-depends hello_dkms
+expect "... and kmod's modprobe finds it by name" 0 "updates/dkms/hello_dkms.ko"
+
+# the same after Debian's own dkms build (its tree, /var/lib/dkms), in the same root
+if command -v dkms >/dev/null && [ "$(id -u)" = 0 ]; then
+	mkdir -p "$D/usr/src/hellod-1.0"
+	sed 's/hello_dkms/hellod/; s/=hello$/=hellod/' "$D/usr/src/hello-1.0/dkms.conf" >"$D/usr/src/hellod-1.0/dkms.conf"
+	echo 'obj-m := hellod.o' >"$D/usr/src/hellod-1.0/Kbuild"
+	cp "$D/usr/src/hello-1.0/hello_dkms.c" "$D/usr/src/hellod-1.0/hellod.c"
+	if "$TOP/scripts/debian-dkms" "$D" "$KVER" "$D/var/lib/dkms" hellod/1.0 >"$T_TMP/dkms.out" 2>&1; then
+		ctmod --root "$D" diagnose hellod
+		expect "dkms build, not installed: diagnose names the package" 1 \
+			"fix: ctmod --root $D --kernel $KVER build --install hellod/1.0$"
+		fixes=$(printf '%s\n' "$OUT" | sed -n 's/^ *fix: //p')
+		PATH="$T_TMP/bin:$PATH" sh -c "$fixes" >"$T_TMP/fix.out" 2>&1 && pass "... the fix line runs" ||
+			fail "... the fix line runs: $fixes ($(tail -n2 "$T_TMP/fix.out"))"
+		ctmod --root "$D" diagnose hellod
+		expect "... after it, diagnose finds nothing wrong" 0 "Nothing wrong found for hellod"
+	else
+		fail "Debian dkms build of hellod/1.0: $(tail -n3 "$T_TMP/dkms.out")"
+	fi
+else
+	skip "Debian dkms not installed (or not root): no dkms-built case"
+fi
+
 # Signature refused: the fix lines (make DKMS's key pair, sign with the
 # headers' sign-file) run as printed, against a root with the real headers,
 # and leave the module signed with that key.
@@ -227,6 +283,8 @@ ln -s "$HROOT/usr/src" "$S/usr/src"
 ln -s "$HROOT/usr/lib" "$S/usr/lib"
 python3 "$TOP/tests/vm/ko-patch.py" "$K/kernel/drivers/net/dummy.ko" "$S/lib/modules/$KVER/updates/dummy.ko" modinfo license GPL
 echo "console=ttyS0 module.sig_enforce=1" >"$S/proc/cmdline"
+# a UEFI machine: the certificate is to be enrolled with mokutil
+mkdir -p "$S/sys/firmware/efi"
 {
 	cat "$FIX/sig-unsigned-kmod-insmod.dmesg.txt"
 	echo "insmod: ERROR: could not insert module $S/lib/modules/$KVER/updates/dummy.ko: Key was rejected by service"
@@ -237,10 +295,39 @@ printf '%s\n' "$OUT" | sed -n 's/^ *fix: //p' >"$T_TMP/sig.fixes"
 grep -q "openssl req" "$T_TMP/sig.fixes" && grep -q "scripts/sign-file sha256 $S/var/lib/dkms/mok.key $S/var/lib/dkms/mok.pub $S/lib/modules/$KVER/updates/dummy.ko" "$T_TMP/sig.fixes" &&
 	pass "... fix lines: make the key pair, sign the file with the headers' sign-file" ||
 	fail "... fix lines: make the key pair, sign the file with the headers' sign-file ($(cat "$T_TMP/sig.fixes"))"
+# mokutil --import needs MOK firmware (shim, EFI variables), which this
+# machine has not: that line is not run, only checked to name the
+# certificate the earlier lines made, in the DER form mokutil reads
 while read -r c; do
+	case $c in mokutil\ *) continue ;; esac
 	sh -c "$c" >"$T_TMP/fix.out" 2>&1 && pass "... the fix line runs: ${c%% *} ..." ||
 		fail "... the fix line runs: $c ($(tail -n2 "$T_TMP/fix.out"))"
 done <"$T_TMP/sig.fixes"
+mok=$(sed -n 's/^mokutil --import //p' "$T_TMP/sig.fixes")
+[ "$mok" = "$S/var/lib/dkms/mok.pub" ] && openssl x509 -inform DER -in "$mok" -noout 2>/dev/null &&
+	pass "... mokutil --import names the DER certificate the fix lines made (not run: no MOK firmware here)" ||
+	fail "... mokutil --import names the DER certificate the fix lines made (got: '$mok')"
 [ "$(modinfo -F signer "$S/lib/modules/$KVER/updates/dummy.ko")" = ctmod-module-signing ] &&
 	pass "... the module is now signed with that key" || fail "... the module is now signed with that key"
+
+# --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
+ctmod --root "$KROOT" diagnose --dmesg
+expect "cliopts: --dmesg without a value: exit 2, names the option" 2 "" "option '--dmesg' needs an argument"
+check "cliopts: --dmesg without a value: one line" one_line
+ctmod --root "$KROOT" diagnose -D
+expect "cliopts: -D without a value: exit 2, names the option" 2 "" "option '-D' needs an argument"
+ctmod --root "$KROOT" diagnose --dmesg-file x
+expect "cliopts: unknown --dmesg-file: exit 2" 2 "" "unknown option '--dmesg-file'"
+ctmod --root "$KROOT" diagnose -Z
+expect "cliopts: unknown -Z: exit 2" 2 "" "unknown option '-Z'"
+ctmod --root "$KROOT" diagnose v4l2loopback --no-system --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
+expect "cliopts: options after MODULE are options" 1 "v4l2loopback needs videodev loaded first"
+check "cliopts: ... --no-system honoured after MODULE (no system section)" sh -c "! printf '%s' \"\$1\" | grep -q '^this system'" _ "$OUT"
+ctmod --root "$KROOT" --json diagnose --dmesg
+expect "cliopts: --json, --dmesg without a value: exit 2" 2
+check "cliopts: --json usage error: one JSON document, ok false, the option named" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is False and \"--dmesg\" in d[\"error\"][\"message\"] and d[\"error\"][\"hint\"]"' _ "$OUT"
+ctmod diagnose --help
+expect "cliopts: --help from the option table" 0 "--no-system"
+# --- end cliopts
 exit 0
