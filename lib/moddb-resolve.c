@@ -48,11 +48,7 @@ static struct obj *obj_get(struct ctmod_moddb *db, const char *name, const char 
 	struct hent *m = hmap_find(&db->modidx, name);
 	o->mod = m && db->mods[m->val].has_line ? (ssize_t)m->val : -1;
 	o->softdep = -2;
-	if (hmap_put(&db->objs, o->key, (size_t)o) < 0) {
-		free(o->key);
-		free(o);
-		return NULL;
-	}
+	hmap_put(&db->objs, o->key, (size_t)o);
 	return o;
 }
 
@@ -362,11 +358,12 @@ int moddb_lookup(struct ctmod_moddb *db, const char *raw, struct objlist **out)
 		return -ENOMEM;
 	}
 	r = lookup_uncached(db, name, l);
-	if (r < 0 || hmap_put(&db->lookups, l->name, (size_t)l) < 0) {
+	if (r < 0) {
 		free(l->name);
 		moddb_objlist_free(l);
-		return r < 0 ? r : -ENOMEM;
+		return r;
 	}
+	hmap_put(&db->lookups, l->name, (size_t)l);
 	*out = l;
 	return 0;
 }
