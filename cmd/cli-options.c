@@ -26,6 +26,7 @@ static const char *arg_words(const char *arg)
 	} tab[] = {
 	    {"DIR", "a directory"},
 	    {"FILE", "a file"},
+	    {"FILE|-", "a file, or - for standard input"},
 	    {"KVER", "a kernel release"},
 	    {"N", "a number"},
 	    {"SECONDS", "seconds"},
@@ -406,14 +407,18 @@ static void print_options(const struct cli_option *opts, FILE *out)
 	char left[96];
 	int col = 0;
 	for (const struct cli_option *o = opts; o->id; o++) {
+		if (!o->help)
+			continue;
 		int n = option_left(o, left, sizeof(left));
 		if (n + 2 > col && n + 2 <= 30)
 			col = n + 2;
 	}
 	for (const struct cli_option *o = opts; o->id; o++) {
+		if (!o->help)
+			continue;
 		int n = option_left(o, left, sizeof(left));
 		fputs(left, out);
-		const char *h = o->help ? o->help : "";
+		const char *h = o->help;
 		if (n + 2 > col)
 			fprintf(out, "\n%*s", col, "");
 		else

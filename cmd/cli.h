@@ -52,7 +52,8 @@ struct cli {
  * One option of a command.  id is what cli_getopt() returns: the short
  * option's character (then it is also -C), or a value >= 256 for a long
  * option only.  arg names the argument (NULL: a flag); help is one or more
- * lines ("\n" between them) for the usage text.
+ * lines ("\n" between them) for the usage text, or NULL for an option that is
+ * parsed but not shown (another tool's spelling, kept for compatibility).
  */
 struct cli_option {
 	int id;

@@ -306,8 +306,12 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 	    (o->flags & CTMOD_RESOLVE_NO_SOFTDEPS) || !ctmod_probe_usable(cli->ctx))
 		return false;
 	struct fast_args a = {cli, o, argc, argv};
+	const char *kver;
+	_cleanup_free_ char *dir = ctmod_ctx_kver(cli->ctx, &kver) < 0
+	                               ? NULL
+	                               : ctmod_path(cli->ctx, "/lib/modules/%s", kver);
 	int sig = 0;
-	int st = ctmod_probe_isolated(fast_child, &a, &sig);
+	int st = ctmod_probe_isolated(dir, fast_child, &a, &sig);
 	if (st == -EFAULT && !cli->quiet)
 		fprintf(
 		    stderr,

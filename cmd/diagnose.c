@@ -1,11 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ctmod diagnose: why a module does not load, and the command that fixes it. */
-#include <getopt.h>
+#include <getopt.h> /* optarg, optind */
 #include <stdio.h>
 #include <string.h>
 
 #include "../lib/diagnose.h"
 #include "builtin.h"
+
+enum { OPT_NO_SYSTEM = 256 };
+
+static const struct cli_option options[] = {
+    {'D', "dmesg", "FILE|-",
+     "read this dmesg output (or standard input) instead of\n"
+     "/dev/kmsg; timestamps, syslog prefixes and pasted\n"
+     "modprobe/insmod error lines are understood"},
+    {OPT_NO_SYSTEM, "no-system", NULL, "only the log: skip the checks of this system"},
+    {0},
+};
+
+static const char about[] =
+    "Reads the kernel log (/dev/kmsg, without waiting) and the system, and prints\n"
+    "what keeps modules from loading: severity, what is wrong, why, and the\n"
+    "commands that fix it.  MODULE limits the log to that module and checks its\n"
+    "file (version magic).\n";
+
+static const char footer[] =
+    "Exit status: 0 nothing wrong (notes only), 1 something wrong, 2 bad input.\n";
 
 static struct json_object *strv_json(const struct strv *sv)
 {
@@ -124,53 +144,18 @@ static void print_human(struct cli *cli, const struct ctmod_diagnosis *d, const 
 		       count[0], count[0] == 1 ? "" : "s");
 }
 
-/*
- * Bad input under --json: the one JSON document is the error, in the shape
- * DESIGN.md gives ({"ok": false, "error": {"message", "hint"}}); stderr
- * keeps its line.  (The shared option helper of cmd/cli.c is to take this
- * over for every command.)
- */
-static int json_error(struct cli *cli, int r)
-{
-	if (cli->json) {
-		const char *hint = ctmod_ctx_hint(cli->ctx);
-		struct json_object *err = json_object_new_object();
-		json_object_object_add(err, "message",
-		                       json_object_new_string(ctmod_ctx_error(cli->ctx)));
-		json_object_object_add(err, "hint", hint ? json_object_new_string(hint) : NULL);
-		struct json_object *doc = json_object_new_object();
-		json_object_object_add(doc, "ok", json_object_new_boolean(0));
-		json_object_object_add(doc, "error", err);
-		cli_json_print(doc);
-	}
-	return cli_error(cli, r);
-}
-
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"dmesg", required_argument, NULL, 'D'},
-	    {"no-system", no_argument, NULL, 'N'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct ctmod_diagnose_opts o = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'D':
+	while ((c = cli_getopt(cli, argc, argv)) >= 0) {
+		if (c == 'D')
 			o.dmesg = optarg;
-			break;
-		case 'N':
+		else if (c == OPT_NO_SYSTEM)
 			o.no_system = true;
-			break;
-		case 'h':
-			fputs(cmd_diagnose.usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-		}
 	}
+	if (c == CLI_OPT_EXIT)
+		return cli_status(cli);
 	if (argc - optind > 1)
 		return cli_usage(cli, "one module at most, got '%s' and '%s'", argv[optind],
 		                 argv[optind + 1]);
@@ -181,7 +166,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	int r = ctmod_diagnose(cli->ctx, &o, &d);
 	if (r < 0) {
 		ctmod_diagnosis_release(&d);
-		return json_error(cli, r);
+		return cli_error(cli, r); /* with --json, cli_finish() makes it the document */
 	}
 	if (d.log_error && !cli->json)
 		cli_verbose(cli, "%s", d.log_error);
@@ -198,18 +183,8 @@ const struct ctmod_cmd cmd_diagnose = {
     .name = "diagnose",
     .run = run,
     .summary = "say why a module does not load, and the command that fixes it",
-    .usage = "Usage: ctmod [--root DIR] [--kernel KVER] [--json] diagnose [MODULE|FILE.ko]\n"
-             "                      [--dmesg FILE|-] [--no-system]\n"
-             "\n"
-             "Reads the kernel log (/dev/kmsg, without waiting) and the system, and prints\n"
-             "what keeps modules from loading: severity, what is wrong, why, and the\n"
-             "commands that fix it.  MODULE limits the log to that module and checks its\n"
-             "file (version magic).\n"
-             "\n"
-             "  --dmesg FILE|-   read this dmesg output (or standard input) instead of\n"
-             "                   /dev/kmsg; timestamps, syslog prefixes and pasted\n"
-             "                   modprobe/insmod error lines are understood\n"
-             "  --no-system      only the log: skip the checks of this system\n"
-             "\n"
-             "Exit status: 0 nothing wrong (notes only), 1 something wrong, 2 bad input.\n",
+    .synopsis = "[MODULE|FILE.ko] [--dmesg FILE|-] [--no-system]",
+    .about = about,
+    .options = options,
+    .footer = footer,
 };

@@ -54,6 +54,8 @@ extern struct ctmod_dl ctmod_dl_archive;
 /* libseccomp.so.2 (lib/dl-seccomp.c) and libyaml-0.so.2 (lib/dl-yaml.c) */
 extern struct ctmod_dl ctmod_dl_seccomp;
 extern struct ctmod_dl ctmod_dl_yaml;
+/* libelf.so.1 (lib/dl-elf.c) */
+extern struct ctmod_dl ctmod_dl_elf;
 
 /*
  * Open DL and resolve all its symbols, the first time only; 0, or -ELIBACC

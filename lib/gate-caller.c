@@ -288,9 +288,11 @@ int ctmod_gate_module_name(struct ctmod_ctx *ctx, int fd, unsigned flags, double
 {
 	char raw[256];
 	/*
-	 * The reader can neither open files nor map code: load libarchive
-	 * (for a compressed module) here.  If it cannot be, the reader says so.
+	 * The reader can neither open files nor map code: load libelf, and
+	 * libarchive (for a compressed module), here.  If one cannot be, the
+	 * reader says so.
 	 */
+	ctmod_dl_open(&ctmod_dl_elf);
 	ctmod_dl_open(&ctmod_dl_archive);
 	/* a compressed module may inflate to anything: half of what is left */
 	int r = ctmod_jail_run(ctx, fd, timeout,

@@ -73,8 +73,11 @@ int ctmod_modinfo_parse(struct ctmod_ctx *ctx, const void *image, size_t len,
                         struct ctmod_modinfo **out)
 {
 	*out = NULL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		if (ctmod_dl_fail(ctx, &ctmod_dl_elf, "module image") < 0)
+			return -ELIBACC;
 		return ctmod_fail(ctx, -ENOTSUP, NULL, "libelf: %s", elf_errmsg(-1));
+	}
 	/* ELF_C_READ_MEMORY never writes to the image; the cast is libelf's API */
 	Elf *e = elf_memory((char *)image, len);
 	if (!e)

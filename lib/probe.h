@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ctx.h"
 #include "moddb.h"
@@ -44,14 +45,33 @@ int ctmod_probe_walk(struct ctmod_ctx *ctx, const char *name, unsigned flags, co
                      ctmod_probe_cb cb, void *data);
 
 /*
- * Run fn(data) in a child process and return its exit status (0-255), or
- * -EFAULT when the child died of a signal (*sig set).  libkmod 30 trusts
- * the .bin indexes it maps: a truncated or corrupt modules.dep.bin makes
- * it read past the mapping (SIGSEGV/SIGBUS; kmod's own modprobe crashes
- * the same way) or, fed garbage lengths, write past its own stack buffers
- * (seen under ASan: "stack smashing detected"), so a fault cannot be caught
- * and survived in-process.  Its walks run here so that such a tree gets an error
- * message (or the text resolver) instead of a crash.  stdout and stderr
- * are flushed before the fork; the child's output goes where ours goes.
+ * Whether the .bin indexes of DIR (a /lib/modules/KVER; "" for the running
+ * kernel's, as libkmod takes it; NULL: no) can be handed to libkmod 30 without risk: each of the
+ * five files kmod_load_resources() maps is absent, or a whole trie as
+ * depmod writes it (header, every node and string inside the file, every
+ * child below its parent, no node reached twice, keys and words far below
+ * libkmod's fixed buffers).  One pass over each file, no allocation beyond
+ * a bitmap of an eighth of its size.
  */
-int ctmod_probe_isolated(int (*fn)(void *data), void *data, int *sig);
+bool ctmod_probe_indexes_sound(const char *dir);
+
+/* The check of one index file's bytes, as ctmod_probe_indexes_sound() makes
+ * it of each (without its remembered verdicts): for tests/fuzz. */
+bool ctmod_probe_index_sound(const void *data, size_t size);
+
+/*
+ * Run fn(data) and return its exit status (0-255).  When the indexes of
+ * DIR (see ctmod_probe_indexes_sound) are sound it runs in this process;
+ * otherwise in a child, and -EFAULT is returned when the child died of a
+ * signal (*sig set).  libkmod 30 trusts the .bin indexes it maps: a
+ * truncated or corrupt modules.dep.bin makes it read past the mapping
+ * (SIGSEGV/SIGBUS; kmod's own modprobe crashes the same way) or, fed
+ * garbage lengths, write past its own stack buffers (seen under ASan:
+ * "stack smashing detected"), so a fault cannot be caught and survived
+ * in-process.  Its walks on a tree that fails the check run in the child so
+ * that such a tree gets an error message (or the text resolver) instead of
+ * a crash.  stdout and stderr are flushed before the fork; the child's
+ * output goes where ours goes.  A file replaced between the check and
+ * libkmod's mmap is one depmod wrote whole (it renames into place).
+ */
+int ctmod_probe_isolated(const char *dir, int (*fn)(void *data), void *data, int *sig);

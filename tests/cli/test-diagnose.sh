@@ -309,4 +309,25 @@ mok=$(sed -n 's/^mokutil --import //p' "$T_TMP/sig.fixes")
 	fail "... mokutil --import names the DER certificate the fix lines made (got: '$mok')"
 [ "$(modinfo -F signer "$S/lib/modules/$KVER/updates/dummy.ko")" = ctmod-module-signing ] &&
 	pass "... the module is now signed with that key" || fail "... the module is now signed with that key"
+
+# --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
+ctmod --root "$KROOT" diagnose --dmesg
+expect "cliopts: --dmesg without a value: exit 2, names the option" 2 "" "option '--dmesg' needs an argument"
+check "cliopts: --dmesg without a value: one line" one_line
+ctmod --root "$KROOT" diagnose -D
+expect "cliopts: -D without a value: exit 2, names the option" 2 "" "option '-D' needs an argument"
+ctmod --root "$KROOT" diagnose --dmesg-file x
+expect "cliopts: unknown --dmesg-file: exit 2" 2 "" "unknown option '--dmesg-file'"
+ctmod --root "$KROOT" diagnose -Z
+expect "cliopts: unknown -Z: exit 2" 2 "" "unknown option '-Z'"
+ctmod --root "$KROOT" diagnose v4l2loopback --no-system --dmesg "$FIX/unknown-symbol-v4l2loopback.dmesg.txt"
+expect "cliopts: options after MODULE are options" 1 "v4l2loopback needs videodev loaded first"
+check "cliopts: ... --no-system honoured after MODULE (no system section)" sh -c "! printf '%s' \"\$1\" | grep -q '^this system'" _ "$OUT"
+ctmod --root "$KROOT" --json diagnose --dmesg
+expect "cliopts: --json, --dmesg without a value: exit 2" 2
+check "cliopts: --json usage error: one JSON document, ok false, the option named" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is False and \"--dmesg\" in d[\"error\"][\"message\"] and d[\"error\"][\"hint\"]"' _ "$OUT"
+ctmod diagnose --help
+expect "cliopts: --help from the option table" 0 "--no-system"
+# --- end cliopts
 exit 0
