@@ -288,6 +288,14 @@ check "progress: a line as each build starts" sh -c "printf '%s\n' \"\$1\" | gre
 first=$(printf '%s\n' "$ERR" | sed -n 's|^\([a-z]*\)/1.0, .*: ok (.* s; .* done.*|\1|p' | head -n1)
 check "progress: the fast build's line comes when it ends, before the slow one's ($first)" test "$first" = fast
 printf '%s\n' "$ERR" | grep -q '^fast/1.0, .*| ' && fail "progress: no make output without -v"
+printf '%s\n' "$ERR" | grep -q 'queued, [0-9]* s\]' && fail "progress: no status line when stderr is no terminal"
+if command -v script >/dev/null; then
+	script -qec "'$CTMOD_BIN' --root '$R' -S '$KVER' build --force slow/1.0" /dev/null >"$T_TMP/tty" 2>&1
+	check "progress on a terminal: a live status line while make runs" \
+		grep -q '\[0 done, 1 running, 0 queued, [0-9]* s\]' "$T_TMP/tty"
+else
+	fail "progress on a terminal: script(1) missing"
+fi
 ctmod --root "$R" -S "$KVER" build -v --force fast/1.0
 expect "progress -v: make's output streamed, prefixed by package" 0 "" "^fast/1.0, $KVER| .*CC \[M\] .*fast.o"
 ctmod --root "$R" -S "$KVER" build -q --force fast/1.0
