@@ -54,8 +54,9 @@ extern struct ctmod_dl ctmod_dl_archive;
 /* libseccomp.so.2 (lib/dl-seccomp.c) and libyaml-0.so.2 (lib/dl-yaml.c) */
 extern struct ctmod_dl ctmod_dl_seccomp;
 extern struct ctmod_dl ctmod_dl_yaml;
-/* libelf.so.1 (lib/dl-elf.c) */
+/* libelf.so.1 (lib/dl-elf.c) and libjson-c.so.5 (lib/dl-json.c) */
 extern struct ctmod_dl ctmod_dl_elf;
+extern struct ctmod_dl ctmod_dl_json;
 
 /*
  * Open DL and resolve all its symbols, the first time only; 0, or -ELIBACC
