@@ -453,9 +453,21 @@ bool ctmod_probe_indexes_sound(const char *dir)
 	return true;
 }
 
-int ctmod_probe_isolated(const char *dir, int (*fn)(void *data), void *data, int *sig)
+/* libkmod 30 copies a name it looks up into a PATH_MAX buffer, and a
+ * bracket expression ("[...") without a bound: a long one smashes its
+ * stack, kmod's modprobe's too.  The names must be far shorter. */
+static bool names_short(char *const *names, int n)
 {
-	if (ctmod_probe_indexes_sound(dir))
+	for (int i = 0; i < n; i++)
+		if (strnlen(names[i], IDX_KEY_MAX) >= IDX_KEY_MAX)
+			return false;
+	return true;
+}
+
+int ctmod_probe_isolated(const char *dir, char *const *names, int n, int (*fn)(void *data),
+                         void *data, int *sig)
+{
+	if (names_short(names, n) && ctmod_probe_indexes_sound(dir))
 		return fn(data) & 0xff;
 	fflush(stdout);
 	fflush(stderr);
