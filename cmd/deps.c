@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ctmod deps: what loading a module takes, as modprobe would resolve it. */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +10,31 @@
 #include "../lib/probe.h"
 #include "builtin.h"
 
-#define USAGE                                                                                      \
-	"Usage: ctmod deps [OPTIONS] MODULE [PARAM=VALUE...] [MODULE...]\n"                        \
-	"       ctmod deps --all [--show-depends]\n"                                               \
-	"\n"                                                                                       \
-	"The modules to load for MODULE (a name, an alias such as fs-overlay or\n"                 \
-	"pci:v00008086d..., or symbol:NAME), in load order: its modules.dep\n"                     \
-	"dependencies right to left, softdeps, the module.  Read from\n"                           \
-	"ROOT/lib/modules/KVER, ROOT/{etc,run,usr/local/lib,usr/lib,lib}/modprobe.d\n"             \
-	"and ROOT/proc/cmdline.\n"                                                                 \
-	"\n"                                                                                       \
-	"  -D, --show-depends   print exactly what modprobe --show-depends prints\n"               \
-	"  -t, --tree           draw the dependency tree\n"                                        \
-	"  -r, --reverse        list the modules that depend on MODULE\n"                          \
-	"  -a, --all            resolve every module of the kernel\n"                              \
-	"  -i, --ignore-install do not stop at modprobe.d install commands\n"                      \
-	"      --no-softdeps    leave softdeps out\n"                                              \
-	"\n"                                                                                       \
-	"Exit status: 0 resolved, 1 a module was not found, 2 bad usage or a\n"                    \
-	"malformed modules.dep.\n"
+enum { OPT_NO_SOFTDEPS = 256 };
+
+static const struct cli_option options[] = {
+    {'D', "show-depends", NULL, "print exactly what modprobe --show-depends prints"},
+    {'t', "tree", NULL, "draw the dependency tree"},
+    {'r', "reverse", NULL, "list the modules that depend on MODULE"},
+    {'a', "all", NULL, "resolve every module of the kernel"},
+    {'i', "ignore-install", NULL, "do not stop at modprobe.d install commands"},
+    {OPT_NO_SOFTDEPS, "no-softdeps", NULL, "leave softdeps out"},
+    {0},
+};
+
+static const char synopsis[] = "[OPTIONS] MODULE [PARAM=VALUE...] [MODULE...]\n"
+                               "--all [--show-depends]";
+
+static const char about[] =
+    "The modules to load for MODULE (a name, an alias such as fs-overlay or\n"
+    "pci:v00008086d..., or symbol:NAME), in load order: its modules.dep\n"
+    "dependencies right to left, softdeps, the module.  Read from\n"
+    "ROOT/lib/modules/KVER, ROOT/{etc,run,usr/local/lib,usr/lib,lib}/modprobe.d\n"
+    "and ROOT/proc/cmdline.\n";
+
+static const char footer[] =
+    "Exit status: 0 resolved, 1 a module was not found, 2 bad usage or a\n"
+    "malformed modules.dep.\n";
 
 enum mode { M_LIST, M_SHOW, M_TREE, M_REVERSE };
 
@@ -324,19 +330,8 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 /* The options; -1 to go on, else the exit status. */
 static int parse_opts(struct cli *cli, int argc, char **argv, struct opts *o)
 {
-	enum { OPT_NO_SOFTDEPS = 256 };
-	static const struct option lopts[] = {
-	    {"show-depends", no_argument, NULL, 'D'},
-	    {"tree", no_argument, NULL, 't'},
-	    {"reverse", no_argument, NULL, 'r'},
-	    {"all", no_argument, NULL, 'a'},
-	    {"ignore-install", no_argument, NULL, 'i'},
-	    {"no-softdeps", no_argument, NULL, OPT_NO_SOFTDEPS},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+DtraihS:", lopts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv)) >= 0) {
 		switch (c) {
 		case 'D':
 			o->mode = M_SHOW;
@@ -356,13 +351,10 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct opts *o)
 		case OPT_NO_SOFTDEPS:
 			o->flags |= CTMOD_RESOLVE_NO_SOFTDEPS;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPT_EXIT)
+		return cli_status(cli);
 	if (!o->all && optind >= argc)
 		return cli_usage(cli, "name a module, or use --all");
 	if (o->all && optind < argc)
@@ -460,5 +452,8 @@ const struct ctmod_cmd cmd_deps = {
     .name = "deps",
     .run = run,
     .summary = "dependency resolution as modprobe does it (--show-depends, --tree, --all)",
-    .usage = USAGE,
+    .synopsis = synopsis,
+    .about = about,
+    .options = options,
+    .footer = footer,
 };

@@ -5,7 +5,7 @@
  * cmd/modprobe.c.)
  */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optarg, optind */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,26 +14,49 @@
 #include "util.h"
 #include "builtin.h"
 
-static const char usage[] =
-    "Usage: ctmod load [OPTIONS] MODULE [PARAM=VALUE...]\n"
-    "       ctmod load -a [OPTIONS] MODULE...\n"
-    "       ctmod load -r [OPTIONS] MODULE...\n"
-    "\n"
+enum {
+	OPT_FIRST = 256,
+	OPT_METHOD,
+	OPT_SHOW,
+	OPT_SHOW_DEPENDS,
+	OPT_CONFIG,
+	OPT_DIRNAME,
+	OPT_SET_VERSION,
+	OPT_SYSLOG,
+};
+
+static const struct cli_option options[] = {
+    {'a', "all", NULL, "every argument is a module"},
+    {'r', "remove", NULL, "unload the modules and their dependencies no longer used"},
+    {'n', "dry-run", NULL, "print what would be done, load nothing"},
+    {OPT_FIRST, "first-time", NULL, "fail if the module is already loaded or built in"},
+    {'i', "ignore-install", NULL, "ignore install and remove commands of modprobe.d"},
+    {'b', "use-blacklist", NULL, "apply blacklist lines to aliases"},
+    {OPT_METHOD, "method", "LIST",
+     "ways to try, in order: kmod,ioctl,modprobe (default all):\n"
+     "kmod = libkmod (finit_module); ioctl = make the kernel run\n"
+     "its modprobe helper (works without /lib/modules in a\n"
+     "container); modprobe = run the system's modprobe"},
+    /* modprobe's spellings, for scripts written for it */
+    {OPT_SHOW, "show", NULL, NULL},
+    {OPT_SHOW_DEPENDS, "show-depends", NULL, NULL},
+    {OPT_CONFIG, "config", "FILE", NULL},
+    {OPT_DIRNAME, "dirname", "DIR", NULL},
+    {OPT_SET_VERSION, "set-version", "KVER", NULL},
+    {OPT_SYSLOG, "syslog", NULL, NULL},
+    {0},
+};
+
+static const char synopsis[] = "[OPTIONS] MODULE [PARAM=VALUE...]\n"
+                               "-a [OPTIONS] MODULE...\n"
+                               "-r [OPTIONS] MODULE...";
+
+static const char about[] =
     "Load MODULE (a name or an alias) with its dependencies and softdeps, in\n"
     "the order modprobe uses, with the options of modprobe.d merged with\n"
-    "those given here.  An already loaded or built-in module is success.\n"
-    "\n"
-    "  -a, --all            every argument is a module\n"
-    "  -r, --remove         unload the modules and their dependencies no longer used\n"
-    "  -n, --dry-run        print what would be done, load nothing\n"
-    "      --first-time     fail if the module is already loaded or built in\n"
-    "  -i, --ignore-install ignore install and remove commands of modprobe.d\n"
-    "  -b, --use-blacklist  apply blacklist lines to aliases\n"
-    "      --method LIST    ways to try, in order: kmod,ioctl,modprobe (default all):\n"
-    "                       kmod = libkmod (finit_module); ioctl = make the kernel run\n"
-    "                       its modprobe helper (works without /lib/modules in a\n"
-    "                       container); modprobe = run the system's modprobe\n"
-    "\n"
+    "those given here.  An already loaded or built-in module is success.\n";
+
+static const char footer[] =
     "Exit status: 0 loaded (or already there), 1 a module failed, 2 bad usage.\n";
 
 struct load_report {
@@ -177,104 +200,73 @@ static int split_params(struct cli *cli, int argc, char **argv, struct strbuf *p
 	return EXIT_OK;
 }
 
-/* The options; -1 to go on, else the exit status. */
-static int parse_opts(struct cli *cli, int argc, char **argv, struct load_args *a)
+/* modprobe's --dirname/--set-version: a new context for that root or kernel */
+static int switch_ctx(struct cli *cli, int c, const char *arg)
 {
-	enum { OPT_FIRST = 256, OPT_METHOD };
-	static const struct option opts[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"remove", no_argument, NULL, 'r'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"show", no_argument, NULL, 'n'},
-	    {"first-time", no_argument, NULL, OPT_FIRST},
-	    {"ignore-install", no_argument, NULL, 'i'},
-	    {"use-blacklist", no_argument, NULL, 'b'},
-	    {"method", required_argument, NULL, OPT_METHOD},
-	    {"show-depends", no_argument, NULL, 'D'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"config", required_argument, NULL, 'C'},
-	    {"dirname", required_argument, NULL, 'd'},
-	    {"set-version", required_argument, NULL, 'S'},
-	    {"syslog", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	const char *short_opts = "+arnibh";
-	int c;
+	struct ctmod_ctx *ctx;
+	if (c == OPT_DIRNAME)
+		cli->root = arg;
+	else
+		cli->kver = arg;
+	if (ctmod_ctx_new(&ctx, cli->root, cli->kver) < 0)
+		return EXIT_FAILED;
+	ctmod_ctx_set_log_level(ctx, ctmod_ctx_log_level(cli->ctx));
+	ctmod_ctx_free(cli->ctx);
+	cli->ctx = ctx;
+	return EXIT_OK;
+}
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_opts, opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			a->all = true;
-			break;
-		case 'r':
-			a->remove = true;
-			break;
-		case 'n':
-			a->opts.dry_run = true;
-			break;
-		case OPT_FIRST:
-			a->opts.first_time = true;
-			break;
-		case 'i':
-			a->opts.ignore_install = true;
-			break;
-		case 'b':
-			a->opts.use_blacklist = true;
-			break;
-		case OPT_METHOD:
-			if (ctmod_load_methods_parse(optarg, &a->opts.methods) < 0)
-				return cli_usage(cli,
-				                 "--method takes kmod, ioctl, modprobe "
-				                 "(comma-separated), not '%s'",
-				                 optarg);
-			break;
-		case 'D':
-			a->show_depends = true;
-			break;
-		case 'q':
-			cli->quiet = true;
-			break;
-		case 'v':
-			cli->verbose++;
-			ctmod_ctx_set_log_level(cli->ctx, CTMOD_LOG_INFO);
-			break;
-		case 'C':
-		case 's':
-			break; /* config dirs come from the root; syslog is stderr */
-		case 'd':
-		case 'S': {
-			/* modprobe's -d/-S: a new context for that root/kernel */
-			struct ctmod_ctx *ctx;
-			if (c == 'd')
-				cli->root = optarg;
-			else
-				cli->kver = optarg;
-			if (ctmod_ctx_new(&ctx, cli->root, cli->kver) < 0)
-				return EXIT_FAILED;
-			ctmod_ctx_set_log_level(ctx, ctmod_ctx_log_level(cli->ctx));
-			ctmod_ctx_free(cli->ctx);
-			cli->ctx = ctx;
-			break;
-		}
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-		}
+/* One option (cli_getopt's id c); EXIT_OK to go on, else the exit status. */
+static int take_opt(struct cli *cli, int c, struct load_args *a)
+{
+	switch (c) {
+	case 'a':
+		a->all = true;
+		break;
+	case 'r':
+		a->remove = true;
+		break;
+	case 'n':
+	case OPT_SHOW:
+		a->opts.dry_run = true;
+		break;
+	case OPT_FIRST:
+		a->opts.first_time = true;
+		break;
+	case 'i':
+		a->opts.ignore_install = true;
+		break;
+	case 'b':
+		a->opts.use_blacklist = true;
+		break;
+	case OPT_METHOD:
+		if (ctmod_load_methods_parse(optarg, &a->opts.methods) < 0)
+			return cli_usage(
+			    cli, "--method takes kmod, ioctl, modprobe (comma-separated), not '%s'",
+			    optarg);
+		break;
+	case OPT_SHOW_DEPENDS:
+		a->show_depends = true;
+		break;
+	case OPT_DIRNAME:
+	case OPT_SET_VERSION:
+		return switch_ctx(cli, c, optarg);
+	default:
+		break; /* --config: config dirs come from the root; --syslog: stderr is the log */
 	}
-	return -1;
+	return EXIT_OK;
 }
 
 static int run(struct cli *cli, int argc, char **argv)
 {
 	struct load_args a = {0};
-	int st = parse_opts(cli, argc, argv, &a);
-	if (st >= 0)
+	int c, st = EXIT_OK;
+	while (st == EXIT_OK && (c = cli_getopt(cli, argc, argv)) >= 0)
+		st = take_opt(cli, c, &a);
+	if (st != EXIT_OK)
 		return st;
+	if (c == CLI_OPT_EXIT)
+		return cli_status(cli);
 	if (optind >= argc)
 		return cli_usage(cli, "which module? (ctmod load MODULE)");
 
@@ -302,5 +294,8 @@ const struct ctmod_cmd cmd_load = {
     .name = "load",
     .run = run,
     .summary = "load a module, its dependencies and softdeps (-r unloads)",
-    .usage = usage,
+    .synopsis = synopsis,
+    .about = about,
+    .options = options,
+    .footer = footer,
 };

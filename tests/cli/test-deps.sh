@@ -207,4 +207,50 @@ ln -s "$XROOT/lib/modules/$KVER" "$X/lib/modules/$KVER"
 check "xz tree really holds .ko.xz" grep -q '\.ko\.xz:' "$XROOT/lib/modules/$KVER/modules.dep"
 compare_tree "$X" xz
 
+# --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
+S=$T_TMP/cliopts
+M=$S/lib/modules/1.0-test
+mkdir -p "$M/kernel"
+for m in a b c f; do : >"$M/kernel/$m.ko"; done
+printf 'kernel/a.ko: kernel/b.ko kernel/c.ko\nkernel/b.ko: kernel/c.ko\nkernel/c.ko:\nkernel/f.ko:\n' >"$M/modules.dep"
+printf 'softdep a post: f\n' >"$M/modules.softdep"
+# deps has no valued option of its own: the global ones after the command
+ctmod -d "$S" deps a --kernel
+expect "cliopts: MODULE --kernel without a value: exit 2, names the option" 2 "" "option '--kernel' needs an argument"
+check "cliopts: --kernel without a value: one line" one_line
+ctmod -d "$S" deps --frob a
+expect "cliopts: unknown --frob: exit 2" 2 "" "unknown option '--frob'"
+ctmod -d "$S" deps a -Z
+expect "cliopts: unknown -Z after MODULE: exit 2, not a module name" 2 "" "unknown option '-Z'"
+# an option after an operand is an option (ctmod(8); modprobe's getopt permutes too)
+ctmod -d "$S" deps a --no-softdeps
+expect "cliopts: MODULE --no-softdeps: honoured, not a module name" 0
+check "cliopts: ... the post softdep f left out" test "$OUT" = "c $M/kernel/c.ko
+b $M/kernel/b.ko
+a $M/kernel/a.ko"
+before=$OUT
+ctmod -d "$S" deps --no-softdeps a
+check "cliopts: ... the same as --no-softdeps before MODULE" test "$OUT" = "$before"
+ctmod -d "$S" deps a x=1 -D
+expect "cliopts: MODULE PARAM=VALUE -D: show-depends with the parameter" 0 "^insmod $M/kernel/a.ko x=1 *$"
+if need_kernel && [ -x "$MODPROBE" ]; then
+	want=$("$MODPROBE" -d "$KROOT" -S "$KVER" btrfs --show-depends)
+	ctmod -d "$KROOT" -S "$KVER" deps btrfs --show-depends
+	[ "$RC" = 0 ] && [ "$OUT" = "$want" ] && pass "cliopts: MODULE --show-depends: as kmod's modprobe MODULE --show-depends" ||
+		{ fail "cliopts: MODULE --show-depends: as kmod's modprobe MODULE --show-depends"; show; }
+else
+	fail "cliopts: no test kernel or modprobe to compare with"
+fi
+ctmod -d "$S" --json deps a -Z
+expect "cliopts: --json, unknown option: exit 2" 2
+check "cliopts: --json usage error: one JSON document, ok false, the option named" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is False and \"-Z\" in d[\"error\"][\"message\"]"' _ "$OUT"
+ctmod -d "$S" --json deps
+expect "cliopts: --json, no module: exit 2" 2
+check "cliopts: --json, no module: one JSON document with the error" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is False and \"--all\" in d[\"error\"][\"message\"]"' _ "$OUT"
+ctmod deps --help
+expect "cliopts: --help from the option table" 0 "--no-softdeps"
+# --- end cliopts
+
 [ "$T_FAILS" -eq 0 ]

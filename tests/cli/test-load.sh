@@ -64,4 +64,33 @@ want=$(/sbin/modprobe -d "$KROOT" -S "$KVER" --show-depends btrfs)
 [ "$RC" = 0 ] && [ "$OUT" = "$want" ] && pass "as modprobe: --show-depends like kmod's" || fail "as modprobe: --show-depends like kmod's"
 run "$T_TMP/modprobe" -q -d "$KROOT" no_such_module
 [ "$RC" = 1 ] && [ -z "$ERR" ] && pass "as modprobe: -q is silent, exit 1" || { fail "as modprobe: -q"; show; }
+
+# --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
+ctmod -d "$KROOT" load --method
+expect "cliopts: --method without a value: exit 2, names the option" 2 "" "option '--method' needs an argument"
+check "cliopts: --method without a value: one line" one_line
+ctmod -d "$KROOT" load overlay --method
+expect "cliopts: MODULE --method without a value: exit 2" 2 "" "option '--method' needs an argument"
+ctmod -d "$KROOT" load --frob overlay
+expect "cliopts: unknown --frob: exit 2" 2 "" "unknown option '--frob'"
+ctmod -d "$KROOT" load -Z overlay
+expect "cliopts: unknown -Z: exit 2" 2 "" "unknown option '-Z'"
+ctmod -d "$KROOT" -S "$KVER" load overlay -n
+expect "cliopts: MODULE -n: an option after the module is an option" 0 "^load overlay$"
+ctmod -d "$KROOT" -S "$KVER" load -a overlay nft_log -n
+expect "cliopts: -a MODULE MODULE -n: dry run of both" 0 "^load nft_log$"
+ctmod -d "$KROOT" -S "$KVER" load -n loop max_loop=16 -b
+expect "cliopts: MODULE PARAM=VALUE -b: still one module and its parameter" 0 "^load loop max_loop=16$"
+want=$(/sbin/modprobe -d "$KROOT" -S "$KVER" btrfs --show-depends)
+ctmod -d "$KROOT" -S "$KVER" load btrfs --show-depends
+[ "$RC" = 0 ] && [ "$OUT" = "$want" ] && pass "cliopts: MODULE --show-depends after it, as kmod's modprobe takes it" ||
+	{ fail "cliopts: MODULE --show-depends after it, as kmod's modprobe takes it"; show; }
+ctmod -d "$KROOT" --json load --method
+expect "cliopts: --json, --method without a value: exit 2" 2
+check "cliopts: --json usage error: one JSON document, ok false, the option named" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is False and \"--method\" in d[\"error\"][\"message\"]"' _ "$OUT"
+ctmod load --help
+expect "cliopts: --help from the option table" 0 "--use-blacklist"
+check "cliopts: --help hides modprobe's spellings" sh -c "! printf '%s' \"\$1\" | grep -q -e '--syslog' -e '--dirname'" _ "$OUT"
+# --- end cliopts
 exit 0
