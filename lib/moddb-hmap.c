@@ -35,12 +35,10 @@ void hmap_release(struct hmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int hmap_grow(struct hmap *m)
+static void hmap_grow(struct hmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
-	struct hent *e = calloc(cap, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
+	struct hent *e = xcalloc(cap, sizeof(*e));
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->e[i].key)
 			continue;
@@ -52,7 +50,6 @@ static int hmap_grow(struct hmap *m)
 	free(m->e);
 	m->e = e;
 	m->cap = cap;
-	return 0;
 }
 
 struct hent *hmap_find(const struct hmap *m, const char *key)
@@ -69,17 +66,16 @@ struct hent *hmap_find(const struct hmap *m, const char *key)
 }
 
 /* key must outlive the map; an existing key keeps its value (first wins) */
-int hmap_put(struct hmap *m, const char *key, size_t val)
+void hmap_put(struct hmap *m, const char *key, size_t val)
 {
 	if (hmap_find(m, key))
-		return 0;
-	if ((m->n + 1) * 2 > m->cap && hmap_grow(m) < 0)
-		return -ENOMEM;
+		return;
+	if ((m->n + 1) * 2 > m->cap)
+		hmap_grow(m);
 	size_t j = hash_str(key) & (m->cap - 1);
 	while (m->e[j].key)
 		j = (j + 1) & (m->cap - 1);
 	m->e[j].key = key;
 	m->e[j].val = val;
 	m->n++;
-	return 1;
 }

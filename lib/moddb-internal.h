@@ -29,7 +29,8 @@ struct hmap {
 };
 
 struct hent *hmap_find(const struct hmap *m, const char *key);
-int hmap_put(struct hmap *m, const char *key, size_t val);
+/* cannot fail: out of memory aborts (xalloc.h) */
+void hmap_put(struct hmap *m, const char *key, size_t val);
 void hmap_release(struct hmap *m);
 
 /* one line of modules.dep */

@@ -96,35 +96,18 @@ static bool has_wildcard(const char *s)
 
 /* ---- modules.dep ---- */
 
-static ssize_t mod_add(struct ctmod_moddb *db, const char *name, const char *path)
+/* the index of NAME's entry, added if new; it may move db->mods */
+static size_t mod_add(struct ctmod_moddb *db, const char *name, const char *path)
 {
 	struct hent *e = hmap_find(&db->modidx, name);
 	if (e)
-		return (ssize_t)e->val;
-	if (db->nmods == db->capmods) {
-		size_t cap = db->capmods ? db->capmods * 2 : 1024;
-		struct mod *m = realloc(db->mods, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		db->mods = m;
-		db->capmods = cap;
-	}
-	struct mod *m = &db->mods[db->nmods];
-	memset(m, 0, sizeof(*m));
-	m->name = strdup(name);
-	m->path = strdup(path);
-	if (!m->name || !m->path) {
-		free(m->name);
-		free(m->path);
-		return -ENOMEM;
-	}
+		return e->val;
+	struct mod *m = ARRAY_PUSH(db->mods, db->nmods, db->capmods);
+	m->name = xstrdup(name);
+	m->path = xstrdup(path);
 	m->exists = -1;
-	if (hmap_put(&db->modidx, m->name, db->nmods) < 0) {
-		free(m->name);
-		free(m->path);
-		return -ENOMEM;
-	}
-	return (ssize_t)db->nmods++;
+	hmap_put(&db->modidx, m->name, db->nmods - 1);
+	return db->nmods - 1;
 }
 
 int moddb_dep_fail(struct ctmod_moddb *db, const char *file, size_t line, const char *what)
@@ -157,18 +140,13 @@ int moddb_parse_dep(struct ctmod_moddb *db, const char *file, char *buf)
 		    path_to_modname(p, name, sizeof(name)) < 0)
 			return moddb_dep_fail(db, file, lineno,
 			                      "malformed line: not a module path");
-		ssize_t idx = mod_add(db, name, p);
-		if (idx < 0)
-			return ctmod_fail(db->ctx, -ENOMEM, NULL, "out of memory");
+		size_t idx = mod_add(db, name, p);
 		struct mod *m = &db->mods[idx];
 		if (m->has_line)
 			continue; /* a duplicate: the first line wins, as in the index */
 		if (strcmp(m->path, p) != 0) {
-			char *np = strdup(p);
-			if (!np)
-				return -ENOMEM;
 			free(m->path);
-			m->path = np;
+			m->path = xstrdup(p);
 		}
 		m->has_line = true;
 		m->line = lineno;
@@ -182,18 +160,10 @@ int moddb_parse_dep(struct ctmod_moddb *db, const char *file, char *buf)
 			if (!is_module_path(tok) || path_to_modname(tok, dname, sizeof(dname)) < 0)
 				return moddb_dep_fail(db, file, lineno,
 				                      "malformed dependency: not a module path");
-			ssize_t d = mod_add(db, dname, tok);
-			if (d < 0)
-				return -ENOMEM;
+			size_t d = mod_add(db, dname, tok);
 			m = &db->mods[idx]; /* mod_add may have moved the array */
-			if (m->ndeps == cap) {
-				cap = cap ? cap * 2 : 4;
-				size_t *nd = realloc(m->deps, cap * sizeof(*nd));
-				if (!nd)
-					return -ENOMEM;
-				m->deps = nd;
-			}
-			m->deps[m->ndeps++] = (size_t)d;
+			ARRAY_RESERVE(m->deps, cap, m->ndeps + 1);
+			m->deps[m->ndeps++] = d;
 		}
 	}
 	return 0;
@@ -201,31 +171,20 @@ int moddb_parse_dep(struct ctmod_moddb *db, const char *file, char *buf)
 
 /* ---- modules.alias / modules.symbols ---- */
 
-static int alias_add(struct ctmod_moddb *db, struct aliastab *t, const char *pattern,
-                     const char *modname)
+static void alias_add(struct ctmod_moddb *db, struct aliastab *t, const char *pattern,
+                      const char *modname)
 {
 	char norm[PATH_MAX];
 	if (alias_normalize(pattern, norm, sizeof(norm)) < 0)
-		return 0; /* depmod skips these too */
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct alias *a = realloc(t->v, cap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		t->v = a;
-		t->cap = cap;
-	}
+		return; /* depmod skips these too */
+	/* t->n counts it once it is chained below */
+	ARRAY_RESERVE(t->v, t->cap, t->n + 1);
 	struct alias *a = &t->v[t->n];
-	a->pattern = strdup(norm);
+	a->pattern = xstrdup(norm);
 	char mn[PATH_MAX];
 	snprintf(mn, sizeof(mn), "%s", modname);
 	moddb_underscores(mn);
-	a->modname = strdup(mn);
-	if (!a->pattern || !a->modname) {
-		free(a->pattern);
-		free(a->modname);
-		return -ENOMEM;
-	}
+	a->modname = xstrdup(mn);
 	/* libkmod returns index values ordered by the module's position in
 	 * depmod's list, which is the order of modules.dep */
 	struct hent *e = hmap_find(&db->modidx, a->modname);
@@ -242,12 +201,11 @@ static int alias_add(struct ctmod_moddb *db, struct aliastab *t, const char *pat
 			while (t->v[i].next != SIZE_MAX)
 				i = t->v[i].next;
 			t->v[i].next = t->n;
-		} else if (hmap_put(&t->exact, a->pattern, t->n) < 0) {
-			return -ENOMEM;
+		} else {
+			hmap_put(&t->exact, a->pattern, t->n);
 		}
 	}
 	t->n++;
-	return 0;
 }
 
 /* ---- modules.builtin, modules.builtin.modinfo ---- */
@@ -268,8 +226,7 @@ int moddb_parse_builtin(struct ctmod_moddb *db, const char *file, char *buf)
 			continue;
 		char *k = xstrdup(name);
 		strv_push_take(&db->builtin_names, k);
-		if (hmap_put(&db->builtin, k, 0) < 0)
-			return -ENOMEM;
+		hmap_put(&db->builtin, k, 0);
 	}
 	return 0;
 }
@@ -291,74 +248,37 @@ int moddb_parse_builtin_modinfo(struct ctmod_moddb *db, const char *buf, size_t 
 			continue;
 		memcpy(mod, s, mn);
 		mod[mn] = '\0';
-		char *val = strndup(dot + 7, n - mn - 7);
-		if (!val)
-			return -ENOMEM;
-		int r = alias_add(db, &db->builtin_alias, val, mod);
-		free(val);
-		if (r < 0)
-			return r;
+		_cleanup_free_ char *val = xstrndup(dot + 7, n - mn - 7);
+		alias_add(db, &db->builtin_alias, val, mod);
 	}
 	return 0;
 }
 
 /* ---- modprobe.d ---- */
 
-static int conf_push(void **v, size_t *n, size_t *cap, size_t sz)
+/* the new pair, its name normalized */
+static struct confpair *conf_add_pair(struct confpairs *t, const char *name, const char *value)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		void *nv = realloc(*v, c * sz);
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = c;
-	}
-	return 0;
-}
-
-static int conf_add_pair(struct ctmod_moddb *db, struct confpairs *t, const char *name,
-                         const char *value)
-{
-	if (conf_push((void **)&t->v, &t->n, &t->cap, sizeof(*t->v)) < 0)
-		return -ENOMEM;
-	char *k = strdup(name), *v = strdup(value);
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return -ENOMEM;
-	}
-	moddb_underscores(k);
-	t->v[t->n].name = k;
-	t->v[t->n].value = v;
-	t->n++;
-	(void)db;
-	return 0;
+	struct confpair *cp = ARRAY_PUSH(t->v, t->n, t->cap);
+	cp->name = xstrdup(name);
+	cp->value = xstrdup(value);
+	moddb_underscores(cp->name);
+	return cp;
 }
 
 int moddb_add_options(struct ctmod_moddb *db, const char *modname, const char *opts)
 {
-	int r = conf_add_pair(db, &db->options, modname, opts);
-	if (r < 0)
-		return r;
-	for (char *p = db->options.v[db->options.n - 1].value; *p; p++)
+	for (char *p = conf_add_pair(&db->options, modname, opts)->value; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
 	return 0;
 }
 
-static int add_softdep(struct ctmod_moddb *db, const char *modname, char *rest)
+static void add_softdep(struct ctmod_moddb *db, const char *modname, char *rest)
 {
-	if (conf_push((void **)&db->softdeps.v, &db->softdeps.n, &db->softdeps.cap,
-	              sizeof(*db->softdeps.v)) < 0)
-		return -ENOMEM;
-	struct softdep *sd = &db->softdeps.v[db->softdeps.n];
-	memset(sd, 0, sizeof(*sd));
-	sd->name = strdup(modname);
-	if (!sd->name)
-		return -ENOMEM;
+	struct softdep *sd = ARRAY_PUSH(db->softdeps.v, db->softdeps.n, db->softdeps.cap);
+	sd->name = xstrdup(modname);
 	moddb_underscores(sd->name);
-	db->softdeps.n++;
 	int mode = 0;
 	char *sp = NULL;
 	for (char *tok = strtok_r(rest, " \t\r\n\v\f", &sp); tok;
@@ -372,7 +292,6 @@ static int add_softdep(struct ctmod_moddb *db, const char *modname, char *rest)
 		else if (mode == 2)
 			strv_push(&sd->post, tok);
 	}
-	return 0;
 }
 
 /* One modprobe.d file (or modules.softdep), with libkmod's rules:
@@ -406,24 +325,19 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 		char *cmd = strtok_r(line, "\t ", &sp);
 		if (!cmd)
 			continue;
-		int r = 0;
 		bool bad = false;
 		if (!strcmp(cmd, "alias")) {
 			char *a = strtok_r(NULL, "\t ", &sp), *m = strtok_r(NULL, "\t ", &sp);
 			if (!a || !m)
 				bad = true;
 			else
-				r = conf_add_pair(db, &db->conf_alias, a, m);
-			if (!bad && r == 0)
-				moddb_underscores(db->conf_alias.v[db->conf_alias.n - 1].value);
+				moddb_underscores(conf_add_pair(&db->conf_alias, a, m)->value);
 		} else if (!strcmp(cmd, "blacklist")) {
 			char *m = strtok_r(NULL, "\t ", &sp);
 			if (!m) {
 				bad = true;
 			} else {
-				char *k = strdup(m);
-				if (!k)
-					return -ENOMEM;
+				char *k = xstrdup(m);
 				moddb_underscores(k);
 				strv_push_take(&db->blacklist, k);
 				strv_push_take(&db->blacklist_from, moddb_origin(file, start));
@@ -434,27 +348,24 @@ int moddb_parse_conf(struct ctmod_moddb *db, const char *file, char *buf)
 			char *rest = sp;
 			if (rest)
 				rest += strspn(rest, "\t ");
-			if (!m || !rest || !*rest)
+			if (!m || !rest || !*rest) {
 				bad = true;
-			else if (cmd[0] == 'o')
-				r = moddb_add_options(db, m, rest);
-			else if (cmd[0] == 'i') {
-				r = conf_add_pair(db, &db->install, m, rest);
-				if (r == 0)
-					strv_push_take(&db->install_from,
-					               moddb_origin(file, start));
-			} else if (cmd[0] == 'r')
-				r = conf_add_pair(db, &db->remove, m, rest);
-			else
-				r = add_softdep(db, m, rest);
+			} else if (cmd[0] == 'o') {
+				moddb_add_options(db, m, rest);
+			} else if (cmd[0] == 'i') {
+				conf_add_pair(&db->install, m, rest);
+				strv_push_take(&db->install_from, moddb_origin(file, start));
+			} else if (cmd[0] == 'r') {
+				conf_add_pair(&db->remove, m, rest);
+			} else {
+				add_softdep(db, m, rest);
+			}
 		} else if (!strcmp(cmd, "include") || !strcmp(cmd, "config")) {
 			WARN(db->ctx, "%s: command %s is deprecated and not parsed anymore", file,
 			     cmd);
 		} else {
 			bad = true;
 		}
-		if (r < 0)
-			return ctmod_fail(db->ctx, r, NULL, "out of memory");
 		if (bad)
 			WARN(db->ctx, "%s line %zu: ignoring bad line starting with '%s'", file,
 			     start, cmd);

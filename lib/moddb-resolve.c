@@ -24,50 +24,32 @@
 
 /* ---- objects: libkmod's struct kmod_module, one per (name, alias) ---- */
 
+/* NULL: NAME is longer than a module name can be (its callers say -ENOMEM) */
 static struct obj *obj_get(struct ctmod_moddb *db, const char *name, const char *alias)
 {
-	_cleanup_free_ char *key = NULL;
-	if (asprintf(&key, "%s%s%s", name, alias ? "\\" : "", alias ? alias : "") < 0)
+	size_t nl = strlen(name);
+	if (nl >= sizeof(((struct obj *)NULL)->name))
 		return NULL;
+	_cleanup_free_ char *key = xasprintf("%s%s%s", name, alias ? "\\" : "", alias ? alias : "");
 	struct hent *e = hmap_find(&db->objs, key);
 	if (e)
 		return (struct obj *)e->val;
-	struct obj *o = calloc(1, sizeof(*o));
-	if (!o)
-		return NULL;
+	struct obj *o = xcalloc(1, sizeof(*o));
 	o->key = key;
 	key = NULL;
-	size_t nl = strlen(name);
-	if (nl >= sizeof(o->name)) {
-		free(o->key);
-		free(o);
-		return NULL;
-	}
 	memcpy(o->name, name, nl + 1);
 	o->alias = alias ? o->key + nl + 1 : NULL;
 	struct hent *m = hmap_find(&db->modidx, name);
 	o->mod = m && db->mods[m->val].has_line ? (ssize_t)m->val : -1;
 	o->softdep = -2;
-	if (hmap_put(&db->objs, o->key, (size_t)o) < 0) {
-		free(o->key);
-		free(o);
-		return NULL;
-	}
+	hmap_put(&db->objs, o->key, (size_t)o);
 	return o;
 }
 
-static int objlist_push(struct objlist *l, struct obj *o)
+static void objlist_push(struct objlist *l, struct obj *o)
 {
-	if (l->n == l->cap) {
-		size_t c = l->cap ? l->cap * 2 : 4;
-		struct obj **v = realloc(l->v, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = c;
-	}
+	ARRAY_RESERVE(l->v, l->cap, l->n + 1);
 	l->v[l->n++] = o;
-	return 0;
 }
 
 static int cmp_alias_prio(const void *a, const void *b)
@@ -81,20 +63,14 @@ static int cmp_alias_prio(const void *a, const void *b)
 }
 
 /* index_searchwild: exact keys, and keys with wildcards that fnmatch */
-static int alias_search(struct aliastab *t, const char *name, struct alias ***out, size_t *n)
+static void alias_search(struct aliastab *t, const char *name, struct alias ***out, size_t *n)
 {
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
 	struct hent *e = hmap_find(&t->exact, name);
 	for (size_t i = e ? e->val : SIZE_MAX; i != SIZE_MAX; i = t->v[i].next) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct alias **v = realloc(*out, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			*out = v;
-		}
+		ARRAY_RESERVE(*out, cap, *n + 1);
 		(*out)[(*n)++] = &t->v[i];
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -107,18 +83,11 @@ static int alias_search(struct aliastab *t, const char *name, struct alias ***ou
 			continue;
 		if (fnmatch(a->pattern, name, 0) != 0)
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct alias **v = realloc(*out, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			*out = v;
-		}
+		ARRAY_RESERVE(*out, cap, *n + 1);
 		(*out)[(*n)++] = a;
 	}
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), cmp_alias_prio);
-	return 0;
 }
 
 static int cmp_match_prio(const void *a, const void *b)
@@ -139,31 +108,22 @@ static int cmp_match_prio(const void *a, const void *b)
 /* One match of a modules.alias-format scan: MODULE (ml < 64 bytes) of
  * line LINENO, ranked as libkmod ranks it (the module's modules.dep order,
  * modules without a line after those with one, then the line). */
-static int match_push(struct ctmod_moddb *db, struct alias_match **out, size_t *n, size_t *cap,
-                      const char *mod, size_t ml, size_t lineno)
+static void match_push(struct ctmod_moddb *db, struct alias_match **out, size_t *n, size_t *cap,
+                       const char *mod, size_t ml, size_t lineno)
 {
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		struct alias_match *v = realloc(*out, *cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		*out = v;
-	}
-	struct alias_match *m = &(*out)[(*n)++];
+	struct alias_match *m = ARRAY_PUSH(*out, *n, *cap);
 	memcpy(m->modname, mod, ml);
 	m->modname[ml] = '\0';
 	moddb_underscores(m->modname);
 	struct hent *e = hmap_find(&db->modidx, m->modname);
 	m->prio = e && db->mods[e->val].has_line ? db->mods[e->val].order : SIZE_MAX / 2 + lineno;
 	m->seq = lineno;
-	return 0;
 }
 
 int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name,
                      struct alias_match **out, size_t *n)
 {
 	size_t cap = 0, lineno = 0;
-	int r;
 	*out = NULL;
 	*n = 0;
 	const char *p = f->buf, *end = f->buf ? f->buf + f->len : NULL;
@@ -224,57 +184,52 @@ int moddb_alias_scan(struct ctmod_moddb *db, struct rawfile *f, const char *name
 			    fnmatch(norm, name, 0) != 0)
 				continue;
 		}
-		r = match_push(db, out, n, &cap, mod, ml, lineno);
-		if (r < 0)
-			goto fail;
+		match_push(db, out, n, &cap, mod, ml, lineno);
 	}
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), cmp_match_prio);
 	return 0;
 malformed:
-	r = moddb_dep_fail(db, f->path, lineno, "malformed line: expected 'alias PATTERN MODULE'");
-fail:
 	/* no partial result: the matches before a bad line are dropped */
 	free(*out);
 	*out = NULL;
 	*n = 0;
-	return r;
+	return moddb_dep_fail(db, f->path, lineno,
+	                      "malformed line: expected 'alias PATTERN MODULE'");
 }
 
 static int lookup_rawfile(struct ctmod_moddb *db, struct rawfile *f, const char *name,
                           struct objlist *l)
 {
-	struct alias_match *m;
+	_cleanup_free_ struct alias_match *m = NULL;
 	size_t n;
 	int r = moddb_alias_scan(db, f, name, &m, &n);
-	for (size_t i = 0; r == 0 && i < n; i++) {
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
 		struct obj *o = obj_get(db, m[i].modname, name);
-		r = !o ? -ENOMEM : objlist_push(l, o);
+		if (!o)
+			return -ENOMEM;
+		objlist_push(l, o);
 	}
-	free(m);
-	return r;
+	return 0;
 }
 
 static int lookup_aliastab(struct ctmod_moddb *db, struct aliastab *t, const char *name,
                            bool builtin, struct objlist *l)
 {
-	struct alias **m;
+	_cleanup_free_ struct alias **m = NULL;
 	size_t n;
-	int r = alias_search(t, name, &m, &n);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && r == 0; i++) {
+	alias_search(t, name, &m, &n);
+	for (size_t i = 0; i < n; i++) {
 		struct obj *o = obj_get(db, m[i]->modname, name);
-		if (!o) {
-			r = -ENOMEM;
-			break;
-		}
+		if (!o)
+			return -ENOMEM;
 		if (builtin)
 			o->builtin = 1;
-		r = objlist_push(l, o);
+		objlist_push(l, o);
 	}
-	free(m);
-	return r;
+	return 0;
 }
 
 bool moddb_is_builtin_name(struct ctmod_moddb *db, const char *name)
@@ -292,8 +247,9 @@ static int lookup_uncached(struct ctmod_moddb *db, const char *name, struct objl
 		if (fnmatch(db->conf_alias.v[i].name, name, 0) != 0)
 			continue;
 		struct obj *o = obj_get(db, db->conf_alias.v[i].value, db->conf_alias.v[i].name);
-		if (!o || objlist_push(l, o) < 0)
+		if (!o)
 			return -ENOMEM;
+		objlist_push(l, o);
 	}
 	if (l->n)
 		return 0;
@@ -301,7 +257,10 @@ static int lookup_uncached(struct ctmod_moddb *db, const char *name, struct objl
 		struct hent *e = hmap_find(&db->modidx, name);
 		if (e && db->mods[e->val].has_line) {
 			struct obj *o = obj_get(db, name, NULL);
-			return !o ? -ENOMEM : objlist_push(l, o);
+			if (!o)
+				return -ENOMEM;
+			objlist_push(l, o);
+			return 0;
 		}
 	}
 	if (!strncmp(name, "symbol:", 7)) {
@@ -322,7 +281,8 @@ static int lookup_uncached(struct ctmod_moddb *db, const char *name, struct objl
 				o->remove_override = t->v[i].value;
 			else
 				o->install_override = t->v[i].value;
-			return objlist_push(l, o);
+			objlist_push(l, o);
+			return 0;
 		}
 	}
 	if ((r = moddb_load_raw(db, "modules.alias", &db->aliases)) < 0)
@@ -334,7 +294,8 @@ static int lookup_uncached(struct ctmod_moddb *db, const char *name, struct objl
 		if (!o)
 			return -ENOMEM;
 		o->builtin = 1;
-		return objlist_push(l, o);
+		objlist_push(l, o);
+		return 0;
 	}
 	if ((r = moddb_load_builtin_modinfo(db)) < 0)
 		return r;
@@ -353,20 +314,15 @@ int moddb_lookup(struct ctmod_moddb *db, const char *raw, struct objlist **out)
 		*out = (struct objlist *)e->val;
 		return 0;
 	}
-	struct objlist *l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	l->name = strdup(name);
-	if (!l->name) {
-		free(l);
-		return -ENOMEM;
-	}
+	struct objlist *l = xcalloc(1, sizeof(*l));
+	l->name = xstrdup(name);
 	r = lookup_uncached(db, name, l);
-	if (r < 0 || hmap_put(&db->lookups, l->name, (size_t)l) < 0) {
+	if (r < 0) {
 		free(l->name);
 		moddb_objlist_free(l);
-		return r < 0 ? r : -ENOMEM;
+		return r;
 	}
+	hmap_put(&db->lookups, l->name, (size_t)l);
 	*out = l;
 	return 0;
 }
@@ -388,9 +344,7 @@ static int obj_deps(struct ctmod_moddb *db, struct obj *o)
 		return 0;
 	if (o->mod >= 0) {
 		struct mod *m = &db->mods[o->mod];
-		o->deps = calloc(m->ndeps ? m->ndeps : 1, sizeof(*o->deps));
-		if (!o->deps)
-			return -ENOMEM;
+		o->deps = xcalloc(m->ndeps ? m->ndeps : 1, sizeof(*o->deps));
 		for (size_t i = 0; i < m->ndeps; i++) {
 			struct obj *d = obj_get(db, db->mods[m->deps[m->ndeps - 1 - i]].name, NULL);
 			if (!d)
@@ -431,8 +385,7 @@ static int softdep_lookup(struct probe *p, const struct strv *names, struct objl
 			continue;
 		}
 		for (size_t j = 0; j < l->n; j++)
-			if (objlist_push(out, l->v[j]) < 0)
-				return -ENOMEM;
+			objlist_push(out, l->v[j]);
 	}
 	return 0;
 }
@@ -458,8 +411,7 @@ static int fill_softdep(struct probe *p, struct obj *o)
 		r = probe_list(p, pre.v[i], false);
 	if (r < 0)
 		goto out;
-	if ((r = objlist_push(&p->list, o)) < 0)
-		goto out;
+	objlist_push(&p->list, o);
 	o->ign_gen = p->gen;
 	o->ignorecmd = pre.n || post.n;
 	for (size_t i = 0; i < post.n && r == 0; i++)
@@ -483,8 +435,7 @@ static int probe_list(struct probe *p, struct obj *o, bool ignorecmd)
 		if ((r = fill_softdep(p, o->deps[i])) < 0)
 			return r;
 	if (ignorecmd) {
-		if ((r = objlist_push(&p->list, o)) < 0)
-			return r;
+		objlist_push(&p->list, o);
 		o->ign_gen = p->gen;
 		o->ignorecmd = true;
 		return 0;
@@ -619,26 +570,18 @@ static int check_cycle(struct ctmod_moddb *db, struct obj *o)
 
 char *moddb_abs_path(struct ctmod_moddb *db, const char *rel)
 {
-	char *p = NULL;
-	if (rel[0] == '/')
-		return strdup(rel);
-	if (asprintf(&p, "%s/%s", db->dir, rel) < 0)
-		return NULL;
-	return p;
+	return rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", db->dir, rel);
 }
 
-static int step_from_obj(struct ctmod_moddb *db, struct obj *o, bool target, const char *extra,
-                         struct ctmod_moddb_step *s)
+static void step_from_obj(struct ctmod_moddb *db, struct obj *o, bool target, const char *extra,
+                          struct ctmod_moddb_step *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->name = strdup(o->name);
-	if (!s->name)
-		return -ENOMEM;
+	s->name = xstrdup(o->name);
 	s->target = target;
 	s->blacklisted = moddb_blacklisted(db, o->name);
 	const char *mo = obj_options(db, o);
-	struct strbuf sb;
-	strbuf_init(&sb);
+	struct strbuf sb = STRBUF_INIT;
 	/* as libkmod's module_options_concat: config options and a space, then
 	 * the caller's (so modprobe prints a trailing space after them) */
 	if (mo) {
@@ -648,40 +591,17 @@ static int step_from_obj(struct ctmod_moddb *db, struct obj *o, bool target, con
 	if (target && extra)
 		strbuf_puts(&sb, extra);
 	s->options = strbuf_steal(&sb);
-	if (!s->options)
-		return -ENOMEM;
 	const char *cmd = obj_install(db, o);
 	bool ign = o->ign_gen && o->ignorecmd;
-	if (cmd && !ign) {
-		s->install_cmd = strdup(cmd);
-		if (!s->install_cmd)
-			return -ENOMEM;
-	}
+	if (cmd && !ign)
+		s->install_cmd = xstrdup(cmd);
 	const char *rm = obj_remove(db, o);
-	if (rm && !(s->remove_cmd = strdup(rm)))
-		return -ENOMEM;
-	if (o->mod >= 0) {
+	if (rm)
+		s->remove_cmd = xstrdup(rm);
+	if (o->mod >= 0)
 		s->path = moddb_abs_path(db, db->mods[o->mod].path);
-		if (!s->path)
-			return -ENOMEM;
-	} else {
+	else
 		s->builtin = moddb_obj_builtin(db, o);
-	}
-	return 0;
-}
-
-static int plan_push(struct ctmod_moddb_plan *plan, size_t *cap, struct ctmod_moddb_step *s)
-{
-	if (plan->n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		struct ctmod_moddb_step *v = realloc(plan->steps, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		plan->steps = v;
-		*cap = c;
-	}
-	plan->steps[plan->n++] = *s;
-	return 0;
 }
 
 static void step_release(struct ctmod_moddb_step *s)
@@ -761,8 +681,6 @@ static int check_exists(struct ctmod_moddb *db, struct obj *o)
 	struct mod *m = &db->mods[o->mod];
 	if (m->exists < 0) {
 		_cleanup_free_ char *p = moddb_abs_path(db, m->path);
-		if (!p)
-			return -ENOMEM;
 		m->exists = access(p, F_OK) == 0;
 	}
 	if (!m->exists) {
@@ -813,21 +731,15 @@ int ctmod_moddb_resolve_opts(struct ctmod_moddb *db, const char *name, unsigned 
 			if ((r = check_exists(db, o)) < 0)
 				goto fail;
 			struct ctmod_moddb_step s;
-			r = step_from_obj(db, o, o == target, extra_options, &s);
-			if (r < 0) {
-				step_release(&s);
-				goto fail;
-			}
+			step_from_obj(db, o, o == target, extra_options, &s);
 			/* modprobe does nothing for a name with neither file,
 			 * install command nor built-in entry */
 			if (!s.path && !s.builtin && !s.install_cmd) {
 				step_release(&s);
 				continue;
 			}
-			if ((r = plan_push(plan, &cap, &s)) < 0) {
-				step_release(&s);
-				goto fail;
-			}
+			ARRAY_RESERVE(plan->steps, cap, plan->n + 1);
+			plan->steps[plan->n++] = s;
 		}
 	}
 	free(p.list.v);
