@@ -282,7 +282,8 @@ static struct json_object *job_json(const struct build_job *j, const char *word,
 	json_object_object_add(e, "arch", json_object_new_string(j->arch));
 	json_object_object_add(e, "result", json_object_new_string(word));
 	json_object_object_add(e, "seconds", json_object_new_double(j->seconds));
-	json_object_object_add(e, "log", json_object_new_string(j->log));
+	if (j->log) /* NULL: the job failed before it had a log of its own */
+		json_object_object_add(e, "log", json_object_new_string(j->log));
 	if (j->msg)
 		json_object_object_add(e, "message", json_object_new_string(j->msg));
 	struct json_object *files = json_object_new_array();

@@ -17,14 +17,18 @@ struct edge {
 	bool hard; /* a modules.dep dependency, not a softdep */
 };
 
+struct edges {
+	struct edge *v;
+	size_t n, cap;
+};
+
 /* One module of the closure: a listed target or something it needs. */
 struct node {
 	char *name; /* normalized */
 	char *params;
 	bool builtin;
 	bool target;
-	struct edge *prereq, *users;
-	size_t n_prereq, n_users;
+	struct edges prereq, users;
 	size_t pending;    /* prerequisites not finished yet */
 	size_t blocked_by; /* a hard prerequisite that failed, or NONE */
 	enum ctmod_load_state state;
@@ -44,56 +48,37 @@ static void graph_release(struct graph *g)
 	for (size_t i = 0; i < g->n; i++) {
 		free(g->v[i].name);
 		free(g->v[i].params);
-		free(g->v[i].prereq);
-		free(g->v[i].users);
+		free(g->v[i].prereq.v);
+		free(g->v[i].users.v);
 		free(g->v[i].reason);
 	}
 	free(g->v);
 	memset(g, 0, sizeof(*g));
 }
 
-/* The node of NAME, added when new; NONE on ENOMEM. */
+/* The node of NAME, added when new. */
 static size_t node_get(struct graph *g, const char *name)
 {
 	for (size_t i = 0; i < g->n; i++)
 		if (modname_equal(g->v[i].name, name))
 			return i;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 32;
-		struct node *v = realloc(g->v, cap * sizeof(*v));
-		if (!v)
-			return NONE;
-		g->v = v;
-		g->cap = cap;
-	}
-	struct node *n = &g->v[g->n];
-	memset(n, 0, sizeof(*n));
-	n->name = malloc(strlen(name) + 1);
-	n->params = strdup("");
-	if (!n->name || !n->params) {
-		free(n->name);
-		free(n->params);
-		return NONE;
-	}
+	struct node *n = ARRAY_PUSH(g->v, g->n, g->cap);
+	n->name = xmalloc(strlen(name) + 1);
+	n->params = xstrdup("");
 	modname_normalize(name, n->name, strlen(name) + 1);
 	n->blocked_by = NONE;
-	return g->n++;
+	return g->n - 1;
 }
 
-static int edge_add(struct edge **v, size_t *n, size_t node, bool hard)
+static void edge_add(struct edges *es, size_t node, bool hard)
 {
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i].node == node) {
-			(*v)[i].hard |= hard;
-			return 0;
+	for (size_t i = 0; i < es->n; i++)
+		if (es->v[i].node == node) {
+			es->v[i].hard |= hard;
+			return;
 		}
-	struct edge *e = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!e)
-		return -ENOMEM;
-	e[*n] = (struct edge){.node = node, .hard = hard};
-	*v = e;
-	(*n)++;
-	return 0;
+	*(struct edge *)ARRAY_PUSH(es->v, es->n, es->cap) =
+	    (struct edge){.node = node, .hard = hard};
 }
 
 static char *error_text(struct ctmod_ctx *ctx)
@@ -107,6 +92,85 @@ static char *error_text(struct ctmod_ctx *ctx)
 }
 
 /*
+ * The targets of one list entry: the steps its resolution marks as
+ * targets, or, when it marks none, the step of that name, else the last.
+ * Only -ENOMEM fails; a name that does not resolve fails its entry.
+ */
+static int add_targets(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
+                       const struct ctmod_modlist_entry *entry, struct ctmod_autoload_result *res,
+                       struct ctmod_autoload_report *rep, struct graph *g)
+{
+	_cleanup_(ctmod_moddb_plan_release) struct ctmod_moddb_plan plan = {0};
+	int r = ctmod_moddb_resolve(db, entry->name, 0, &plan);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		res->state = CTMOD_LOAD_FAILED;
+		res->err = r;
+		res->reason = error_text(ctx);
+		rep->failed++;
+		return 0;
+	}
+	size_t ntargets = 0;
+	for (size_t s = 0; s < plan.n; s++)
+		ntargets += plan.steps[s].target;
+	for (size_t s = 0; s < plan.n; s++) {
+		const struct ctmod_moddb_step *st = &plan.steps[s];
+		if (ntargets ? !st->target
+		             : !(modname_equal(st->name, entry->name) || s + 1 == plan.n))
+			continue;
+		if (!ntargets)
+			ntargets = 1;
+		/* systemd-modules-load probes with KMOD_PROBE_APPLY_BLACKLIST: a
+		 * blacklisted module asked for by a list is not loaded */
+		const char *by = ctmod_moddb_blacklisted_by(db, st->name);
+		if (by) {
+			if (!res->blacklisted)
+				res->blacklisted = xstrdup(by);
+			continue;
+		}
+		size_t k = node_get(g, st->name);
+		g->v[k].target = true;
+		g->v[k].builtin = st->builtin;
+		ctmod_modlist_join_params(&g->v[k].params, entry->params);
+		strv_push(&res->modules, g->v[k].name);
+	}
+	return 0;
+}
+
+/* Node K's prerequisites: every module its own resolution loads before it. */
+static int add_prereqs(struct ctmod_ctx *ctx, struct ctmod_moddb *db, struct graph *g, size_t k)
+{
+	_cleanup_(ctmod_moddb_plan_release) struct ctmod_moddb_plan plan = {0};
+	_cleanup_strv_ struct strv hard = STRV_INIT;
+	int r = ctmod_moddb_resolve(db, g->v[k].name, 0, &plan);
+	if (r < 0) {
+		/* it came out of a resolution: let its load say what is wrong */
+		ctmod_ctx_clear_error(ctx);
+		return r == -ENOMEM ? r : 0;
+	}
+	if (ctmod_moddb_depends(db, g->v[k].name, &hard) < 0)
+		ctmod_ctx_clear_error(ctx);
+	bool before = true;
+	for (size_t s = 0; s < plan.n; s++) {
+		const struct ctmod_moddb_step *st = &plan.steps[s];
+		if (modname_equal(st->name, g->v[k].name)) {
+			g->v[k].builtin = st->builtin;
+			before = false;
+			continue;
+		}
+		size_t p = node_get(g, st->name);
+		g->v[p].builtin = st->builtin;
+		bool is_hard = false;
+		for (size_t h = 0; h < hard.n; h++)
+			is_hard |= modname_equal(hard.v[h], st->name);
+		if (before)
+			edge_add(&g->v[k].prereq, p, is_hard);
+	}
+	return 0;
+}
+
+/*
  * The targets of each entry, then the closure: every module a node's own
  * resolution loads before it is its prerequisite (hard when modules.dep
  * says so, soft for a softdep), every module after it (post: softdeps)
@@ -116,98 +180,14 @@ static int build_graph(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
                        const struct ctmod_modlist *list, struct ctmod_autoload_report *rep,
                        struct graph *g)
 {
-	int r = 0;
-	for (size_t i = 0; i < list->n; i++) {
-		struct ctmod_autoload_result *res = &rep->entries[i];
-		struct ctmod_moddb_plan plan = {0};
-		r = ctmod_moddb_resolve(db, list->v[i].name, 0, &plan);
-		if (r == -ENOMEM)
+	int r;
+	for (size_t i = 0; i < list->n; i++)
+		if ((r = add_targets(ctx, db, &list->v[i], &rep->entries[i], rep, g)) < 0)
 			return r;
-		if (r < 0) {
-			res->state = CTMOD_LOAD_FAILED;
-			res->err = r;
-			res->reason = error_text(ctx);
-			rep->failed++;
-			r = 0;
-			continue;
-		}
-		size_t ntargets = 0;
-		for (size_t s = 0; s < plan.n; s++)
-			ntargets += plan.steps[s].target;
-		for (size_t s = 0; r == 0 && s < plan.n; s++) {
-			const struct ctmod_moddb_step *st = &plan.steps[s];
-			/* a resolution that marks no target: the step of that name, else the last
-			 */
-			if (ntargets
-			        ? !st->target
-			        : !(modname_equal(st->name, list->v[i].name) || s + 1 == plan.n))
-				continue;
-			if (!ntargets)
-				ntargets = 1;
-			/* systemd-modules-load probes with KMOD_PROBE_APPLY_BLACKLIST: a
-			 * blacklisted module asked for by a list is not loaded */
-			const char *by = ctmod_moddb_blacklisted_by(db, st->name);
-			if (by) {
-				if (!res->blacklisted && asprintf(&res->blacklisted, "%s", by) < 0)
-					abort();
-				continue;
-			}
-			size_t k = node_get(g, st->name);
-			if (k == NONE)
-				r = -ENOMEM;
-			else {
-				g->v[k].target = true;
-				g->v[k].builtin = st->builtin;
-				r = ctmod_modlist_join_params(&g->v[k].params, list->v[i].params);
-				if (r == 0)
-					strv_push(&res->modules, g->v[k].name);
-			}
-		}
-		ctmod_moddb_plan_release(&plan);
-		if (r < 0)
+	/* g->n grows while the closure is walked */
+	for (size_t k = 0; k < g->n; k++)
+		if ((r = add_prereqs(ctx, db, g, k)) < 0)
 			return r;
-	}
-
-	for (size_t k = 0; k < g->n; k++) {
-		struct ctmod_moddb_plan plan = {0};
-		struct strv hard;
-		strv_init(&hard);
-		r = ctmod_moddb_resolve(db, g->v[k].name, 0, &plan);
-		if (r < 0) {
-			/* it came out of a resolution: let its load say what is wrong */
-			ctmod_ctx_clear_error(ctx);
-			if (r == -ENOMEM)
-				return r;
-			r = 0;
-			continue;
-		}
-		if (ctmod_moddb_depends(db, g->v[k].name, &hard) < 0)
-			ctmod_ctx_clear_error(ctx);
-		bool before = true;
-		for (size_t s = 0; r == 0 && s < plan.n; s++) {
-			const struct ctmod_moddb_step *st = &plan.steps[s];
-			if (modname_equal(st->name, g->v[k].name)) {
-				g->v[k].builtin = st->builtin;
-				before = false;
-				continue;
-			}
-			size_t p = node_get(g, st->name);
-			if (p == NONE) {
-				r = -ENOMEM;
-				break;
-			}
-			g->v[p].builtin = st->builtin;
-			bool is_hard = false;
-			for (size_t h = 0; h < hard.n; h++)
-				is_hard |= modname_equal(hard.v[h], st->name);
-			if (before)
-				r = edge_add(&g->v[k].prereq, &g->v[k].n_prereq, p, is_hard);
-		}
-		strv_release(&hard);
-		ctmod_moddb_plan_release(&plan);
-		if (r < 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -216,17 +196,14 @@ static int build_graph(struct ctmod_ctx *ctx, struct ctmod_moddb *db,
  * loads everything it needs anyway, so the order among the modules of a
  * cycle is dropped rather than waited for forever.
  */
-static int break_cycles(struct graph *g)
+static void break_cycles(struct graph *g)
 {
-	size_t *pending = calloc(g->n + 1, sizeof(*pending));
-	size_t *queue = calloc(g->n + 1, sizeof(*queue));
-	bool *done = calloc(g->n + 1, sizeof(*done));
-	int r = -ENOMEM;
-	if (!pending || !queue || !done)
-		goto out;
+	_cleanup_free_ size_t *pending = xcalloc(g->n + 1, sizeof(*pending));
+	_cleanup_free_ size_t *queue = xcalloc(g->n + 1, sizeof(*queue));
+	_cleanup_free_ bool *done = xcalloc(g->n + 1, sizeof(*done));
 	size_t head = 0, tail = 0;
 	for (size_t k = 0; k < g->n; k++) {
-		pending[k] = g->v[k].n_prereq;
+		pending[k] = g->v[k].prereq.n;
 		if (!pending[k])
 			queue[tail++] = k;
 	}
@@ -235,32 +212,26 @@ static int break_cycles(struct graph *g)
 		size_t k = queue[head++];
 		done[k] = true;
 		for (size_t u = 0; u < g->n; u++)
-			for (size_t e = 0; e < g->v[u].n_prereq; e++)
-				if (g->v[u].prereq[e].node == k && --pending[u] == 0)
+			for (size_t e = 0; e < g->v[u].prereq.n; e++)
+				if (g->v[u].prereq.v[e].node == k && --pending[u] == 0)
 					queue[tail++] = u;
 	}
 	for (size_t k = 0; k < g->n; k++)
 		if (!done[k]) {
 			/* keep the edges to modules outside the cycle */
 			size_t m = 0;
-			for (size_t e = 0; e < g->v[k].n_prereq; e++)
-				if (done[g->v[k].prereq[e].node])
-					g->v[k].prereq[m++] = g->v[k].prereq[e];
-			g->v[k].n_prereq = m;
+			for (size_t e = 0; e < g->v[k].prereq.n; e++)
+				if (done[g->v[k].prereq.v[e].node])
+					g->v[k].prereq.v[m++] = g->v[k].prereq.v[e];
+			g->v[k].prereq.n = m;
 		}
-	r = 0;
-	for (size_t k = 0; r == 0 && k < g->n; k++) {
-		g->v[k].pending = g->v[k].n_prereq;
-		for (size_t e = 0; r == 0 && e < g->v[k].n_prereq; e++) {
-			struct node *p = &g->v[g->v[k].prereq[e].node];
-			r = edge_add(&p->users, &p->n_users, k, g->v[k].prereq[e].hard);
+	for (size_t k = 0; k < g->n; k++) {
+		g->v[k].pending = g->v[k].prereq.n;
+		for (size_t e = 0; e < g->v[k].prereq.n; e++) {
+			struct node *p = &g->v[g->v[k].prereq.v[e].node];
+			edge_add(&p->users, k, g->v[k].prereq.v[e].hard);
 		}
 	}
-out:
-	free(pending);
-	free(queue);
-	free(done);
-	return r;
 }
 
 struct pool {
@@ -365,12 +336,12 @@ static void finish_node(struct pool *pool, size_t k)
 {
 	struct graph *g = pool->g;
 	bool failed = g->v[k].state == CTMOD_LOAD_FAILED;
-	for (size_t e = 0; e < g->v[k].n_users; e++) {
-		struct node *u = &g->v[g->v[k].users[e].node];
-		if (failed && g->v[k].users[e].hard && u->blocked_by == NONE)
+	for (size_t e = 0; e < g->v[k].users.n; e++) {
+		struct node *u = &g->v[g->v[k].users.v[e].node];
+		if (failed && g->v[k].users.v[e].hard && u->blocked_by == NONE)
 			u->blocked_by = k;
 		if (--u->pending == 0)
-			pool->queue[pool->tail++] = g->v[k].users[e].node;
+			pool->queue[pool->tail++] = g->v[k].users.v[e].node;
 	}
 	pool->remaining--;
 	pthread_cond_broadcast(&pool->cond);
@@ -616,7 +587,7 @@ int ctmod_autoload(struct ctmod_ctx *ctx, const struct ctmod_modlist *list,
 		return r;
 	r = build_graph(ctx, db, list, rep, &g);
 	if (r == 0)
-		r = break_cycles(&g);
+		break_cycles(&g);
 	if (r == -ENOMEM)
 		r = ctmod_fail(ctx, r, NULL, "out of memory");
 	if (r == 0)

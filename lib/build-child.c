@@ -160,9 +160,6 @@ static int prepare_tree(struct child *ch)
 	}
 	if (mkdir_p(ch->bdir, 0755) < 0)
 		return ctmod_fail(ch->ctx, -errno, NULL, "mkdir %s: %m", ch->bdir);
-	ch->logfd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-	if (ch->logfd < 0)
-		return ctmod_fail(ch->ctx, -errno, NULL, "%s: %m", j->log);
 	_cleanup_free_ char *srcdot = xasprintf("%s/.", j->src);
 	char *cp[] = {"cp", "-a", "--", srcdot, ch->bdir, NULL};
 	if (run_argv(cp, NULL, -1, ch->logfd) != 0)
@@ -401,10 +398,22 @@ static int install(struct child *ch)
 	return 0;
 }
 
-int ctmod_build_child(struct ctmod_ctx *ctx, const struct build_opts *o, const char *root,
-                      struct build_job *j, int resfd)
+/* a setup failure (no copy, no namespace, ...): said in the log too, which is this run's */
+static void setup_failed(struct child *ch, int r)
 {
-	struct child ch = {.ctx = ctx, .o = o, .root = root, .j = j, .resfd = resfd, .logfd = -1};
+	struct ctmod_ctx *ctx = ch->ctx;
+	_cleanup_free_ char *m = xasprintf(
+	    "%s%s%s", ctmod_ctx_error(ctx) ? ctmod_ctx_error(ctx) : strerror(-r),
+	    ctmod_ctx_hint(ctx) ? ": " : "", ctmod_ctx_hint(ctx) ? ctmod_ctx_hint(ctx) : "");
+	dprintf(ch->logfd, "ctmod: %s\n", m);
+	finish(ch, BUILD_FAILED, m);
+}
+
+void ctmod_build_child(struct ctmod_ctx *ctx, const struct build_opts *o, const char *root,
+                       struct build_job *j, int logfd, int resfd)
+{
+	struct child ch = {
+	    .ctx = ctx, .o = o, .root = root, .j = j, .resfd = resfd, .logfd = logfd};
 	ch.bdir = xasprintf("%s/build", j->tree);
 	ch.dkms_build = xasprintf(DKMS_TREE "/%s/%s/build", j->name, j->version);
 	int r = !ch.bdir || !ch.dkms_build ? -ENOMEM : prepare_tree(&ch);
@@ -425,6 +434,7 @@ int ctmod_build_child(struct ctmod_ctx *ctx, const struct build_opts *o, const c
 		}
 		r = finish(&ch, BUILD_OK, NULL);
 	}
+	if (r < 0)
+		setup_failed(&ch, r);
 	child_release(&ch);
-	return r < 0 ? r : 0;
 }

@@ -38,9 +38,12 @@ void ctmod_build_guess_name(const char *src, char **name, char **version);
 int ctmod_build_write_state(struct build_job *j);
 /* What the child tells the parent: "STATE\tmessage\n" then installed files. */
 void ctmod_build_child_result(struct build_job *j, enum build_state s, const char *msg, int fd);
-/* The build of j, in the forked child; its result goes to resfd. */
-int ctmod_build_child(struct ctmod_ctx *ctx, const struct build_opts *o, const char *root,
-                      struct build_job *j, int resfd);
+/*
+ * The build of j, in the forked child, writing to logfd (j->log, emptied by
+ * the parent); its result goes to resfd, a setup failure's message to both.
+ */
+void ctmod_build_child(struct ctmod_ctx *ctx, const struct build_opts *o, const char *root,
+                       struct build_job *j, int logfd, int resfd);
 
 /* build-module.c */
 const char *ctmod_build_compress_suffix(struct ctmod_ctx *ctx, const char *kver);

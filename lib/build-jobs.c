@@ -74,16 +74,55 @@ static void load_script_out(struct build_job *j)
 	}
 }
 
-/* start j in run[s]; the child frees its copy of run, which it never uses */
+/*
+ * The job's make.log, emptied now, before the child runs: whatever the
+ * build prints afterwards, or fails with, is this run's.  A log that cannot
+ * be written (a tree an earlier build by another user owns) fails the job
+ * before it starts, and the job names no log: the one there is not its own.
+ */
+static int open_log(struct build_job *j)
+{
+	int fd = -1;
+	if (mkdir_p(j->tree, 0755) == 0)
+		fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		return fd;
+	int err = errno;
+	struct stat st;
+	const char *p = stat(j->log, &st) == 0 ? j->log : j->tree;
+	bool other = stat(p, &st) == 0 && st.st_uid != geteuid();
+	free(j->msg);
+	if (other)
+		j->msg = xasprintf("cannot write %s: %s (uid %u's, from an earlier build: build as "
+		                   "that user, or into a --root of your own)",
+		                   p, strerror(err), (unsigned)st.st_uid);
+	else
+		j->msg = xasprintf("cannot write %s: %s", j->log, strerror(err));
+	j->state = BUILD_FAILED;
+	free(j->log);
+	j->log = NULL;
+	return -1;
+}
+
+/*
+ * Start j in run[s]; the child frees its copy of run, which it never uses.
+ * 1 when j failed before it could start (its state and msg say why).
+ */
 static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *root,
                      struct build_job *j, struct running *run, size_t s)
 {
 	struct running *slot = &run[s];
 	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	int logfd = open_log(j);
+	if (logfd < 0)
+		return 1;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		close(logfd);
 		return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
+		close(logfd);
 		close(pfd[0]);
 		close(pfd[1]);
 		return ctmod_fail(ctx, -errno, NULL, "fork: %m");
@@ -91,17 +130,10 @@ static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *ro
 	if (pid == 0) {
 		close(pfd[0]);
 		free(run);
-		int r = ctmod_build_child(ctx, o, root, j, pfd[1]);
-		if (r < 0) {
-			char m[1024];
-			snprintf(m, sizeof(m), "%s%s%s",
-			         ctmod_ctx_error(ctx) ? ctmod_ctx_error(ctx) : strerror(-r),
-			         ctmod_ctx_hint(ctx) ? ": " : "",
-			         ctmod_ctx_hint(ctx) ? ctmod_ctx_hint(ctx) : "");
-			ctmod_build_child_result(j, BUILD_FAILED, m, pfd[1]);
-		}
+		ctmod_build_child(ctx, o, root, j, logfd, pfd[1]);
 		_exit(0);
 	}
+	close(logfd);
 	close(pfd[1]);
 	j->pid = pid;
 	slot->job = j;
@@ -269,10 +301,15 @@ int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct bui
 				size_t s = 0;
 				while (run[s].job)
 					s++;
-				if ((r = start_job(ctx, o, plan->root, j, run, s)) < 0) {
-					if (token && write(jp[1], "+", 1) != 1)
-						r = -EIO;
+				r = start_job(ctx, o, plan->root, j, run, s);
+				if (r != 0 && token && write(jp[1], "+", 1) != 1)
+					r = -EIO;
+				if (r < 0)
 					goto out;
+				if (r == 1) { /* failed before it started */
+					r = 0;
+					progress = true;
+					continue;
 				}
 				j->token = token;
 				nrun++;

@@ -61,6 +61,62 @@ void ctmod_build_plan_release(struct build_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* one source's dkms.conf, read for the first kernel: 0, or why it is broken in *broken */
+static int plan_conf(struct ctmod_ctx *ctx, const char *src, const char *kver, const char *arch,
+                     const char *gn, const char *gv, struct dkms_conf *c, char **broken)
+{
+	_cleanup_free_ char *conf = xasprintf("%s/dkms.conf", src);
+	struct dkms_env env;
+	char ksrc[512];
+	ctmod_build_default_env(ctx, &env, kver, arch, ksrc, sizeof(ksrc));
+	env.name = gn;
+	env.version = gv;
+	*broken = NULL;
+	int r = ctmod_dkms_conf_eval(ctx, &env, conf, src, -1, c);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		const char *hint = ctmod_ctx_hint(ctx);
+		*broken =
+		    xasprintf("%s%s%s", ctmod_ctx_error(ctx), hint ? ": " : "", hint ? hint : "");
+		ctmod_ctx_clear_error(ctx);
+		return r;
+	}
+	if (c->bad_patch)
+		*broken = xstrdup(c->bad_patch);
+	return 0;
+}
+
+/*
+ * One job per kernel for src.  Name, version and BUILD_DEPENDS come from
+ * the first kernel's reading (c NULL: broken, named after its directory);
+ * dkms.conf's warnings go on the first job only, so they are said once.
+ */
+static void plan_source(struct build_plan *plan, const char *src, const struct strv *kvers,
+                        const char *arch, const struct dkms_conf *c, const char *gn, const char *gv,
+                        const char *broken)
+{
+	for (size_t k = 0; k < kvers->n; k++) {
+		struct build_job *j = &plan->jobs[plan->n++];
+		j->src = xstrdup(src);
+		j->name = xstrdup(c ? c->name : gn);
+		j->version = xstrdup(c ? c->version : gv);
+		j->kver = xstrdup(kvers->v[k]);
+		j->arch = xstrdup(arch);
+		j->tree = xasprintf("%s" CTMOD_TREE "/%s/%s/%s/%s", plan->root, j->name, j->version,
+		                    j->kver, arch);
+		j->log = xasprintf("%s/make.log", j->tree);
+		for (size_t d = 0; c && d < c->build_depends.n; d++)
+			strv_push(&j->depends, c->build_depends.v[d]);
+		for (size_t w = 0; c && k == 0 && w < c->warnings.n; w++)
+			strv_push(&j->warnings, c->warnings.v[w]);
+		if (broken) {
+			j->state = BUILD_BROKEN;
+			j->msg = xstrdup(broken);
+		}
+	}
+}
+
 int ctmod_build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o,
                           const struct strv *srcs, const struct strv *kvers,
                           struct build_plan *plan)
@@ -69,63 +125,18 @@ int ctmod_build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o,
 	const char *root = ctmod_ctx_root(ctx);
 	char rp[PATH_MAX];
 	memset(plan, 0, sizeof(*plan));
-	plan->root = strdup(*root ? (realpath(root, rp) ? rp : root) : "");
-	plan->jobs = calloc(srcs->n * kvers->n + 1, sizeof(*plan->jobs));
-	if (!plan->jobs || !plan->root)
-		return -ENOMEM;
+	if (kvers->n == 0)
+		return ctmod_fail(ctx, -EINVAL, "name one with --kernel", "no kernel to build for");
+	plan->root = xstrdup(*root ? (realpath(root, rp) ? rp : root) : "");
+	plan->jobs = xcalloc(srcs->n * kvers->n + 1, sizeof(*plan->jobs));
 	for (size_t s = 0; s < srcs->n; s++) {
-		const char *src = srcs->v[s];
-		_cleanup_free_ char *conf = xasprintf("%s/dkms.conf", src);
-		_cleanup_free_ char *gn = NULL, *gv = NULL;
-		ctmod_build_guess_name(src, &gn, &gv);
-		/* metadata (name, version, BUILD_DEPENDS) from the first kernel */
-		struct dkms_env env;
-		char ksrc[512];
+		_cleanup_free_ char *gn = NULL, *gv = NULL, *broken = NULL;
 		struct dkms_conf c;
-		ctmod_build_default_env(ctx, &env, kvers->v[0], arch, ksrc, sizeof(ksrc));
-		env.name = gn;
-		env.version = gv;
-		int r = ctmod_dkms_conf_eval(ctx, &env, conf, src, -1, &c);
-		char *broken = NULL;
-		if (r < 0) {
-			if (r == -ENOMEM)
-				return r;
-			broken = xasprintf("%s%s%s", ctmod_ctx_error(ctx),
-			                   ctmod_ctx_hint(ctx) ? ": " : "",
-			                   ctmod_ctx_hint(ctx) ? ctmod_ctx_hint(ctx) : "");
-			ctmod_ctx_clear_error(ctx);
-		} else if (c.bad_patch) {
-			broken = strdup(c.bad_patch);
-		}
-		for (size_t k = 0; k < kvers->n; k++) {
-			struct build_job *j = &plan->jobs[plan->n++];
-			j->src = strdup(src);
-			j->name = strdup(r < 0 ? gn : c.name);
-			j->version = strdup(r < 0 ? gv : c.version);
-			j->kver = strdup(kvers->v[k]);
-			j->arch = strdup(arch);
-			j->tree = xasprintf("%s" CTMOD_TREE "/%s/%s/%s/%s", plan->root, j->name,
-			                    j->version, j->kver, arch);
-			j->log = j->tree ? xasprintf("%s/make.log", j->tree) : NULL;
-			if (r == 0)
-				for (size_t d = 0; d < c.build_depends.n; d++)
-					strv_push(&j->depends, c.build_depends.v[d]);
-			if (r == 0 && k == 0)
-				for (size_t w = 0; w < c.warnings.n; w++)
-					strv_push(&j->warnings, c.warnings.v[w]);
-			if (broken) {
-				j->state = BUILD_BROKEN;
-				j->msg = strdup(broken);
-			}
-			if (!j->src || !j->name || !j->version || !j->kver || !j->arch ||
-			    !j->tree || !j->log) {
-				free(broken);
-				if (r == 0)
-					ctmod_dkms_conf_release(&c);
-				return -ENOMEM;
-			}
-		}
-		free(broken);
+		ctmod_build_guess_name(srcs->v[s], &gn, &gv);
+		int r = plan_conf(ctx, srcs->v[s], kvers->v[0], arch, gn, gv, &c, &broken);
+		if (r == -ENOMEM)
+			return r;
+		plan_source(plan, srcs->v[s], kvers, arch, r == 0 ? &c : NULL, gn, gv, broken);
 		if (r == 0)
 			ctmod_dkms_conf_release(&c);
 	}

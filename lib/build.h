@@ -105,9 +105,10 @@ int ctmod_build_find_source(struct ctmod_ctx *ctx, const char *arg, char **src);
 int ctmod_build_autoinstall_sources(struct ctmod_ctx *ctx, const char *kver, struct strv *out);
 
 /*
- * The plan: sources x kernels, ordered so that BUILD_DEPENDS come first.
+ * The plan: sources x kernels, in the order given (source-major); the run
+ * starts a job once its BUILD_DEPENDS are built (ctmod_build_deps_ready).
  * A broken dkms.conf gives jobs in state BUILD_BROKEN (the others still
- * run).
+ * run); no kernel at all is an error.
  */
 int ctmod_build_plan_make(struct ctmod_ctx *ctx, const struct build_opts *o,
                           const struct strv *srcs, const struct strv *kvers,

@@ -339,25 +339,29 @@ static void conn_accept(struct agent *a)
 
 /* the poll set, in this order: signals, socket, wakeups, connections, sources */
 struct pollset {
-	struct pollfd *p;
-	struct conn **conn;
-	struct ctmod_gate_source **src;
+	struct pollfd *p; /* poll() takes them as one array */
 	size_t n, cap;
+	struct pollwho {
+		struct conn *conn;
+		struct ctmod_gate_source *src;
+	} * who; /* what p[i] belongs to */
+	size_t who_cap;
 	bool throttled; /* a source is held back until a request finishes */
 };
 
 static void pollset_add(struct pollset *ps, int fd, struct conn *c, struct ctmod_gate_source *s)
 {
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap ? ps->cap * 2 : 64;
-		ps->p = xrealloc(ps->p, ps->cap * sizeof(*ps->p));
-		ps->conn = xrealloc(ps->conn, ps->cap * sizeof(*ps->conn));
-		ps->src = xrealloc(ps->src, ps->cap * sizeof(*ps->src));
-	}
+	ARRAY_RESERVE(ps->p, ps->cap, ps->n + 1);
+	ARRAY_RESERVE(ps->who, ps->who_cap, ps->n + 1);
 	ps->p[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
-	ps->conn[ps->n] = c;
-	ps->src[ps->n] = s;
+	ps->who[ps->n] = (struct pollwho){.conn = c, .src = s};
 	ps->n++;
+}
+
+static void pollset_release(struct pollset *ps)
+{
+	free(ps->p);
+	free(ps->who);
 }
 
 /* Sources that ended with nothing in flight go; the others are polled if under their share. */
@@ -463,12 +467,13 @@ static int agent_round(struct agent *a, struct pollset *ps)
 		short rev = ps->p[i].revents;
 		if (!rev)
 			continue;
-		if (ps->conn[i] && conn_read(a, ps->conn[i]))
-			drop_conn(a, ps->conn[i]);
-		else if (ps->src[i] && (rev & POLLIN))
-			ctmod_gate_dispatch(a->g, ps->src[i]);
-		else if (ps->src[i] && (rev & (POLLHUP | POLLERR | POLLNVAL)))
-			ps->src[i]->ended = true; /* no task uses its filter any more */
+		struct pollwho *w = &ps->who[i];
+		if (w->conn && conn_read(a, w->conn))
+			drop_conn(a, w->conn);
+		else if (w->src && (rev & POLLIN))
+			ctmod_gate_dispatch(a->g, w->src);
+		else if (w->src && (rev & (POLLHUP | POLLERR | POLLNVAL)))
+			w->src->ended = true; /* no task uses its filter any more */
 	}
 	if (ps->p[1].revents & POLLIN)
 		conn_accept(a);
@@ -564,12 +569,9 @@ int ctmod_gate_listen(struct ctmod_ctx *ctx, const struct ctmod_gate_opts *opts,
 	struct ctmod_gate_container self = {.id = "-"};
 	tell(&a, &self, "listen", "listening on %s (%zu modules allowed)", lo->path,
 	     a.g->allowed.n);
-	struct pollset ps = {0};
+	_cleanup_(pollset_release) struct pollset ps = {0};
 	while (!agent_round(&a, &ps))
 		;
-	free(ps.p);
-	free(ps.conn);
-	free(ps.src);
 	tell(&a, &self, "stop", "stopping after %lu containers", a.served);
 	agent_close(&a, &old);
 	return 0;

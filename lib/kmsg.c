@@ -224,18 +224,13 @@ static bool match(const char *s, size_t n, const char *fmt, struct caps *c)
 	return false;
 }
 
-static char *dup_n(const char *s, size_t n, int *r)
+static char *dup_n(const char *s, size_t n)
 {
-	if (!s)
-		return NULL;
-	char *d = strndup(s, n);
-	if (!d)
-		*r = -ENOMEM;
-	return d;
+	return s ? xstrndup(s, n) : NULL;
 }
 
 /* "/m/v4l2loopback.ko.xz" -> "v4l2loopback" */
-static char *module_from_path(const char *p, size_t n, int *r)
+static char *module_from_path(const char *p, size_t n)
 {
 	const char *base = p;
 	for (size_t i = 0; i < n; i++)
@@ -255,10 +250,7 @@ static char *module_from_path(const char *p, size_t n, int *r)
 	modname_normalize(raw, norm, sizeof(norm));
 	if (!modname_valid(norm))
 		return NULL;
-	char *d = strdup(norm);
-	if (!d)
-		*r = -ENOMEM;
-	return d;
+	return xstrdup(norm);
 }
 
 /*
@@ -421,23 +413,21 @@ int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event 
 		struct caps c = {0};
 		if (!match(line, len, patterns[i].fmt, &c))
 			continue;
-		int r = 0;
 		ev->kind = patterns[i].kind;
 		if (c.s[0]) {
 			char raw[64], norm[64];
 			memcpy(raw, c.s[0], c.n[0]);
 			raw[c.n[0]] = '\0';
 			modname_normalize(raw, norm, sizeof(norm));
-			ev->module = dup_n(norm, strlen(norm), &r);
+			ev->module = xstrdup(norm);
 		} else if (c.s[1]) {
-			ev->module = module_from_path(c.s[1], c.n[1], &r);
-			ev->path = dup_n(c.s[1], c.n[1], &r);
+			ev->module = module_from_path(c.s[1], c.n[1]);
+			ev->path = dup_n(c.s[1], c.n[1]);
 		}
-		ev->symbol = dup_n(c.s[2], c.n[2], &r);
-		ev->arg = patterns[i].tool ? dup_n(patterns[i].tool, strlen(patterns[i].tool), &r)
-		                           : dup_n(c.s[3], c.n[3], &r);
-		ev->arg2 = dup_n(c.s[4], c.n[4], &r);
-		ev->text = dup_n(line, len, &r);
+		ev->symbol = dup_n(c.s[2], c.n[2]);
+		ev->arg = patterns[i].tool ? xstrdup(patterns[i].tool) : dup_n(c.s[3], c.n[3]);
+		ev->arg2 = dup_n(c.s[4], c.n[4]);
+		ev->text = dup_n(line, len);
 		if (c.has_err)
 			ev->err = c.err < -4095 || c.err > 4095 ? 0 : (int)c.err;
 		else if (ev->kind == CTMOD_KMSG_TOOL_FAILED)
@@ -446,10 +436,6 @@ int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event 
 			ev->err = -ENOENT;
 		else if (ev->kind == CTMOD_KMSG_UNKNOWN_PARAM && strchr(patterns[i].fmt, '`'))
 			ev->err = -ENOENT; /* before 4.5 an unknown parameter failed the load */
-		if (r < 0) {
-			ctmod_kmsg_event_release(ev);
-			return r;
-		}
 		/* a tool line about a file whose name is no module name */
 		if ((ev->kind == CTMOD_KMSG_TOOL_FAILED || ev->kind == CTMOD_KMSG_TOOL_NOT_FOUND) &&
 		    !ev->module) {
@@ -474,18 +460,10 @@ void ctmod_kmsg_release(struct ctmod_kmsg *log)
 	ctmod_kmsg_init(log);
 }
 
-static int push(struct ctmod_kmsg *log, struct ctmod_kmsg_event *ev)
+static void push(struct ctmod_kmsg *log, const struct ctmod_kmsg_event *ev)
 {
-	if (log->n == log->cap) {
-		size_t cap = log->cap ? log->cap * 2 : 32;
-		struct ctmod_kmsg_event *v = realloc(log->ev, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		log->ev = v;
-		log->cap = cap;
-	}
+	ARRAY_RESERVE(log->ev, log->cap, log->n + 1);
 	log->ev[log->n++] = *ev;
-	return 0;
 }
 
 int ctmod_kmsg_parse(struct ctmod_ctx *ctx, const char *name, const char *buf, size_t len,
@@ -501,13 +479,8 @@ int ctmod_kmsg_parse(struct ctmod_ctx *ctx, const char *name, const char *buf, s
 		/* /dev/kmsg continuation lines (" SUBSYSTEM=...") carry no message */
 		if (n && p[0] != ' ') {
 			struct ctmod_kmsg_event ev;
-			int r = ctmod_kmsg_parse_line(p, n, &ev);
-			if (r < 0)
-				return ctmod_fail(ctx, r, NULL, "%s: out of memory", name);
-			if (r > 0 && push(log, &ev) < 0) {
-				ctmod_kmsg_event_release(&ev);
-				return ctmod_fail(ctx, -ENOMEM, NULL, "%s: out of memory", name);
-			}
+			if (ctmod_kmsg_parse_line(p, n, &ev) > 0)
+				push(log, &ev);
 		}
 		log->lines++;
 		p += n + 1;
@@ -547,8 +520,7 @@ int ctmod_kmsg_read_file(struct ctmod_ctx *ctx, const char *path, struct ctmod_k
 		return ctmod_fail_input(ctx, -errno,
 		                        "give a dmesg text file, or - for standard input", "%s: %s",
 		                        path, strerror(errno));
-	struct strbuf sb;
-	strbuf_init(&sb);
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	int r = read_fd(fd, &sb, false);
 	if (!in)
 		close(fd);
@@ -559,7 +531,6 @@ int ctmod_kmsg_read_file(struct ctmod_ctx *ctx, const char *path, struct ctmod_k
 		r = ctmod_fail_input(ctx, r, NULL, "%s: %s", name, strerror(-r));
 	else
 		r = ctmod_kmsg_parse(ctx, name, strbuf_str(&sb), sb.len, log);
-	strbuf_release(&sb);
 	return r;
 }
 
@@ -580,8 +551,7 @@ int ctmod_kmsg_read_kernel(struct ctmod_ctx *ctx, struct ctmod_kmsg *log)
 		return ctmod_fail(ctx, -e, "pass the log with --dmesg FILE", "%s: %s", path,
 		                  strerror(e));
 	}
-	struct strbuf sb;
-	strbuf_init(&sb);
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	int r = read_fd(fd, &sb, true);
 	close(fd);
 	if (r == -EPERM || r == -EACCES)
@@ -593,6 +563,5 @@ int ctmod_kmsg_read_kernel(struct ctmod_ctx *ctx, struct ctmod_kmsg *log)
 		               strerror(-r));
 	else
 		r = ctmod_kmsg_parse(ctx, path, strbuf_str(&sb), sb.len, log);
-	strbuf_release(&sb);
 	return r;
 }

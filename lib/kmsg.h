@@ -63,7 +63,7 @@ void ctmod_kmsg_release(struct ctmod_kmsg *log);
 /*
  * Parse one line (without its newline).  Returns 1 and fills ev (release it
  * with ctmod_kmsg_event_release) when the line is about module loading, 0
- * when it is not, -ENOMEM.
+ * when it is not.
  */
 int ctmod_kmsg_parse_line(const char *line, size_t len, struct ctmod_kmsg_event *ev);
 void ctmod_kmsg_event_release(struct ctmod_kmsg_event *ev);

@@ -54,25 +54,20 @@ int ctmod_modlist_problem(struct ctmod_modlist *list, const char *file, unsigned
 	return 0;
 }
 
-static int add_origin(struct ctmod_modlist_entry *e, const struct ctmod_modlist_origin *o)
+static void add_origin(struct ctmod_modlist_entry *e, const struct ctmod_modlist_origin *o)
 {
-	e->origins = xrealloc(e->origins, (e->n_origins + 1) * sizeof(*e->origins));
-	e->origins[e->n_origins] = *o;
-	e->origins[e->n_origins].file = xstrdup(o->file);
-	e->n_origins++;
-	return 0;
+	struct ctmod_modlist_origin *n = ARRAY_PUSH(e->origins, e->n_origins, e->cap_origins);
+	*n = *o;
+	n->file = xstrdup(o->file);
 }
 
-int ctmod_modlist_join_params(char **params, const char *more)
+void ctmod_modlist_join_params(char **params, const char *more)
 {
 	if (!more || !*more || strcmp(*params, more) == 0)
-		return 0;
-	char *p = NULL;
-	if (asprintf(&p, "%s%s%s", *params, **params ? " " : "", more) < 0)
-		return -ENOMEM;
+		return;
+	char *p = xasprintf("%s%s%s", *params, **params ? " " : "", more);
 	free(*params);
 	*params = p;
-	return 0;
 }
 
 /* A short, printable rendering of untrusted text for a message. */
@@ -112,14 +107,15 @@ int ctmod_modlist_add(struct ctmod_modlist *list, const char *name, const char *
 		struct ctmod_modlist_entry *e = &list->v[i];
 		if (!modname_equal(e->name, name))
 			continue;
-		if (add_origin(e, origin) < 0 || ctmod_modlist_join_params(&e->params, params) < 0)
-			return -ENOMEM;
+		add_origin(e, origin);
+		ctmod_modlist_join_params(&e->params, params);
 		return 0;
 	}
 	struct ctmod_modlist_entry *e = ARRAY_PUSH(list->v, list->n, list->cap);
 	e->name = xstrdup(name);
 	e->params = xstrdup(params);
-	return add_origin(e, origin);
+	add_origin(e, origin);
+	return 0;
 }
 
 /* "NAME PARAM=V ...": the name up to the first blank, the rest parameters. */
@@ -128,14 +124,10 @@ static int add_split(struct ctmod_modlist *list, const char *entry,
 {
 	const char *s = entry + strspn(entry, " \t\r\n");
 	size_t n = strcspn(s, " \t\r\n");
-	_cleanup_free_ char *name = strndup(s, n);
-	if (!name)
-		return -ENOMEM;
+	_cleanup_free_ char *name = xstrndup(s, n);
 	const char *p = s + n;
 	p += strspn(p, " \t\r\n");
-	_cleanup_free_ char *params = strdup(p);
-	if (!params)
-		return -ENOMEM;
+	_cleanup_free_ char *params = xstrdup(p);
 	rstrip(params);
 	return ctmod_modlist_add(list, name, params, origin);
 }
@@ -153,17 +145,14 @@ static int walk_problem(struct yaml_walk *w, const yaml_node_t *node, const char
     __attribute__((format(printf, 3, 4)));
 static int walk_problem(struct yaml_walk *w, const yaml_node_t *node, const char *fmt, ...)
 {
-	char *msg = NULL;
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
+	strbuf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
 	w->bad = true;
-	r = ctmod_modlist_problem(w->list, w->file, (unsigned)node->start_mark.line + 1, "%s", msg);
-	free(msg);
-	return r;
+	return ctmod_modlist_problem(w->list, w->file, (unsigned)node->start_mark.line + 1, "%s",
+	                             strbuf_str(&msg));
 }
 
 /* The scalar's text, or NULL when NODE is not a scalar or holds a NUL. */

@@ -39,7 +39,7 @@ struct ctmod_modlist_entry {
 	char *name;   /* as written (validated with modname_valid) */
 	char *params; /* "a=1 b=2", "" when none */
 	struct ctmod_modlist_origin *origins;
-	size_t n_origins;
+	size_t n_origins, cap_origins;
 };
 
 struct ctmod_modlist {
@@ -62,9 +62,9 @@ int ctmod_modlist_add(struct ctmod_modlist *list, const char *name, const char *
                       const struct ctmod_modlist_origin *origin);
 /*
  * Append MORE to the malloc'd parameter string *PARAMS ("a=1" + "b=2" ->
- * "a=1 b=2"); nothing when MORE is empty or the same.  0 or -ENOMEM.
+ * "a=1 b=2"); nothing when MORE is empty or the same.  Cannot fail.
  */
-int ctmod_modlist_join_params(char **params, const char *more);
+void ctmod_modlist_join_params(char **params, const char *more);
 /* Record a problem "FILE:LINE: reason" (LINE left out when 0). */
 int ctmod_modlist_problem(struct ctmod_modlist *list, const char *file, unsigned line,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -12,21 +12,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int push_status(struct build_status **out, size_t *n, const char *name, const char *ver,
-                       const char *kver, const char *arch, const char *state, const char *detail)
+/* the lines found so far, handed to the caller as (v, n) */
+struct statuses {
+	struct build_status *v;
+	size_t n, cap;
+};
+
+static char *dup_or_null(const char *s)
 {
-	struct build_status *v = realloc(*out, (*n + 1) * sizeof(**out));
-	if (!v)
-		return -ENOMEM;
-	*out = v;
-	struct build_status *s = &v[(*n)++];
-	s->name = strdup(name);
-	s->version = strdup(ver);
-	s->kver = kver ? strdup(kver) : NULL;
-	s->arch = arch ? strdup(arch) : NULL;
+	return s ? xstrdup(s) : NULL;
+}
+
+static void push_status(struct statuses *out, const char *name, const char *ver, const char *kver,
+                        const char *arch, const char *state, const char *detail)
+{
+	struct build_status *s = ARRAY_PUSH(out->v, out->n, out->cap);
+	s->name = xstrdup(name);
+	s->version = xstrdup(ver);
+	s->kver = dup_or_null(kver);
+	s->arch = dup_or_null(arch);
 	s->state = state;
-	s->detail = detail ? strdup(detail) : NULL;
-	return 0;
+	s->detail = dup_or_null(detail);
 }
 
 /* DKMS's words for a package whose source directory is gone */
@@ -46,27 +52,27 @@ static bool source_there(struct ctmod_ctx *ctx, const char *txt, const char *nam
 	return !src || (a && exists(a)) || (b && exists(b)) || (c && exists(c));
 }
 
-static void one_state(struct ctmod_ctx *ctx, struct build_status **out, size_t *n,
-                      struct strv *seen, const char *name, const char *ver, const char *kver,
-                      const char *arch, const char *kd)
+static void one_state(struct ctmod_ctx *ctx, struct statuses *out, struct strv *seen,
+                      const char *name, const char *ver, const char *kver, const char *arch,
+                      const char *kd)
 {
 	_cleanup_free_ char *sp = xasprintf("%s/%s/state", kd, arch);
 	_cleanup_free_ char *txt = NULL;
 	size_t len;
-	if (!sp || read_file(sp, 1 << 20, &txt, &len) < 0 || strstr(txt, "result=failed"))
+	if (read_file(sp, 1 << 20, &txt, &len) < 0 || strstr(txt, "result=failed"))
 		return;
 	_cleanup_free_ char *id = xasprintf("%s/%s", name, ver);
 	if (!source_there(ctx, txt, name, ver)) {
-		if (id && !strv_contains(seen, id)) {
+		if (!strv_contains(seen, id)) {
 			_cleanup_free_ char *why = xasprintf(SOURCE_GONE, name, ver);
-			push_status(out, n, name, ver, NULL, NULL, "broken", why);
+			push_status(out, name, ver, NULL, NULL, "broken", why);
 			strv_push(seen, id);
 		}
 		return;
 	}
 	const char *st = strstr(txt, "state=installed") ? "installed" : "built";
-	push_status(out, n, name, ver, kver, arch, st, NULL);
-	if (id && !strv_contains(seen, id))
+	push_status(out, name, ver, kver, arch, st, NULL);
+	if (!strv_contains(seen, id))
 		strv_push(seen, id);
 }
 
@@ -84,47 +90,42 @@ static int list_dir(const char *path, struct strv *out)
 	return 0;
 }
 
-int ctmod_build_status_list(struct ctmod_ctx *ctx, struct build_status **out, size_t *n)
+/* NAME/VERSION/KVER/ARCH/state under the tree: built, installed or broken */
+static void built_states(struct ctmod_ctx *ctx, struct statuses *out, struct strv *seen)
 {
-	*out = NULL;
-	*n = 0;
-	struct strv seen;
-	strv_init(&seen);
 	_cleanup_free_ char *top = ctmod_path(ctx, CTMOD_TREE);
-	struct strv names;
-	strv_init(&names);
+	_cleanup_strv_ struct strv names = STRV_INIT;
 	if (top)
 		list_dir(top, &names);
 	for (size_t a = 0; a < names.n; a++) {
 		_cleanup_free_ char *nd = xasprintf("%s/%s", top, names.v[a]);
-		struct strv vers;
-		strv_init(&vers);
+		_cleanup_strv_ struct strv vers = STRV_INIT;
 		list_dir(nd, &vers);
 		for (size_t b = 0; b < vers.n; b++) {
 			_cleanup_free_ char *vd = xasprintf("%s/%s", nd, vers.v[b]);
-			struct strv kvs;
-			strv_init(&kvs);
+			_cleanup_strv_ struct strv kvs = STRV_INIT;
 			list_dir(vd, &kvs);
 			for (size_t k = 0; k < kvs.n; k++) {
 				_cleanup_free_ char *kd = xasprintf("%s/%s", vd, kvs.v[k]);
-				struct strv arches;
-				strv_init(&arches);
+				_cleanup_strv_ struct strv arches = STRV_INIT;
 				list_dir(kd, &arches);
 				for (size_t x = 0; x < arches.n; x++)
-					one_state(ctx, out, n, &seen, names.v[a], vers.v[b],
-					          kvs.v[k], arches.v[x], kd);
-				strv_release(&arches);
+					one_state(ctx, out, seen, names.v[a], vers.v[b], kvs.v[k],
+					          arches.v[x], kd);
 			}
-			strv_release(&kvs);
 		}
-		strv_release(&vers);
 	}
-	strv_release(&names);
+}
+
+int ctmod_build_status_list(struct ctmod_ctx *ctx, struct build_status **out, size_t *n)
+{
+	struct statuses list = {0};
+	_cleanup_strv_ struct strv seen = STRV_INIT;
+	built_states(ctx, &list, &seen);
 
 	/* sources nobody built yet: added, or broken when bash cannot read them */
 	_cleanup_free_ char *srcdir = ctmod_path(ctx, "/usr/src");
-	struct strv srcs;
-	strv_init(&srcs);
+	_cleanup_strv_ struct strv srcs = STRV_INIT;
 	if (srcdir)
 		list_dir(srcdir, &srcs);
 	const char *kver = NULL;
@@ -134,8 +135,8 @@ int ctmod_build_status_list(struct ctmod_ctx *ctx, struct build_status **out, si
 	}
 	for (size_t i = 0; i < srcs.n; i++) {
 		_cleanup_free_ char *src = xasprintf("%s/%s", srcdir, srcs.v[i]);
-		_cleanup_free_ char *conf = src ? xasprintf("%s/dkms.conf", src) : NULL;
-		if (!conf || !exists(conf))
+		_cleanup_free_ char *conf = xasprintf("%s/dkms.conf", src);
+		if (!exists(conf))
 			continue;
 		_cleanup_free_ char *gn = NULL, *gv = NULL;
 		ctmod_build_guess_name(src, &gn, &gv);
@@ -146,17 +147,17 @@ int ctmod_build_status_list(struct ctmod_ctx *ctx, struct build_status **out, si
 		env.name = gn;
 		env.version = gv;
 		if (ctmod_dkms_conf_eval(ctx, &env, conf, src, -1, &c) < 0) {
-			push_status(out, n, gn, gv, NULL, NULL, "broken", ctmod_ctx_error(ctx));
+			push_status(&list, gn, gv, NULL, NULL, "broken", ctmod_ctx_error(ctx));
 			ctmod_ctx_clear_error(ctx);
 			continue;
 		}
 		_cleanup_free_ char *id = xasprintf("%s/%s", c.name, c.version);
-		if (id && !strv_contains(&seen, id))
-			push_status(out, n, c.name, c.version, NULL, NULL, "added", NULL);
+		if (!strv_contains(&seen, id))
+			push_status(&list, c.name, c.version, NULL, NULL, "added", NULL);
 		ctmod_dkms_conf_release(&c);
 	}
-	strv_release(&srcs);
-	strv_release(&seen);
+	*out = list.v;
+	*n = list.n;
 	return 0;
 }
 

@@ -237,6 +237,38 @@ if command -v setpriv >/dev/null; then
 		pass "no CAP_SYS_ADMIN: says it builds against / one at a time" ||
 		{ fail "no CAP_SYS_ADMIN message"; show; }
 fi
+# ==== build helper: each build's make.log is its own (issue 20 item 8) ====
+# A root build leaves its tree and make.log; a later non-root build of the
+# same package must not show that log (its tail, its path) as its own.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 755 "$T_TMP" # nobody reaches the root
+	TV=$R/var/lib/ctmod/vpoll/0.1/$KVER/$(uname -m)
+	ctmod --root "$R" -S "$KVER" build --force vpoll/0.1
+	expect "make.log: the root build" 0 "vpoll/0.1, $KVER, .*: built"
+	cp "$TV/make.log" "$T_TMP/root-make.log"
+	asnobody() { run setpriv --reuid=nobody --regid=nogroup --clear-groups "$CTMOD_BIN" "$@"; }
+	asnobody --root "$R" -S "$KVER" build --no-sign --force vpoll/0.1
+	expect "make.log: a non-root build over root's tree fails, names why" 1 "" \
+		"vpoll/0.1 for $KVER: cannot write $TV/make.log: Permission denied (uid 0's"
+	printf '%s\n' "$ERR" | grep -q '^  | ' && fail "make.log: no tail of root's log shown"
+	printf '%s\n' "$ERR" | grep -q 'see .*make.log' && fail "make.log: root's log not named as its own"
+	check "make.log: root's log left as it was" cmp -s "$TV/make.log" "$T_TMP/root-make.log"
+	asnobody --json --root "$R" -S "$KVER" build --no-sign --force vpoll/0.1
+	check "make.log: --json names no log for that build" python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["builds"][0]
+sys.exit("log" in b or b["result"] != "failed")' "$T_TMP/out"
+	# the log writable, the build dir not: the log holds this run's failure only
+	chown nobody "$TV" "$TV/make.log"
+	asnobody --root "$R" -S "$KVER" build --no-sign --force vpoll/0.1
+	expect "make.log: a setup failure is in this run's own log" 1 "" "see $TV/make.log"
+	printf '%s\n' "$ERR" | grep -q '^  | ctmod: cannot clear ' || fail "make.log: the tail is this run's failure"
+	printf '%s\n' "$ERR" | grep -q '^  | .*Entering directory' && fail "make.log: no line of root's make in the tail"
+	check "make.log: emptied before this run" sh -c "! grep -q 'Entering directory' '$TV/make.log'"
+	chown root "$TV" "$TV/make.log"
+else
+	fail "make.log ownership test needs root, setpriv and a nobody user"
+fi
 
 # --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
 for o in -k --kernel --arch -j --jobs --image-layout --container; do
