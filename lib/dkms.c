@@ -262,119 +262,188 @@ static size_t cost_mul(size_t a, size_t b)
  * the nodes are few: that is refused outright, as are back-references.
  * bash's [[ =~ ]] would hang or crash on these too.
  */
-static size_t ere_cost(const char *re)
-{
+struct ere {
 	struct {
 		size_t cur;
 		bool seq_null, alt_null;
 	} stack[32];
-	size_t depth = 0, cur = 0, last = 0; /* last: the cost of the operand */
+	size_t depth, cur, last; /* last: the cost of the operand */
 	/* whether "" matches: the operand, the branch before it, the branch
 	 * with it, one of the branches before this one */
-	bool last_null = true, seq_prev = true, seq_null = true, alt_null = false;
-	for (const char *p = re; *p && cur <= ERE_MAX_COST; p++) {
-		size_t atom = 1, copies = 0;
-		bool null = false, opt = false;
-		switch (*p) {
-		case '(':
-			if (depth == ARRAY_SIZE(stack))
-				return ERE_MAX_COST + 1;
-			stack[depth].cur = cur;
-			stack[depth].seq_null = seq_null;
-			stack[depth].alt_null = alt_null;
-			depth++;
-			cur = last = 0;
-			last_null = seq_prev = seq_null = true;
-			alt_null = false;
-			continue;
-		case ')':
-			if (!depth)
-				break;
-			atom = cost_add(cur, 1);
-			null = alt_null || seq_null;
-			depth--;
-			cur = stack[depth].cur;
-			seq_null = stack[depth].seq_null;
-			alt_null = stack[depth].alt_null;
-			break;
-		case '|':
-			cur = cost_add(cur, 1);
-			alt_null = alt_null || seq_null;
-			last = 0;
-			last_null = seq_prev = seq_null = true;
-			continue;
-		case '^':
-		case '$':
-			null = true;
-			break;
-		case '*':
-		case '?':
-			copies = 1;
-			opt = true;
-			break;
-		case '+':
-			copies = 2;
-			break;
-		case '{': {
-			if (!isdigit((unsigned char)p[1]))
-				break; /* a literal '{' */
-			char *e;
-			unsigned long m = strtoul(p + 1, &e, 10), n = m;
-			if (*e == ',' && e[1] == '}') {
-				n = m + 1; /* {m,}: m copies and a star */
-				e++;
-			} else if (*e == ',' && isdigit((unsigned char)e[1])) {
-				n = strtoul(e + 1, &e, 10);
-			}
-			if (*e != '}')
-				break;
-			copies = n > m ? n : m ? m : 1;
-			opt = m == 0;
-			p = e;
-			break;
-		}
-		case '[': /* a bracket expression is one atom */
-			p += p[1] == '^';
-			p += p[1] == ']';
-			while (p[1] && p[1] != ']') {
-				p++;
-				if (*p == '[' && p[1] && strchr(":.=", p[1])) {
-					const char close[] = {p[1], ']', '\0'};
-					const char *c = strstr(p + 2, close);
-					if (c)
-						p = c + 1;
-				}
-			}
-			if (p[1])
-				p++;
-			break;
-		case '\\':
-			/* a back-reference is no ERE (a GNU extension), and
-			 * "(|)(\1\1)*" overflows glibc's stack in regexec() */
-			if (p[1] >= '1' && p[1] <= '9')
-				return ERE_MAX_COST + 1;
-			if (p[1])
-				p++;
-			break;
-		}
-		if (copies) {
-			if (copies > 1 && last && last_null)
-				return ERE_MAX_COST + 1;
-			cur = cost_add(cur, cost_add(cost_mul(last, copies - 1), 1));
-			last = cost_add(cost_mul(last, copies), 1);
-			last_null = last_null || opt;
-			seq_null = seq_prev && last_null;
-			continue;
-		}
-		cur = cost_add(cur, atom);
-		last = atom;
-		last_null = null;
-		seq_prev = seq_null;
-		seq_null = seq_prev && null;
+	bool last_null, seq_prev, seq_null, alt_null;
+};
+
+/* What one step of the ERE is: an atom (a character, a group closing, a
+ * bracket expression), a repetition of the operand before it, or nothing
+ * more to count (a group opening, a branch). */
+struct ere_tok {
+	size_t atom;   /* its cost: 1 unless a group */
+	size_t copies; /* a repetition: the operand's copies; 0 for an atom */
+	bool null;     /* the atom matches "" */
+	bool opt;      /* the repetition may match none */
+	bool done;
+};
+
+/* A step's handler: it may move *p over the step's last character;
+ * -1 refuses the ERE outright. */
+typedef int ere_fn(struct ere *e, const char **p, struct ere_tok *t);
+
+static int ere_open(struct ere *e, const char **p, struct ere_tok *t)
+{
+	if (e->depth == ARRAY_SIZE(e->stack))
+		return -1;
+	e->stack[e->depth].cur = e->cur;
+	e->stack[e->depth].seq_null = e->seq_null;
+	e->stack[e->depth].alt_null = e->alt_null;
+	e->depth++;
+	e->cur = e->last = 0;
+	e->last_null = e->seq_prev = e->seq_null = true;
+	e->alt_null = false;
+	t->done = true;
+	return 0;
+}
+
+static int ere_close(struct ere *e, const char **p, struct ere_tok *t)
+{
+	if (!e->depth)
+		return 0; /* a literal ')' */
+	t->atom = cost_add(e->cur, 1);
+	t->null = e->alt_null || e->seq_null;
+	e->depth--;
+	e->cur = e->stack[e->depth].cur;
+	e->seq_null = e->stack[e->depth].seq_null;
+	e->alt_null = e->stack[e->depth].alt_null;
+	return 0;
+}
+
+static int ere_alt(struct ere *e, const char **p, struct ere_tok *t)
+{
+	e->cur = cost_add(e->cur, 1);
+	e->alt_null = e->alt_null || e->seq_null;
+	e->last = 0;
+	e->last_null = e->seq_prev = e->seq_null = true;
+	t->done = true;
+	return 0;
+}
+
+static int ere_anchor(struct ere *e, const char **p, struct ere_tok *t)
+{
+	t->null = true;
+	return 0;
+}
+
+static int ere_star(struct ere *e, const char **p, struct ere_tok *t)
+{
+	t->copies = 1;
+	t->opt = true;
+	return 0;
+}
+
+static int ere_plus(struct ere *e, const char **p, struct ere_tok *t)
+{
+	t->copies = 2;
+	return 0;
+}
+
+/* {m}, {m,}, {m,n}; anything else is a literal '{' */
+static int ere_braces(struct ere *e, const char **p, struct ere_tok *t)
+{
+	if (!isdigit((unsigned char)(*p)[1]))
+		return 0;
+	char *end;
+	unsigned long m = strtoul(*p + 1, &end, 10), n = m;
+	if (*end == ',' && end[1] == '}') {
+		n = m + 1; /* {m,}: m copies and a star */
+		end++;
+	} else if (*end == ',' && isdigit((unsigned char)end[1])) {
+		n = strtoul(end + 1, &end, 10);
 	}
-	while (depth)
-		cur = cost_add(cur, stack[--depth].cur);
-	return cur;
+	if (*end != '}')
+		return 0;
+	t->copies = n > m ? n : m ? m : 1;
+	t->opt = m == 0;
+	*p = end;
+	return 0;
+}
+
+/* a bracket expression is one atom */
+static int ere_bracket(struct ere *e, const char **p, struct ere_tok *t)
+{
+	const char *q = *p;
+	q += q[1] == '^';
+	q += q[1] == ']';
+	while (q[1] && q[1] != ']') {
+		q++;
+		if (*q == '[' && q[1] && strchr(":.=", q[1])) {
+			const char close[] = {q[1], ']', '\0'};
+			const char *c = strstr(q + 2, close);
+			if (c)
+				q = c + 1;
+		}
+	}
+	if (q[1])
+		q++;
+	*p = q;
+	return 0;
+}
+
+static int ere_escape(struct ere *e, const char **p, struct ere_tok *t)
+{
+	/* a back-reference is no ERE (a GNU extension), and "(|)(\1\1)*"
+	 * overflows glibc's stack in regexec() */
+	if ((*p)[1] >= '1' && (*p)[1] <= '9')
+		return -1;
+	if ((*p)[1])
+		(*p)++;
+	return 0;
+}
+
+/* the characters that are more than a one-node atom */
+static ere_fn *const ere_fns[256] = {
+    ['('] = ere_open,   [')'] = ere_close,   ['|'] = ere_alt,     ['^'] = ere_anchor,
+    ['$'] = ere_anchor, ['*'] = ere_star,    ['?'] = ere_star,    ['+'] = ere_plus,
+    ['{'] = ere_braces, ['['] = ere_bracket, ['\\'] = ere_escape,
+};
+
+/* the operand repeated: copies of it, each its own nodes */
+static int ere_repeat(struct ere *e, const struct ere_tok *t)
+{
+	if (t->copies > 1 && e->last && e->last_null)
+		return -1;
+	e->cur = cost_add(e->cur, cost_add(cost_mul(e->last, t->copies - 1), 1));
+	e->last = cost_add(cost_mul(e->last, t->copies), 1);
+	e->last_null = e->last_null || t->opt;
+	e->seq_null = e->seq_prev && e->last_null;
+	return 0;
+}
+
+static void ere_atom(struct ere *e, const struct ere_tok *t)
+{
+	e->cur = cost_add(e->cur, t->atom);
+	e->last = t->atom;
+	e->last_null = t->null;
+	e->seq_prev = e->seq_null;
+	e->seq_null = e->seq_prev && t->null;
+}
+
+static size_t ere_cost(const char *re)
+{
+	struct ere e = {.last_null = true, .seq_prev = true, .seq_null = true};
+	for (const char *p = re; *p && e.cur <= ERE_MAX_COST; p++) {
+		struct ere_tok t = {.atom = 1};
+		ere_fn *fn = ere_fns[(unsigned char)*p];
+		if (fn && fn(&e, &p, &t) < 0)
+			return ERE_MAX_COST + 1;
+		if (t.done)
+			continue;
+		if (t.copies && ere_repeat(&e, &t) < 0)
+			return ERE_MAX_COST + 1;
+		if (!t.copies)
+			ere_atom(&e, &t);
+	}
+	while (e.depth)
+		e.cur = cost_add(e.cur, e.stack[--e.depth].cur);
+	return e.cur;
 }
 
 /* bash's [[ s =~ re ]]: POSIX ERE, unanchored; a bad regex does not match,

@@ -150,7 +150,7 @@ static char *kmsg_find(struct kmsg_mark *m, const char *module, enum ctmod_kmsg_
 		if (ctmod_kmsg_parse_line(m->lines.v[i], strlen(m->lines.v[i]), &ev) != 1)
 			continue;
 		if (ev.kind == kind && ev.module && modname_equal(ev.module, module) && ev.symbol)
-			found = strdup(ev.symbol);
+			found = xstrdup(ev.symbol);
 		ctmod_kmsg_event_release(&ev);
 	}
 	return found;
@@ -174,16 +174,13 @@ static bool kmsg_has(struct kmsg_mark *m, const char *module, enum ctmod_kmsg_ki
 /* CAP_SYS_MODULE (16) in this process's effective set: then "run as root" is no advice. */
 static bool has_cap_sys_module(void)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool has = false;
-	if (read_file("/proc/self/status", 1 << 16, &buf, &len) == 0) {
-		const char *p = strstr(buf, "\nCapEff:");
-		unsigned long long eff;
-		has = p && sscanf(p + 8, "%llx", &eff) == 1 && (eff & (1ULL << 16));
-	}
-	free(buf);
-	return has;
+	if (read_file("/proc/self/status", 1 << 16, &buf, &len) < 0)
+		return false;
+	const char *p = strstr(buf, "\nCapEff:");
+	unsigned long long eff;
+	return p && sscanf(p + 8, "%llx", &eff) == 1 && (eff & (1ULL << 16));
 }
 
 /* kernel/params.c: "MODULE: `VALUE' invalid for parameter `PARAM'" */
@@ -199,7 +196,7 @@ static char *kmsg_find_bad_value(struct kmsg_mark *m, const char *module)
 		const char *p = k + strlen(key);
 		const char *e = strchr(p, '\'');
 		if (e)
-			return strndup(p, (size_t)(e - p));
+			return xstrndup(p, (size_t)(e - p));
 	}
 	return NULL;
 }
@@ -292,112 +289,127 @@ static int run_command(const char *cmd, const char *options)
 	return r;
 }
 
-static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name, int err,
-                   struct kmsg_mark *mark)
+static int explain_eperm(struct ctmod_ctx *ctx, const char *name, int err, struct kmsg_mark *mark)
 {
-	char hint[512];
-	switch (-err) {
-	case EPERM:
-		if (kmsg_has(mark, NULL, CTMOD_KMSG_LOCKDOWN))
-			return ctmod_fail(
-			    ctx, err,
-			    "the kernel is locked down: it loads only modules signed with a key it trusts; run ctmod diagnose for where the lockdown comes from and the commands that sign it",
-			    "load %s: refused by kernel lockdown (unsigned module)", name);
-		if (kmsg_has(mark, name, CTMOD_KMSG_BLACKLISTED))
-			return ctmod_fail(
-			    ctx, err,
-			    "module_blacklist= on the kernel command line names it; run ctmod diagnose",
-			    "load %s: blacklisted on the kernel command line", name);
-		if (has_cap_sys_module())
-			return ctmod_fail(
-			    ctx, err,
-			    "this process has CAP_SYS_MODULE, so the kernel itself refused it: check /proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
-			    "load %s: operation not permitted", name);
+	if (kmsg_has(mark, NULL, CTMOD_KMSG_LOCKDOWN))
 		return ctmod_fail(
 		    ctx, err,
-		    "run it as root with CAP_SYS_MODULE (a container needs --privileged or --cap-add SYS_MODULE); also check /proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
+		    "the kernel is locked down: it loads only modules signed with a key it trusts; run ctmod diagnose for where the lockdown comes from and the commands that sign it",
+		    "load %s: refused by kernel lockdown (unsigned module)", name);
+	if (kmsg_has(mark, name, CTMOD_KMSG_BLACKLISTED))
+		return ctmod_fail(
+		    ctx, err,
+		    "module_blacklist= on the kernel command line names it; run ctmod diagnose",
+		    "load %s: blacklisted on the kernel command line", name);
+	if (has_cap_sys_module())
+		return ctmod_fail(
+		    ctx, err,
+		    "this process has CAP_SYS_MODULE, so the kernel itself refused it: check /proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
 		    "load %s: operation not permitted", name);
-	case ENOEXEC:
-		return ctmod_fail(ctx, err,
-		                  "it was built for another kernel (vermagic) or is not a module; "
-		                  "rebuild it for this kernel (ctmod build) or run ctmod diagnose",
-		                  "load %s: invalid module format", name);
-	case ENOENT: {
-		char *sym = kmsg_find(mark, name, CTMOD_KMSG_UNKNOWN_SYMBOL);
-		if (sym) {
-			struct strv owners;
-			strv_init(&owners);
-			int r;
-			if (db && ctmod_moddb_symbol_owners(db, sym, &owners) == 0 &&
-			    owners.n > 0) {
-				snprintf(hint, sizeof(hint),
-				         "load %s first (ctmod load %s), or run ctmod diagnose",
-				         owners.v[0], owners.v[0]);
-				r = ctmod_fail(ctx, err, hint, "load %s: unknown symbol %s", name,
-				               sym);
-			} else {
-				r = ctmod_fail(
-				    ctx, err,
-				    "no installed module exports it: the module was built "
-				    "for another kernel; run ctmod diagnose",
-				    "load %s: unknown symbol %s", name, sym);
-			}
-			strv_release(&owners);
-			free(sym);
-			return r;
-		}
+	return ctmod_fail(
+	    ctx, err,
+	    "run it as root with CAP_SYS_MODULE (a container needs --privileged or --cap-add SYS_MODULE); also check /proc/sys/kernel/modules_disabled and lockdown, or run ctmod diagnose",
+	    "load %s: operation not permitted", name);
+}
+
+static int explain_enoent(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name, int err,
+                          struct kmsg_mark *mark)
+{
+	char hint[512];
+	_cleanup_free_ char *sym = kmsg_find(mark, name, CTMOD_KMSG_UNKNOWN_SYMBOL);
+	if (!sym) {
 		snprintf(hint, sizeof(hint),
 		         "a symbol it needs is missing (its dependencies?); run ctmod diagnose %s",
 		         name);
 		return ctmod_fail(ctx, err, hint, "load %s: unknown symbol in module", name);
 	}
-	case EINVAL: {
-		char *param = kmsg_find_bad_value(mark, name);
-		int r;
-		if (param) {
-			snprintf(hint, sizeof(hint),
-			         "check its values with modinfo -p %s and fix the option in "
-			         "modprobe.d or on the command line",
-			         name);
-			r = ctmod_fail(ctx, err, hint, "load %s: invalid value for parameter '%s'",
-			               name, param);
-			free(param);
-			return r;
-		}
-		param = kmsg_find(mark, name, CTMOD_KMSG_UNKNOWN_PARAM);
-		if (param) {
-			snprintf(hint, sizeof(hint),
-			         "check its parameters with modinfo -p %s and fix options in "
-			         "modprobe.d or on the command line",
-			         name);
-			r = ctmod_fail(ctx, err, hint, "load %s: unknown parameter '%s'", name,
-			               param);
-			free(param);
-			return r;
-		}
-		return ctmod_fail(ctx, err,
-		                  "check its parameters (modinfo -p), or run ctmod diagnose",
-		                  "load %s: invalid argument (a parameter value?)", name);
-	}
-	case EKEYREJECTED:
-	case ENOKEY:
-	case EBADMSG:
+	_cleanup_strv_ struct strv owners = STRV_INIT;
+	if (!db || ctmod_moddb_symbol_owners(db, sym, &owners) != 0 || owners.n == 0)
 		return ctmod_fail(
 		    ctx, err,
-		    "the kernel requires signed modules: sign it with a key the kernel "
-		    "trusts (DKMS's MOK), or run ctmod diagnose",
-		    "load %s: signature rejected (%s)", name, strerror(-err));
-	case EEXIST:
-		return ctmod_fail(ctx, err, "it is already loaded; unload it first (ctmod load -r)",
-		                  "load %s: module already loaded", name);
-	case ENOSYS:
-		return ctmod_fail(ctx, err,
-		                  "this kernel was built without module support (CONFIG_MODULES)",
-		                  "load %s: the kernel does not load modules", name);
-	default:
-		return ctmod_fail(ctx, err, "run ctmod diagnose", "load %s: %s", name,
-		                  strerror(-err));
+		    "no installed module exports it: the module was built for another kernel; run ctmod diagnose",
+		    "load %s: unknown symbol %s", name, sym);
+	snprintf(hint, sizeof(hint), "load %s first (ctmod load %s), or run ctmod diagnose",
+	         owners.v[0], owners.v[0]);
+	return ctmod_fail(ctx, err, hint, "load %s: unknown symbol %s", name, sym);
+}
+
+static int explain_einval(struct ctmod_ctx *ctx, const char *name, int err, struct kmsg_mark *mark)
+{
+	char hint[512];
+	_cleanup_free_ char *value = kmsg_find_bad_value(mark, name);
+	if (value) {
+		snprintf(
+		    hint, sizeof(hint),
+		    "check its values with modinfo -p %s and fix the option in modprobe.d or on the command line",
+		    name);
+		return ctmod_fail(ctx, err, hint, "load %s: invalid value for parameter '%s'", name,
+		                  value);
 	}
+	_cleanup_free_ char *param = kmsg_find(mark, name, CTMOD_KMSG_UNKNOWN_PARAM);
+	if (param) {
+		snprintf(
+		    hint, sizeof(hint),
+		    "check its parameters with modinfo -p %s and fix options in modprobe.d or on the command line",
+		    name);
+		return ctmod_fail(ctx, err, hint, "load %s: unknown parameter '%s'", name, param);
+	}
+	return ctmod_fail(ctx, err, "check its parameters (modinfo -p), or run ctmod diagnose",
+	                  "load %s: invalid argument (a parameter value?)", name);
+}
+
+/* the errors the kernel log has nothing to add to: "load NAME: WHAT" */
+static const struct {
+	int err[3]; /* the errnos it answers, 0 ends */
+	const char *what;
+	bool with_strerror; /* WHAT is followed by (strerror) */
+	const char *hint;
+} load_errors[] = {
+    {{ENOEXEC},
+     "invalid module format",
+     false,
+     "it was built for another kernel (vermagic) or is not a module; rebuild it for this kernel (ctmod build) or run ctmod diagnose"},
+    {{EKEYREJECTED, ENOKEY, EBADMSG},
+     "signature rejected",
+     true,
+     "the kernel requires signed modules: sign it with a key the kernel trusts (DKMS's MOK), or run ctmod diagnose"},
+    {{EEXIST},
+     "module already loaded",
+     false,
+     "it is already loaded; unload it first (ctmod load -r)"},
+    {{ENOSYS},
+     "the kernel does not load modules",
+     false,
+     "this kernel was built without module support (CONFIG_MODULES)"},
+};
+
+static bool answers(const int *errs, size_t n, int err)
+{
+	for (size_t i = 0; i < n && errs[i]; i++)
+		if (errs[i] == err)
+			return true;
+	return false;
+}
+
+static int explain(struct ctmod_ctx *ctx, struct ctmod_moddb *db, const char *name, int err,
+                   struct kmsg_mark *mark)
+{
+	if (err == -EPERM)
+		return explain_eperm(ctx, name, err, mark);
+	if (err == -ENOENT)
+		return explain_enoent(ctx, db, name, err, mark);
+	if (err == -EINVAL)
+		return explain_einval(ctx, name, err, mark);
+	for (size_t i = 0; i < ARRAY_SIZE(load_errors); i++) {
+		if (!answers(load_errors[i].err, ARRAY_SIZE(load_errors[i].err), -err))
+			continue;
+		if (load_errors[i].with_strerror)
+			return ctmod_fail(ctx, err, load_errors[i].hint, "load %s: %s (%s)", name,
+			                  load_errors[i].what, strerror(-err));
+		return ctmod_fail(ctx, err, load_errors[i].hint, "load %s: %s", name,
+		                  load_errors[i].what);
+	}
+	return ctmod_fail(ctx, err, "run ctmod diagnose", "load %s: %s", name, strerror(-err));
 }
 
 static void emit_params(ctmod_load_cb cb, void *data, const char *name, enum ctmod_load_state state,
