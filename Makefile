@@ -4,12 +4,12 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := libkmod json-c libcrypto
+PKGS     := libkmod libcrypto
 # opened with dlopen() on first use (lib/dl-curl.c, dl-archive.c, dl-seccomp.c,
-# dl-yaml.c, dl-elf.c): their headers only, so that `ctmod deps` or ctmod as the
-# kernel's modprobe helper does not load them and the ~40 libraries behind
-# them.  libcrypto stays linked: libkmod links it anyway.
-DL_PKGS  := libarchive libcurl libseccomp yaml-0.1 libelf
+# dl-yaml.c, dl-elf.c, dl-json.c): their headers only, so that `ctmod deps` or
+# ctmod as the kernel's modprobe helper does not load them and the ~40
+# libraries behind them.  libcrypto stays linked: libkmod links it anyway.
+DL_PKGS  := libarchive libcurl libseccomp yaml-0.1 libelf json-c
 
 ifeq ($(SAN),1)
 B        := build-san

@@ -316,7 +316,7 @@ static bool fast_resolve(struct cli *cli, const struct opts *o, int argc, char *
 	                               ? NULL
 	                               : ctmod_path(cli->ctx, "/lib/modules/%s", kver);
 	int sig = 0;
-	int st = ctmod_probe_isolated(dir, fast_child, &a, &sig);
+	int st = ctmod_probe_isolated(dir, argv + optind, argc - optind, fast_child, &a, &sig);
 	if (st == -EFAULT && !cli->quiet)
 		fprintf(
 		    stderr,

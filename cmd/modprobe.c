@@ -815,7 +815,7 @@ static int run_isolated(struct mp_args *a, char **args, int n)
 	if (!mp_dirname(a, run.dirname))
 		return EXIT_FAILURE;
 	int sig = 0;
-	int st = ctmod_probe_isolated(run.dirname, mp_child, &run, &sig);
+	int st = ctmod_probe_isolated(run.dirname, args, n, mp_child, &run, &sig);
 	if (st == -EFAULT) {
 		mp_log(
 		    LOG_ERR,

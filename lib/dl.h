@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Optional heavy libraries opened with dlopen() on first use, so that a
- * process that never needs them (ctmod deps, ctmod as the kernel's modprobe
- * helper) does not pay for loading them and their ~40 dependencies.
+ * Libraries opened with dlopen() on first use, so that a process that never
+ * needs them (ctmod deps, ctmod as the kernel's modprobe helper) does not
+ * pay for loading them and their ~40 dependencies: what it loads is
+ * libkmod and what libkmod links, as kmod's modprobe does.
  *
- * lib/dl-curl.c and lib/dl-archive.c define the curl_* and archive_*
- * functions libctmod calls, with the prototypes of <curl/curl.h> and
- * <archive.h>: each wrapper loads its library once (thread-safe) and calls
- * the real function; when the library cannot be loaded it returns that
- * function's own failure value (NULL, CURLE_FAILED_INIT, ARCHIVE_FATAL, ...)
- * and ctmod_dl_error() says why.  The code calling them stays as it is; its
- * error path for a NULL handle asks ctmod_dl_fail() first.  A new curl_* or
- * archive_* call in lib/ needs its wrapper there: the binary does not link
- * either library, so without one it does not link.
+ * lib/dl-curl.c, dl-archive.c, dl-seccomp.c, dl-yaml.c, dl-elf.c and
+ * dl-json.c define the curl_*, archive_*, seccomp_*, yaml_*, elf_* and
+ * json_* functions ctmod calls, with their headers' prototypes: each
+ * wrapper loads its library once (thread-safe) and calls the real function;
+ * when the library cannot be loaded it returns that function's own failure
+ * value (NULL, CURLE_FAILED_INIT, ARCHIVE_FATAL, EV_NONE, ...) and
+ * ctmod_dl_error() says why (json-c's constructors, which have no failure,
+ * end the process instead: lib/dl-json.c).  The code calling them stays as
+ * it is; its error path for a NULL handle asks ctmod_dl_fail() first.  A new
+ * call of one of these libraries needs its wrapper there: the binary does
+ * not link them, so without one it does not link.
  */
 #pragma once
 
@@ -54,8 +57,9 @@ extern struct ctmod_dl ctmod_dl_archive;
 /* libseccomp.so.2 (lib/dl-seccomp.c) and libyaml-0.so.2 (lib/dl-yaml.c) */
 extern struct ctmod_dl ctmod_dl_seccomp;
 extern struct ctmod_dl ctmod_dl_yaml;
-/* libelf.so.1 (lib/dl-elf.c) */
+/* libelf.so.1 (lib/dl-elf.c) and libjson-c.so.5 (lib/dl-json.c) */
 extern struct ctmod_dl ctmod_dl_elf;
+extern struct ctmod_dl ctmod_dl_json;
 
 /*
  * Open DL and resolve all its symbols, the first time only; 0, or -ELIBACC

@@ -381,12 +381,39 @@ static char *verdict_dir(void)
 	return dir;
 }
 
-static uint64_t fnv1a(const char *s)
+/* The verdicts: one file of the identities of the last trees found sound,
+ * newest first, each ended by an empty line; a bounded list, so that the
+ * many trees a test suite makes and drops do not pile up. */
+#define VERDICTS     16
+#define VERDICTS_MAX (VERDICTS * 1024)
+
+/* Whether the block ID is one of TEXT's (at its start or after a blank line). */
+static bool verdict_known(const char *text, const char *id)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
+	size_t n = strlen(id);
+	for (const char *p = text; p && *p;) {
+		if (strncmp(p, id, n) == 0 && p[n] == '\n')
+			return true;
+		p = strstr(p, "\n\n");
+		if (p)
+			p += 2;
+	}
+	return false;
+}
+
+static void verdict_add(const char *path, const char *old, const char *id)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	strbuf_printf(&sb, "%s\n", id);
+	const char *p = old;
+	for (int kept = 1; p && *p && kept < VERDICTS; kept++) {
+		const char *end = strstr(p, "\n\n");
+		if (!end)
+			break;
+		strbuf_putn(&sb, p, (size_t)(end - p) + 2);
+		p = end + 2;
+	}
+	(void)write_file_atomic(path, strbuf_str(&sb), strlen(strbuf_str(&sb)), 0600);
 }
 
 bool ctmod_probe_indexes_sound(const char *dir)
@@ -411,24 +438,36 @@ bool ctmod_probe_indexes_sound(const char *dir)
 	if (!idx_identity(dirfd, &id))
 		return false;
 	_cleanup_free_ char *vdir = verdict_dir();
-	_cleanup_free_ char *stamp =
-	    vdir ? xasprintf("%s/indexes-%016llx", vdir, (unsigned long long)fnv1a(strbuf_str(&id)))
-	         : NULL;
-	_cleanup_free_ char *seen = NULL;
+	_cleanup_free_ char *verdicts = vdir ? xasprintf("%s/sound-indexes", vdir) : NULL;
+	_cleanup_free_ char *known = NULL;
 	size_t len;
-	if (stamp && read_file(stamp, 4096, &seen, &len) == 0 && strcmp(seen, strbuf_str(&id)) == 0)
+	if (verdicts && read_file(verdicts, VERDICTS_MAX, &known, &len) < 0)
+		known = NULL;
+	if (known && verdict_known(known, strbuf_str(&id)))
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(idx_files); i++)
 		if (!idx_file_sound(dirfd, idx_files[i]))
 			return false;
-	if (stamp)
-		(void)write_file_atomic(stamp, strbuf_str(&id), strlen(strbuf_str(&id)), 0600);
+	if (verdicts)
+		verdict_add(verdicts, known, strbuf_str(&id));
 	return true;
 }
 
-int ctmod_probe_isolated(const char *dir, int (*fn)(void *data), void *data, int *sig)
+/* libkmod 30 copies a name it looks up into a PATH_MAX buffer, and a
+ * bracket expression ("[...") without a bound: a long one smashes its
+ * stack, kmod's modprobe's too.  The names must be far shorter. */
+static bool names_short(char *const *names, int n)
 {
-	if (ctmod_probe_indexes_sound(dir))
+	for (int i = 0; i < n; i++)
+		if (strnlen(names[i], IDX_KEY_MAX) >= IDX_KEY_MAX)
+			return false;
+	return true;
+}
+
+int ctmod_probe_isolated(const char *dir, char *const *names, int n, int (*fn)(void *data),
+                         void *data, int *sig)
+{
+	if (names_short(names, n) && ctmod_probe_indexes_sound(dir))
 		return fn(data) & 0xff;
 	fflush(stdout);
 	fflush(stderr);

@@ -60,8 +60,10 @@ bool ctmod_probe_indexes_sound(const char *dir);
 bool ctmod_probe_index_sound(const void *data, size_t size);
 
 /*
- * Run fn(data) and return its exit status (0-255).  When the indexes of
- * DIR (see ctmod_probe_indexes_sound) are sound it runs in this process;
+ * Run fn(data), which hands NAMES (N of them: what will be looked up, and
+ * their options) to libkmod, and return its exit status (0-255).  When the
+ * indexes of DIR (see ctmod_probe_indexes_sound) are sound and every name
+ * is short of libkmod's buffers (2047 bytes at most) it runs in this process;
  * otherwise in a child, and -EFAULT is returned when the child died of a
  * signal (*sig set).  libkmod 30 trusts the .bin indexes it maps: a
  * truncated or corrupt modules.dep.bin makes it read past the mapping
@@ -74,4 +76,5 @@ bool ctmod_probe_index_sound(const void *data, size_t size);
  * output goes where ours goes.  A file replaced between the check and
  * libkmod's mmap is one depmod wrote whole (it renames into place).
  */
-int ctmod_probe_isolated(const char *dir, int (*fn)(void *data), void *data, int *sig);
+int ctmod_probe_isolated(const char *dir, char *const *names, int n, int (*fn)(void *data),
+                         void *data, int *sig);

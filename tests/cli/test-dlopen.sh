@@ -1,9 +1,10 @@
 #!/bin/sh
-# libcurl, libarchive, libseccomp and libyaml are opened with dlopen() on
-# first use (lib/dl-*.c): the binary does not link them, commands that do not
-# need them work without them, and one that does says in one line which
-# library to install.  A directory on LD_LIBRARY_PATH holding empty files of
-# their sonames stands for a host where they cannot be loaded.
+# libcurl, libarchive, libseccomp, libyaml, libelf and libjson-c are opened
+# with dlopen() on first use (lib/dl-*.c): the binary does not link them,
+# commands that do not need them work without them, and one that does says
+# in one line which library to install.  A directory on LD_LIBRARY_PATH
+# holding empty files of their sonames stands for a host where they cannot
+# be loaded.
 . "$(dirname "$0")/../lib.sh"
 
 libs=$(ldd "$CTMOD_BIN" 2>&1)
@@ -11,6 +12,8 @@ check "the binary does not link libcurl" sh -c "! printf '%s\n' \"\$1\" | grep -
 check "the binary does not link libarchive" sh -c "! printf '%s\n' \"\$1\" | grep -q libarchive" - "$libs"
 check "the binary does not link libseccomp" sh -c "! printf '%s\n' \"\$1\" | grep -q libseccomp" - "$libs"
 check "the binary does not link libyaml" sh -c "! printf '%s\n' \"\$1\" | grep -q libyaml" - "$libs"
+check "the binary does not link libelf" sh -c "! printf '%s\n' \"\$1\" | grep -q libelf" - "$libs"
+check "the binary does not link libjson-c" sh -c "! printf '%s\n' \"\$1\" | grep -q libjson-c" - "$libs"
 
 NOLIB=$T_TMP/nolib
 mkdir -p "$NOLIB"
@@ -18,6 +21,8 @@ mkdir -p "$NOLIB"
 : >"$NOLIB/libarchive.so.13"
 : >"$NOLIB/libseccomp.so.2"
 : >"$NOLIB/libyaml-0.so.2"
+: >"$NOLIB/libelf.so.1"
+: >"$NOLIB/libjson-c.so.5"
 # the gate's cases below need libseccomp
 NOARCH=$T_TMP/noarchive
 mkdir -p "$NOARCH"
@@ -63,6 +68,12 @@ expect "without libyaml: a cloud-config fails" 1 "" \
 	"cc.yml: cannot load libyaml-0.so.2: .*apt-get install libyaml-0-2"
 check "without libyaml: one line" one_line
 
+# JSON output needs libjson-c: without it, the loader's own words and status
+ctmod --root "$R" --json status
+expect "without libjson-c: --json fails as the loader would" 127 "" \
+	"cannot load libjson-c.so.5: .*apt-get install libjson-c5"
+check "without libjson-c: one line" one_line
+
 unset LD_LIBRARY_PATH
 ctmod -d "$R" -S 1.0-test install "$T_TMP/h.tar.gz"
 expect "with the libraries: the same tarball installs" 0
@@ -98,6 +109,14 @@ expect "gate without libarchive: a compressed module is refused" 0 "overlay.ko.x
 	"cannot load libarchive.so.13"
 ctmod $G -- "$FINIT" "$T_TMP/overlay.ko"
 expect "gate without libarchive: a plain module still goes through" 0 "overlay.ko: ENOSYS"
+
+NOELF=$T_TMP/noelf
+mkdir -p "$NOELF"
+: >"$NOELF/libelf.so.1"
+export LD_LIBRARY_PATH="$NOELF"
+ctmod $G -- "$FINIT" "$T_TMP/overlay.ko"
+expect "gate without libelf: the module is refused" 0 "overlay.ko: ELIBACC" \
+	"cannot load libelf.so.1"
 unset LD_LIBRARY_PATH
 
 exit 0

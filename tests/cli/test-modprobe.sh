@@ -277,6 +277,22 @@ if ldd "$CTMOD_BIN" | grep -q 'libasan'; then
 else
 	check "the personality caught libkmod's fault and said so (${guarded:-0} times)" test "${guarded:-0}" -ge 1
 fi
+# on a sound tree libkmod runs in ctmod's own process (lib/probe.c), but a
+# name it would copy without a bound (a bracket expression longer than its
+# PATH_MAX buffer: kmod's own modprobe smashes its stack) still goes to the
+# child: an error, not a crash
+Y=$T_TMP/long
+mkdir -p "$Y/lib/modules" "$Y/etc/modprobe.d" "$Y/proc"
+ln -s "$KM" "$Y/lib/modules/$KVER"
+cp "$X/proc/cmdline" "$Y/proc/cmdline"
+LONG="[$(printf '%06000d' 0 | tr 0 a)]"
+run env PATH="$T_TMP/ctmod:$PATH" modprobe -d "$Y" -S "$KVER" -C "$Y/etc/modprobe.d" -D "$LONG"
+check "a 6000-byte bracketed name: the personality fails cleanly (exit $RC)" test "$RC" = 1
+run "$CTMOD_BIN" -d "$Y" -S "$KVER" deps --show-depends "$LONG"
+check "a 6000-byte bracketed name: ctmod deps fails cleanly (exit $RC)" test "$RC" -ge 1 -a "$RC" -lt 128
+run "$CTMOD_BIN" -d "$Y" -S "$KVER" deps --show-depends xfs
+printf '%s\n' "$OUT" | sed "s,$Y/,ROOT/," >"$T_TMP/got"
+check "the sound tree beside it: ctmod deps answers xfs" cmp -s "$T_TMP/good" "$T_TMP/got"
 cp -a "$R/lib/modules/$KVER" "$B/lib/modules/" # whole again
 rm "$BM/kernel/lib/libcrc32c.ko"
 same "stale: -D with a dependency gone" -d "$B" -S "$KVER" -C "$C" -D xfs
