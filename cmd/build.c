@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optarg, optind */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,40 +14,54 @@
 #include "util.h"
 #include "builtin.h"
 
-static const char usage[] =
-    "Usage: ctmod build [OPTIONS] [SRC_DIR | NAME/VERSION]...\n"
-    "\n"
+enum {
+	OPT_CONTAINER = 256,
+	OPT_ARCH,
+	OPT_CLEAN,
+	OPT_LAYOUT,
+	OPT_NO_SIGN,
+	OPT_FORCE,
+};
+
+static const struct cli_option options[] = {
+    {'a', "all", NULL, "every ROOT/usr/src/*/dkms.conf with AUTOINSTALL=yes"},
+    {'k', "kernel", "KVER[/ARCH]|all",
+     "kernel to build for (default: the global one);\n"
+     "repeatable; also -S; 'all': every kernel with\n"
+     "headers under ROOT"},
+    {'S', NULL, "KVER[/ARCH]|all", NULL}, /* dkms's and modprobe's letter */
+    {OPT_ARCH, "arch", "ARCH", "architecture name (default: the machine's)"},
+    {'i', "install", NULL, "install into ROOT/lib/modules/KVER/updates/dkms, depmod"},
+    {'u', "uninstall", NULL, "remove what --install put there, depmod"},
+    {OPT_LAYOUT, "image-layout", "DIR",
+     "also write the modules as a KMM module-loader image\n"
+     "tree: DIR/lib/modules/KVER/*.ko with depmod indexes\n"
+     "(a node loads them with modprobe -d DIR)"},
+    {'j', "jobs", "N", "at most N make jobs in total (default: CPUs)"},
+    {OPT_CLEAN, "clean", NULL, "run the package's CLEAN once the modules are kept"},
+    {OPT_FORCE, "force", NULL,
+     "rebuild what is already built or installed from the\n"
+     "same source and dkms.conf (else: skipped, as dkms\n"
+     "autoinstall skips it)"},
+    {OPT_NO_SIGN, "no-sign", NULL, "do not sign the modules"},
+    {OPT_CONTAINER, "container", "ENGINE[:IMAGE]",
+     "run the build with IMAGE's own ctmod (default\n" CTMOD_CONTAINER_IMAGE
+     ", from `make image`)\n"
+     "in docker, podman or system-docker: privileged,\n"
+     "the root's /usr/src, /lib/modules, /var/lib/ctmod\n"
+     "and linux-kbuild dirs bound at the same paths"},
+    {'n', "dry-run", NULL, "show what would be built (with -v: the engine command)"},
+    {0},
+};
+
+static const char about[] =
     "Build DKMS modules (dkms.conf) for one kernel or every kernel with headers,\n"
     "in a private mount namespace where ROOT/usr/src and ROOT/lib/modules are\n"
     "/usr/src and /lib/modules, many builds at once under one make jobserver.\n"
     "Each build lives in ROOT/var/lib/ctmod/NAME/VERSION/KVER/ARCH (make.log there).\n"
-    "\n"
-    "  -a, --all             every ROOT/usr/src/*/dkms.conf with AUTOINSTALL=yes\n"
-    "  -k, -S, --kernel KVER[/ARCH]|all  kernel to build for (default: the\n"
-    "                        global one); repeatable; 'all': every kernel with\n"
-    "                        headers under ROOT\n"
-    "      --arch ARCH       architecture name (default: the machine's)\n"
-    "  -i, --install         install into ROOT/lib/modules/KVER/updates/dkms, depmod\n"
-    "  -u, --uninstall       remove what --install put there, depmod\n"
-    "      --image-layout DIR  also write the modules as a KMM module-loader image\n"
-    "                        tree: DIR/lib/modules/KVER/*.ko with depmod indexes\n"
-    "                        (a node loads them with modprobe -d DIR)\n"
-    "  -j, --jobs N          at most N make jobs in total (default: CPUs)\n"
-    "      --clean           run the package's CLEAN once the modules are kept\n"
-    "      --force           rebuild what is already built or installed from the\n"
-    "                        same source and dkms.conf (else: skipped, as dkms\n"
-    "                        autoinstall skips it)\n"
-    "      --no-sign         do not sign the modules\n"
-    "      --container ENGINE[:IMAGE]\n"
-    "                        run the build with IMAGE's own ctmod (default\n"
-    "                        " CTMOD_CONTAINER_IMAGE ", from `make image`)\n"
-    "                        in docker, podman or system-docker: privileged,\n"
-    "                        the root's /usr/src, /lib/modules, /var/lib/ctmod\n"
-    "                        and linux-kbuild dirs bound at the same paths\n"
-    "  -n, --dry-run         show what would be built (with -v: the engine command)\n"
-    "  -v, --verbose         say more\n"
-    "      --json            the summary as JSON\n"
-    "\n"
+    "With --json the summary is one JSON document.\n";
+
+static const char footer[] =
     "Signing, as DKMS 3 signs: when the kernel's .config has\n"
     "CONFIG_MODULE_SIG_HASH, every module is stripped and signed with that hash\n"
     "by the headers' scripts/sign-file, with mok_signing_key and mok_certificate\n"
@@ -129,95 +143,62 @@ static int parse_jobs(struct cli *cli, const char *arg, int *jobs)
 	return EXIT_OK;
 }
 
+/* One option (cli_getopt's id c); EXIT_OK to go on, else the exit status. */
+static int take_opt(struct cli *cli, int c, struct args *a)
+{
+	switch (c) {
+	case 'a':
+		a->all = a->o.autoinstall = true;
+		break;
+	case 'k':
+	case 'S':
+		strv_push(&a->kernels, optarg);
+		break;
+	case OPT_ARCH:
+		a->o.arch = optarg;
+		break;
+	case 'i':
+		a->o.install = true;
+		break;
+	case 'u':
+		a->o.uninstall = true;
+		break;
+	case 'j':
+		return parse_jobs(cli, optarg, &a->o.jobs);
+	case OPT_CLEAN:
+		a->o.clean = true;
+		break;
+	case OPT_NO_SIGN:
+		a->o.no_sign = true;
+		break;
+	case OPT_FORCE:
+		a->o.force = true;
+		break;
+	case OPT_CONTAINER:
+		a->container = optarg;
+		break;
+	case OPT_LAYOUT:
+		if (!*optarg)
+			return cli_usage(cli, "--image-layout wants a directory");
+		a->layout = optarg;
+		break;
+	case 'n':
+		a->o.dry_run = true;
+		break;
+	}
+	return EXIT_OK;
+}
+
 /* EXIT_OK to go on, -1 after --help, else the exit status of a usage error */
 static int parse_args(struct cli *cli, int argc, char **argv, struct args *a)
 {
-	enum {
-		OPT_CONTAINER = 256,
-		OPT_ARCH,
-		OPT_CLEAN,
-		OPT_JSON,
-		OPT_LAYOUT,
-		OPT_NO_SIGN,
-		OPT_FORCE
-	};
-	static const struct option opts[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"kernel", required_argument, NULL, 'k'},
-	    {"arch", required_argument, NULL, OPT_ARCH},
-	    {"install", no_argument, NULL, 'i'},
-	    {"uninstall", no_argument, NULL, 'u'},
-	    {"image-layout", required_argument, NULL, OPT_LAYOUT},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"clean", no_argument, NULL, OPT_CLEAN},
-	    {"no-sign", no_argument, NULL, OPT_NO_SIGN},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"container", required_argument, NULL, OPT_CONTAINER},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, r;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ak:S:iuj:nvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			a->all = a->o.autoinstall = true;
-			break;
-		case 'k':
-		case 'S':
-			strv_push(&a->kernels, optarg);
-			break;
-		case OPT_ARCH:
-			a->o.arch = optarg;
-			break;
-		case 'i':
-			a->o.install = true;
-			break;
-		case 'u':
-			a->o.uninstall = true;
-			break;
-		case 'j':
-			if ((r = parse_jobs(cli, optarg, &a->o.jobs)) != EXIT_OK)
-				return r;
-			break;
-		case OPT_CLEAN:
-			a->o.clean = true;
-			break;
-		case OPT_NO_SIGN:
-			a->o.no_sign = true;
-			break;
-		case OPT_FORCE:
-			a->o.force = true;
-			break;
-		case OPT_CONTAINER:
-			a->container = optarg;
-			break;
-		case OPT_LAYOUT:
-			if (!*optarg)
-				return cli_usage(cli, "--image-layout wants a directory");
-			a->layout = optarg;
-			break;
-		case 'n':
-			a->o.dry_run = true;
-			break;
-		case 'v':
-			cli->verbose++;
-			break;
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		case ':':
-			return cli_usage(cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	int c, r = EXIT_OK;
+	while (r == EXIT_OK && (c = cli_getopt(cli, argc, argv)) >= 0)
+		r = take_opt(cli, c, a);
+	if (r != EXIT_OK)
+		return r;
+	if (c == CLI_OPT_EXIT)
+		return cli_status(cli) ? cli_status(cli) : -1;
 	if (a->o.install && a->o.uninstall)
 		return cli_usage(cli, "--install and --uninstall exclude each other");
 	if (a->layout && a->o.uninstall)
@@ -537,6 +518,8 @@ const struct ctmod_cmd cmd_build = {
     .name = "build",
     .run = run,
     .summary = "build DKMS modules (dkms.conf) for one or all kernels, --install them",
-    .usage = usage,
-    .own_globals = "kernel,S", /* --kernel all */
+    .synopsis = "[OPTIONS] [SRC_DIR | NAME/VERSION]...",
+    .about = about,
+    .options = options,
+    .footer = footer,
 };

@@ -32,9 +32,8 @@ static const char about[] =
     "ROOT/lib/modules/KVER, ROOT/{etc,run,usr/local/lib,usr/lib,lib}/modprobe.d\n"
     "and ROOT/proc/cmdline.\n";
 
-static const char footer[] =
-    "Exit status: 0 resolved, 1 a module was not found, 2 bad usage or a\n"
-    "malformed modules.dep.\n";
+static const char footer[] = "Exit status: 0 resolved, 1 a module was not found, 2 bad usage or a\n"
+                             "malformed modules.dep.\n";
 
 enum mode { M_LIST, M_SHOW, M_TREE, M_REVERSE };
 

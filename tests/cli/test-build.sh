@@ -312,4 +312,28 @@ expect "progress: a failed build, exit 1" 1 "" "fast/1.0 for $KVER: make failed 
 check "progress: the failure is said once" test "$(printf '%s\n' "$ERR" | grep -c 'see .*fast/1.0/.*/make.log')" = 1
 printf '%s\n' "$OUT" | grep -q fast && fail "progress: no failure on stdout"
 rm -rf "$R/usr/src/fast-1.0" "$R/usr/src/slow-1.0"
+
+# --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
+for o in -k --kernel --arch -j --jobs --image-layout --container; do
+	ctmod --root "$R" build vpoll/0.1 "$o"
+	expect "cliopts: $o without a value: exit 2, names the option" 2 "" "option '$o' needs an argument"
+	check "cliopts: $o without a value: one line" one_line
+done
+ctmod --root "$R" build --frob vpoll/0.1
+expect "cliopts: unknown --frob: exit 2" 2 "" "unknown option '--frob'"
+ctmod --root "$R" build vpoll/0.1 -Z
+expect "cliopts: unknown -Z after the package: exit 2" 2 "" "unknown option '-Z'"
+# options after the package are options; -S and --kernel after the command are build's
+ctmod --root "$R" build vpoll/0.1 -n -S "$KVER"
+expect "cliopts: NAME/VERSION -n -S KVER: a dry run for that kernel" 0 "$KVER"
+check "cliopts: ... nothing built by the dry run" sh -c "! printf '%s' \"\$1\" | grep -q ': built'" _ "$OUT"
+ctmod --root "$R" build vpoll/0.1 --kernel all -n
+expect "cliopts: NAME/VERSION --kernel all -n: build's --kernel, not the global" 0 "$KVER"
+ctmod --root "$R" --json build vpoll/0.1 -j
+expect "cliopts: --json, -j without a value: exit 2" 2
+check "cliopts: --json usage error: one JSON document, ok false, the option named" sh -c \
+	'printf "%s" "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is False and \"-j\" in d[\"error\"][\"message\"]"' _ "$OUT"
+ctmod build --help
+expect "cliopts: --help from the option table" 0 "--image-layout DIR"
+# --- end cliopts
 exit 0
