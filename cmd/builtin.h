@@ -21,13 +21,6 @@ struct ctmod_cmd {
 	const struct cli_option *options; /* ends with {0} */
 	const char *footer;
 	unsigned flags; /* CLI_CMD_* */
-	/* a command not yet on cli_getopt: its whole help text */
-	const char *usage;
-	/*
-	 * Such a command's own options that share a global option's name
-	 * ("kernel,S" for build's --kernel all): the global scan leaves them.
-	 */
-	const char *own_globals;
 };
 
 extern const struct ctmod_cmd cmd_install;

@@ -164,22 +164,6 @@ static const struct cli_option *own_option(const struct ctmod_cmd *cmd, const ch
 	return NULL;
 }
 
-/* A legacy command's own_globals ("kernel,S") names this word's option. */
-static bool legacy_own(const struct ctmod_cmd *cmd, const char *w)
-{
-	if (!cmd->own_globals || w[0] != '-')
-		return false;
-	const char *name = w[1] == '-' ? w + 2 : w + 1;
-	size_t n = w[1] == '-' ? strcspn(name, "=") : 1;
-	for (const char *p = cmd->own_globals; *p;) {
-		size_t m = strcspn(p, ",");
-		if (m == n && strncmp(p, name, n) == 0)
-			return true;
-		p += m + (p[m] == ',');
-	}
-	return false;
-}
-
 int cli_take_globals(struct cli *cli, const struct ctmod_cmd *cmd, int *argc, char **argv)
 {
 	int out = 1, i = 1;
@@ -194,11 +178,11 @@ int cli_take_globals(struct cli *cli, const struct ctmod_cmd *cmd, int *argc, ch
 			continue;
 		}
 		const struct cli_option *o = own_option(cmd, w);
-		if (o || legacy_own(cmd, w)) {
+		if (o) {
 			argv[out++] = argv[i++];
 			/* its argument as a separate word is not an option */
 			bool inl = w[1] == '-' ? strchr(w, '=') != NULL : w[2] != '\0';
-			if (o && o->arg && !inl && i < *argc)
+			if (o->arg && !inl && i < *argc)
 				argv[out++] = argv[i++];
 			continue;
 		}
@@ -463,10 +447,7 @@ void cli_print_usage(struct cli *cli, const struct ctmod_cmd *cmd, FILE *out)
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		abort();
-	if (cmd->usage)
-		fputs(cmd->usage, f);
-	else
-		print_table_usage(cmd, f);
+	print_table_usage(cmd, f);
 	fclose(f);
 	if (cli->json && out == stdout) {
 		struct json_object *doc = json_object_new_object();

@@ -114,7 +114,7 @@ int cli_exit(struct cli *cli, int status);
 /* optarg as an integer in [min, max], or a usage error (returns 2 then). */
 int cli_number(struct cli *cli, const char *opt, const char *arg, long min, long max, long *out);
 
-/* The command's full help, from its table (or its legacy usage text). */
+/* The command's full help, from its table. */
 void cli_print_usage(struct cli *cli, const struct ctmod_cmd *cmd, FILE *out);
 
 /*
