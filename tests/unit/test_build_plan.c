@@ -425,6 +425,57 @@ static void test_exclusive(void **state)
 	rm_rf(t);
 }
 
+struct events {
+	int started, ended, output;
+	size_t last_done;
+	bool saw_skip_line;
+};
+
+static void record(void *arg, const struct build_job *j, enum ctmod_build_event ev,
+                   const char *line, const struct ctmod_build_progress *p)
+{
+	struct events *e = arg;
+	if (ev == CTMOD_BUILD_STARTED)
+		e->started++;
+	if (ev == CTMOD_BUILD_ENDED) {
+		e->ended++;
+		assert_int_not_equal(j->state, BUILD_PENDING);
+		assert_true(p->done > e->last_done);
+		e->last_done = p->done;
+	}
+	if (ev == CTMOD_BUILD_OUTPUT) {
+		e->output++;
+		assert_null(strchr(line, '\n'));
+		e->saw_skip_line |= strstr(line, "skipped: BUILD_EXCLUSIVE_KERNEL") != NULL;
+	}
+}
+
+/* the run tells its caller as each build starts and ends; with stream, the log's lines */
+static void test_progress(void **state)
+{
+	(void)state;
+	struct events e = {0};
+	struct build_opts o = {.arch = "x86_64",
+	                       .no_sign = true,
+	                       .no_sandbox = true,
+	                       .jobs = 1,
+	                       .progress = record,
+	                       .progress_arg = &e,
+	                       .stream = true};
+	struct build_plan p;
+	plan(&p, &o, (const char *[]){"excl-1.0", "exarch-1.0", NULL}, (const char *[]){K1, NULL});
+	assert_int_equal(ctmod_build_run(ctx, &o, &p), 0);
+	assert_int_equal(e.started, 2);
+	assert_int_equal(e.ended, 2);
+	assert_int_equal(e.last_done, 2);
+	assert_true(e.output > 0);
+	assert_true(e.saw_skip_line);
+	ctmod_build_plan_release(&p);
+	ctmod_build_opts_release(&o);
+	_cleanup_free_ char *t = xasprintf("%s" CTMOD_TREE, dir);
+	rm_rf(t);
+}
+
 /* --install of an older version over a newer installed one: refused, unless --force */
 static void test_refuse_older(void **state)
 {
@@ -463,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_deps_refused),
 	    cmocka_unit_test(test_exclusive),
 	    cmocka_unit_test(test_refuse_older),
+	    cmocka_unit_test(test_progress),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
