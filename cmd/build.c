@@ -293,6 +293,66 @@ static struct json_object *job_json(const struct build_job *j, const char *word,
 	return e;
 }
 
+/* A build that failed: make's message, its own log and the log's last lines, on stderr */
+static void print_failure(struct cli *cli, const struct build_job *j)
+{
+	_cleanup_free_ char *tail = ctmod_build_log_tail(j->log, 12);
+	fprintf(stderr, "ctmod: build: %s/%s for %s: %s (%.1f s): see %s\n", j->name, j->version,
+	        j->kver, j->msg ? j->msg : "failed", j->seconds, j->log);
+	if (tail && !cli->json) {
+		for (char *l = strtok(tail, "\n"); l; l = strtok(NULL, "\n"))
+			fprintf(stderr, "  | %s\n", l);
+	}
+}
+
+/* on a terminal: the one-line status, rewritten in place, erased before any other line */
+static bool status_shown;
+
+static void status_erase(void)
+{
+	if (status_shown)
+		fputs("\r\033[K", stderr);
+	status_shown = false;
+}
+
+/*
+ * Live progress on stderr, as each build starts and ends (DKMS prints its
+ * steps as it goes too); -v: make's output, each line prefixed by its
+ * package; on a terminal a status line between events.  stdout keeps the
+ * summary (or the one JSON document) at the end.
+ */
+static void progress(void *arg, const struct build_job *j, enum ctmod_build_event ev,
+                     const char *line, const struct ctmod_build_progress *p)
+{
+	struct cli *cli = arg;
+	status_erase();
+	switch (ev) {
+	case CTMOD_BUILD_STARTED:
+		fprintf(stderr, "%s/%s, %s, %s: building (%zu running, %zu queued)\n", j->name,
+		        j->version, j->kver, j->arch, p->running, p->queued);
+		break;
+	case CTMOD_BUILD_OUTPUT:
+		fprintf(stderr, "%s/%s, %s| %s\n", j->name, j->version, j->kver, line);
+		break;
+	case CTMOD_BUILD_ENDED:
+		if (j->state == BUILD_FAILED) {
+			print_failure(cli, j);
+			break;
+		}
+		fprintf(stderr, "%s/%s, %s, %s: %s (%.1f s", j->name, j->version, j->kver, j->arch,
+		        ctmod_build_state_name(j->state), j->seconds);
+		fprintf(stderr, "; %zu done, %zu running, %zu queued)\n", p->done, p->running,
+		        p->queued);
+		break;
+	case CTMOD_BUILD_TICK:
+		fprintf(stderr, "[%zu done, %zu running, %zu queued, %.0f s]", p->done, p->running,
+		        p->queued, p->elapsed);
+		status_shown = true;
+		break;
+	}
+	fflush(stderr);
+}
+
 /* One job's lines: its result on stdout, a failure and its log's tail on stderr. */
 static int report_job(struct cli *cli, const struct build_opts *o, const struct build_job *j,
                       struct json_object *arr)
@@ -317,13 +377,8 @@ static int report_job(struct cli *cli, const struct build_opts *o, const struct 
 		return EXIT_FAILED;
 	}
 	if (j->state == BUILD_FAILED) {
-		_cleanup_free_ char *tail = ctmod_build_log_tail(j->log, 12);
-		fprintf(stderr, "ctmod: build: %s/%s for %s: %s (%.1f s): see %s\n", j->name,
-		        j->version, j->kver, j->msg ? j->msg : "failed", j->seconds, j->log);
-		if (tail && !cli->json) {
-			for (char *l = strtok(tail, "\n"); l; l = strtok(NULL, "\n"))
-				fprintf(stderr, "  | %s\n", l);
-		}
+		if (!o->progress) /* else said when it ended */
+			print_failure(cli, j);
 		return EXIT_FAILED;
 	}
 	if (j->state == BUILD_BROKEN) {
@@ -421,7 +476,15 @@ static int build(struct cli *cli, struct args *a, int argc, char **argv)
 		fprintf(stderr, "ctmod: build: no CAP_SYS_ADMIN for a private mount namespace: "
 		                "building against / one at a time\n");
 	}
-	if ((r = ctmod_build_run(ctx, &a->o, &plan)) < 0)
+	if (!cli->quiet) {
+		a->o.progress = progress;
+		a->o.progress_arg = cli;
+		a->o.stream = cli->verbose > 0;
+		a->o.tick = isatty(STDERR_FILENO) ? 1.0 : 0;
+	}
+	r = ctmod_build_run(ctx, &a->o, &plan);
+	status_erase();
+	if (r < 0)
 		goto err;
 	if (a->layout && (r = ctmod_layout_write(ctx, &plan, a->layout, &nlayout)) < 0)
 		goto err;

@@ -16,9 +16,67 @@
 
 struct running {
 	struct build_job *job;
-	int resfd; /* read end of the child's result pipe */
+	int resfd;             /* read end of the child's result pipe */
+	int logfd;             /* o->stream: the job's make.log, read as it grows; else -1 */
+	struct strbuf partial; /* o->stream: the log's last line, not ended yet */
 	double start;
 };
+
+/* the scheduler: the plan, one jobserver, the builds running */
+struct sched {
+	struct ctmod_ctx *ctx;
+	struct build_opts *o;
+	struct build_plan *plan;
+	struct running *run;
+	struct pollfd *pfd;
+	size_t parallel, nrun;
+	int jp[2], nb;   /* the jobserver's pipe, and nb: its non-blocking read end */
+	bool want_token; /* a build waits for a token to come back */
+	double start;
+};
+
+/* the caller's progress callback, with the plan's counts as they are now */
+static void tell(struct sched *sc, const struct build_job *j, enum ctmod_build_event ev,
+                 const char *line)
+{
+	if (!sc->o->progress)
+		return;
+	struct ctmod_build_progress p = {.running = sc->nrun, .elapsed = now_seconds() - sc->start};
+	for (size_t i = 0; i < sc->plan->n; i++) {
+		const struct build_job *o = &sc->plan->jobs[i];
+		if (o->state != BUILD_PENDING)
+			p.done++;
+		else if (!o->pid)
+			p.queued++;
+	}
+	sc->o->progress(sc->o->progress_arg, j, ev, line, &p);
+}
+
+/* o->stream: the lines the job's log gained, to the callback; all of it once it ended */
+static void stream_log(struct sched *sc, struct running *slot, bool ended)
+{
+	char buf[4096];
+	ssize_t n;
+	if (slot->logfd < 0)
+		return;
+	while ((n = read(slot->logfd, buf, sizeof(buf))) > 0) {
+		const char *p = buf, *end = buf + n, *nl;
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			strbuf_putn(&slot->partial, p, (size_t)(nl - p));
+			tell(sc, slot->job, CTMOD_BUILD_OUTPUT, strbuf_str(&slot->partial));
+			strbuf_release(&slot->partial);
+			p = nl + 1;
+		}
+		strbuf_putn(&slot->partial, p, (size_t)(end - p));
+	}
+	if (ended && slot->partial.len)
+		tell(sc, slot->job, CTMOD_BUILD_OUTPUT, strbuf_str(&slot->partial));
+	if (ended) {
+		strbuf_release(&slot->partial);
+		close(slot->logfd);
+		slot->logfd = -1;
+	}
+}
 
 static void collect(struct build_job *j, int fd)
 {
@@ -105,32 +163,31 @@ static int open_log(struct build_job *j)
 }
 
 /*
- * Start j in run[s]; the child frees its copy of run, which it never uses.
- * 1 when j failed before it could start (its state and msg say why).
+ * Start j in slot; the child frees its copy of the slots, which it never
+ * uses.  1 when j failed before it could start (its state and msg say why).
  */
-static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *root,
-                     struct build_job *j, struct running *run, size_t s)
+static int start_job(struct sched *sc, struct build_job *j, struct running *slot)
 {
-	struct running *slot = &run[s];
 	int pfd[2];
 	int logfd = open_log(j);
 	if (logfd < 0)
 		return 1;
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		close(logfd);
-		return ctmod_fail(ctx, -errno, NULL, "pipe: %m");
+		return ctmod_fail(sc->ctx, -errno, NULL, "pipe: %m");
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(logfd);
 		close(pfd[0]);
 		close(pfd[1]);
-		return ctmod_fail(ctx, -errno, NULL, "fork: %m");
+		return ctmod_fail(sc->ctx, -errno, NULL, "fork: %m");
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		free(run);
-		ctmod_build_child(ctx, o, root, j, logfd, pfd[1]);
+		free(sc->run);
+		free(sc->pfd);
+		ctmod_build_child(sc->ctx, sc->o, sc->plan->root, j, logfd, pfd[1]);
 		_exit(0);
 	}
 	close(logfd);
@@ -138,7 +195,11 @@ static int start_job(struct ctmod_ctx *ctx, struct build_opts *o, const char *ro
 	j->pid = pid;
 	slot->job = j;
 	slot->resfd = pfd[0];
+	slot->logfd = sc->o->stream ? open(j->log, O_RDONLY | O_CLOEXEC) : -1;
+	strbuf_init(&slot->partial);
 	slot->start = now_seconds();
+	sc->nrun++;
+	tell(sc, j, CTMOD_BUILD_STARTED, NULL);
 	return 0;
 }
 
@@ -250,131 +311,165 @@ static int jobserver_open(struct ctmod_ctx *ctx, const struct build_opts *o, int
 	return 0;
 }
 
-int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
+/* the end of slot's build: its result read (to EOF: the child has exited then), reaped */
+static int reap(struct sched *sc, struct running *slot)
+{
+	struct build_job *j = slot->job;
+	int st, r = 0;
+	collect(j, slot->resfd);
+	while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	load_script_out(j);
+	j->seconds = now_seconds() - slot->start;
+	/* an install is recorded once its directory is in place */
+	if ((j->state == BUILD_OK && !j->installed.n) || j->state == BUILD_FAILED)
+		ctmod_build_write_state(j);
+	if (j->token && write(sc->jp[1], "+", 1) != 1)
+		r = -EIO;
+	j->token = false;
+	stream_log(sc, slot, true);
+	slot->job = NULL;
+	sc->nrun--;
+	tell(sc, j, CTMOD_BUILD_ENDED, NULL);
+	return r;
+}
+
+enum { STARTED, DECIDED, WAITS, NO_TOKEN };
+
+/* j, if its BUILD_DEPENDS let it and a token is free (the first build holds the implicit one) */
+static int try_start(struct sched *sc, struct build_job *j)
+{
+	int dr = ctmod_build_deps_ready(sc->ctx, sc->o, sc->plan, j);
+	if (dr != 2)
+		return dr == 0 ? WAITS : DECIDED;
+	bool token = false;
+	if (sc->nrun > 0) {
+		char t;
+		if (read(sc->nb, &t, 1) != 1) {
+			sc->want_token = true; /* all in use: wait */
+			return NO_TOKEN;
+		}
+		token = true;
+	}
+	size_t s = 0;
+	while (sc->run[s].job)
+		s++;
+	int r = start_job(sc, j, &sc->run[s]);
+	if (r != 0 && token && write(sc->jp[1], "+", 1) != 1)
+		r = -EIO;
+	if (r < 0)
+		return r;
+	j->token = token && r == 0;
+	return r == 0 ? STARTED : DECIDED;
+}
+
+/* start what may start, until the slots are full, no token is free or nothing moves */
+static int start_ready(struct sched *sc)
+{
+	sc->want_token = false;
+	for (bool moved = true; moved && sc->nrun < sc->parallel;) {
+		moved = false;
+		for (size_t i = 0; i < sc->plan->n && sc->nrun < sc->parallel; i++) {
+			struct build_job *j = &sc->plan->jobs[i];
+			if (j->state != BUILD_PENDING || j->pid)
+				continue;
+			int r = try_start(sc, j);
+			if (r < 0)
+				return r;
+			if (r == NO_TOKEN)
+				return 0;
+			moved |= r != WAITS;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Wait for a build to end (and reap it) or, when one waits for it, a token
+ * to come back.  Meanwhile the logs are streamed and the caller ticked.
+ */
+static int wait_some(struct sched *sc)
+{
+	double tick = sc->o->stream ? 0.1 : sc->o->tick;
+	for (;;) {
+		size_t n = 0;
+		for (size_t s = 0; s < sc->parallel; s++)
+			if (sc->run[s].job)
+				sc->pfd[n++] =
+				    (struct pollfd){.fd = sc->run[s].resfd, .events = POLLIN};
+		if (sc->want_token)
+			sc->pfd[n++] = (struct pollfd){.fd = sc->nb, .events = POLLIN};
+		int k = poll(sc->pfd, n, tick > 0 ? (int)(tick * 1000) : -1);
+		if (k < 0 && errno != EINTR)
+			return ctmod_fail(sc->ctx, -errno, NULL, "poll: %m");
+		for (size_t s = 0; s < sc->parallel; s++)
+			if (sc->run[s].job)
+				stream_log(sc, &sc->run[s], false);
+		if (k == 0 && sc->o->tick > 0)
+			tell(sc, NULL, CTMOD_BUILD_TICK, NULL);
+		if (k <= 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!sc->pfd[i].revents)
+				continue;
+			if (sc->pfd[i].fd == sc->nb)
+				return 0;
+			for (size_t s = 0; s < sc->parallel; s++)
+				if (sc->run[s].job && sc->run[s].resfd == sc->pfd[i].fd)
+					return reap(sc, &sc->run[s]);
+		}
+	}
+}
+
+static void sched_close(struct sched *sc)
+{
+	/* after a setup failure, the started builds end before the plan is returned */
+	for (size_t s = 0; s < sc->parallel; s++)
+		if (sc->run[s].job)
+			reap(sc, &sc->run[s]);
+	free(sc->run);
+	free(sc->pfd);
+	if (sc->nb >= 0) {
+		close(sc->nb);
+		close(sc->jp[0]);
+		close(sc->jp[1]);
+	}
+	unsetenv("MAKEFLAGS");
+}
+
+static int uninstall_all(struct ctmod_ctx *ctx, struct build_plan *plan)
 {
 	int r = 0;
+	for (size_t i = 0; r == 0 && i < plan->n; i++)
+		if (plan->jobs[i].state == BUILD_PENDING)
+			r = uninstall_job(ctx, plan->root, &plan->jobs[i]);
+	return r;
+}
+
+int ctmod_build_run_plan(struct ctmod_ctx *ctx, struct build_opts *o, struct build_plan *plan)
+{
 	if (o->jobs <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		o->jobs = n > 0 ? (int)n : 1;
 	}
-	if (o->uninstall) {
-		for (size_t i = 0; r == 0 && i < plan->n; i++)
-			if (plan->jobs[i].state == BUILD_PENDING)
-				r = uninstall_job(ctx, plan->root, &plan->jobs[i]);
-		return r;
-	}
-
-	int jp[2] = {-1, -1}, nb = -1;
-	int parallel = o->no_sandbox ? 1 : o->jobs;
-	if ((r = jobserver_open(ctx, o, parallel, jp, &nb)) < 0)
-		return r;
-
-	struct running *run = calloc((size_t)parallel, sizeof(*run));
-	if (!run)
-		return -ENOMEM;
-	size_t nrun = 0;
-	for (;;) {
-		/* start what may start */
-		bool progress = true, want_token = false;
-		while (progress && nrun < (size_t)parallel) {
-			progress = false;
-			for (size_t i = 0; i < plan->n && nrun < (size_t)parallel; i++) {
-				struct build_job *j = &plan->jobs[i];
-				if (j->state != BUILD_PENDING || j->pid)
-					continue;
-				int dr = ctmod_build_deps_ready(ctx, o, plan, j);
-				if (dr == 0)
-					continue;
-				if (dr == 1) {
-					progress = true;
-					continue;
-				}
-				bool token = false;
-				if (nrun > 0) {
-					char t;
-					if (read(nb, &t, 1) != 1) {
-						want_token = true; /* all in use: wait */
-						break;
-					}
-					token = true;
-				}
-				size_t s = 0;
-				while (run[s].job)
-					s++;
-				r = start_job(ctx, o, plan->root, j, run, s);
-				if (r != 0 && token && write(jp[1], "+", 1) != 1)
-					r = -EIO;
-				if (r < 0)
-					goto out;
-				if (r == 1) { /* failed before it started */
-					r = 0;
-					progress = true;
-					continue;
-				}
-				j->token = token;
-				nrun++;
-				progress = true;
-			}
-		}
-		if (nrun == 0) {
-			ctmod_build_deps_stuck(plan); /* what still waits waits for itself */
-			break;
-		}
-		/* wait for a build to end, or a token to come back */
-		int st;
-		pid_t pid = waitpid(-1, &st, want_token ? WNOHANG : 0);
-		if (pid == 0) {
-			struct pollfd pf = {.fd = nb, .events = POLLIN};
-			poll(&pf, 1, 50);
-			continue;
-		}
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			r = ctmod_fail(ctx, -errno, NULL, "waitpid: %m");
-			goto out;
-		}
-		for (int s = 0; s < parallel; s++) {
-			struct build_job *j = run[s].job;
-			if (!j || j->pid != pid)
-				continue;
-			collect(j, run[s].resfd);
-			load_script_out(j);
-			j->seconds = now_seconds() - run[s].start;
-			/* an install is recorded once its directory is in place */
-			if ((j->state == BUILD_OK && !j->installed.n) || j->state == BUILD_FAILED)
-				ctmod_build_write_state(j);
-			if (j->token && write(jp[1], "+", 1) != 1)
-				r = -EIO;
-			j->token = false;
-			run[s].job = NULL;
-			nrun--;
-		}
-	}
-out:
-	/* on a setup failure, let the started builds end before returning */
-	while (nrun > 0) {
-		int st;
-		pid_t pid = waitpid(-1, &st, 0);
-		if (pid < 0 && errno != EINTR)
-			break;
-		for (int s = 0; s < parallel; s++)
-			if (run[s].job && run[s].job->pid == pid) {
-				collect(run[s].job, run[s].resfd);
-				run[s].job = NULL;
-				nrun--;
-			}
-	}
-	free(run);
-	if (nb >= 0) {
-		close(nb);
-		close(jp[0]);
-		close(jp[1]);
-	}
-	unsetenv("MAKEFLAGS");
+	if (o->uninstall)
+		return uninstall_all(ctx, plan);
+	struct sched sc = {.ctx = ctx, .o = o, .plan = plan, .jp = {-1, -1}, .nb = -1};
+	sc.parallel = o->no_sandbox ? 1 : (size_t)o->jobs;
+	sc.start = now_seconds();
+	int r = jobserver_open(ctx, o, (int)sc.parallel, sc.jp, &sc.nb);
 	if (r < 0)
 		return r;
-
+	sc.run = xcalloc(sc.parallel, sizeof(*sc.run));
+	sc.pfd = xcalloc(sc.parallel + 1, sizeof(*sc.pfd));
+	while ((r = start_ready(&sc)) == 0 && sc.nrun > 0)
+		if ((r = wait_some(&sc)) < 0)
+			break;
+	if (r == 0)
+		ctmod_build_deps_stuck(plan); /* what still waits waits for itself */
+	sched_close(&sc);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->jobs[i].state == BUILD_FAILED || plan->jobs[i].state == BUILD_BROKEN)
 			return 1;

@@ -53,6 +53,21 @@ struct build_job {
 	bool token;
 };
 
+/* What ctmod_build_run says while it runs, for the caller to show (lib/ never prints). */
+enum ctmod_build_event {
+	CTMOD_BUILD_STARTED, /* the job's build began */
+	CTMOD_BUILD_ENDED,   /* it ended: state, msg and seconds are set (installed later) */
+	CTMOD_BUILD_OUTPUT,  /* with stream: a line it wrote to its make.log */
+	CTMOD_BUILD_TICK,    /* with tick: nothing happened for tick seconds (job NULL) */
+};
+struct ctmod_build_progress {
+	size_t done, running, queued; /* the plan's jobs, now */
+	double elapsed;               /* seconds since the builds began */
+};
+typedef void ctmod_build_progress_fn(void *arg, const struct build_job *j,
+                                     enum ctmod_build_event ev, const char *line,
+                                     const struct ctmod_build_progress *p);
+
 struct build_opts {
 	int jobs;         /* parallel make jobs in total; <= 0: number of CPUs */
 	bool install;     /* also install (+ depmod) */
@@ -64,6 +79,10 @@ struct build_opts {
 	bool no_sign;     /* --no-sign */
 	bool force;       /* rebuild what is already built from the same source */
 	bool autoinstall; /* the sources are --all's (messages say so) */
+	ctmod_build_progress_fn *progress; /* NULL: run silently */
+	void *progress_arg;
+	bool stream; /* CTMOD_BUILD_OUTPUT: each build's make.log, line by line, as it grows */
+	double tick; /* > 0: CTMOD_BUILD_TICK after this many seconds without news */
 	/* set by ctmod_build_run (ctmod_build_signing_prepare), freed by ctmod_build_opts_release
 	 */
 	char *sign_key, *sign_cert, *sign_file;

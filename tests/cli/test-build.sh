@@ -270,6 +270,49 @@ else
 	fail "make.log ownership test needs root, setpriv and a nobody user"
 fi
 
+# ==== build helper: live progress (issue 16 item 5) ====
+# Each build's line on stderr when it ends (a fast one named second ends
+# first), -v streams make's output prefixed by package, a failure is said
+# once, --json keeps stdout one document, -q keeps stderr quiet.
+for p in fast slow; do
+	mkdir -p "$R/usr/src/$p-1.0"
+	printf 'PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=%s\nDEST_MODULE_LOCATION[0]=/extra\n' $p $p \
+		>"$R/usr/src/$p-1.0/dkms.conf"
+	echo "obj-m := $p.o" >"$R/usr/src/$p-1.0/Kbuild"
+	printf '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n' >"$R/usr/src/$p-1.0/$p.c"
+done
+echo 'MAKE[0]="sleep 4; make -C $kernel_source_dir M=$dkms_tree/slow/1.0/build"' >>"$R/usr/src/slow-1.0/dkms.conf"
+ctmod --root "$R" -S "$KVER" build -j 2 --force slow/1.0 fast/1.0
+expect "progress: both built" 0 "fast/1.0, $KVER, .*: built"
+check "progress: a line as each build starts" sh -c "printf '%s\n' \"\$1\" | grep -q '^slow/1.0, $KVER, .*: building' && printf '%s\n' \"\$1\" | grep -q '^fast/1.0, $KVER, .*: building'" - "$ERR"
+first=$(printf '%s\n' "$ERR" | sed -n 's|^\([a-z]*\)/1.0, .*: ok (.* s; .* done.*|\1|p' | head -n1)
+check "progress: the fast build's line comes when it ends, before the slow one's ($first)" test "$first" = fast
+printf '%s\n' "$ERR" | grep -q '^fast/1.0, .*| ' && fail "progress: no make output without -v"
+printf '%s\n' "$ERR" | grep -q 'queued, [0-9]* s\]' && fail "progress: no status line when stderr is no terminal"
+if command -v script >/dev/null; then
+	script -qec "'$CTMOD_BIN' --root '$R' -S '$KVER' build --force slow/1.0" /dev/null >"$T_TMP/tty" 2>&1
+	check "progress on a terminal: a live status line while make runs" \
+		grep -q '\[0 done, 1 running, 0 queued, [0-9]* s\]' "$T_TMP/tty"
+else
+	fail "progress on a terminal: script(1) missing"
+fi
+ctmod --root "$R" -S "$KVER" build -v --force fast/1.0
+expect "progress -v: make's output streamed, prefixed by package" 0 "" "^fast/1.0, $KVER| .*CC \[M\] .*fast.o"
+ctmod --root "$R" -S "$KVER" build -q --force fast/1.0
+check "progress -q: nothing on stderr" test -z "$ERR"
+ctmod --json --root "$R" -S "$KVER" build -v --force fast/1.0
+check "progress --json: stdout is one JSON document" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(d["builds"][0]["result"] != "built")' "$T_TMP/out"
+printf '%s\n' "$ERR" | grep -q "^fast/1.0, $KVER, .*: ok" || fail "progress --json: the progress is on stderr"
+echo 'this is not C;' >"$R/usr/src/fast-1.0/fast.c"
+ctmod --root "$R" -S "$KVER" build --force fast/1.0
+expect "progress: a failed build, exit 1" 1 "" "fast/1.0 for $KVER: make failed (exit status 2)"
+check "progress: the failure is said once" test "$(printf '%s\n' "$ERR" | grep -c 'see .*fast/1.0/.*/make.log')" = 1
+printf '%s\n' "$OUT" | grep -q fast && fail "progress: no failure on stdout"
+rm -rf "$R/usr/src/fast-1.0" "$R/usr/src/slow-1.0"
+
 # --- cliopts: the options through cli_getopt (issues 14, 20) -----------------
 for o in -k --kernel --arch -j --jobs --image-layout --container; do
 	ctmod --root "$R" build vpoll/0.1 "$o"
