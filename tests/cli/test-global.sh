@@ -129,4 +129,19 @@ for c in install status autoload; do
 	[ "$c" = status ] || check "help $c: its options" sh -c 'printf "%s\n" "$1" | grep -q "^Options:"' _ "$OUT"
 done
 
+# --- cliopts: every command's help and errors come from its option table
+for c in install build status load deps autoload diagnose gate; do
+	ctmod help "$c"
+	expect "cliopts: help $c: the table's usage, options and the global ones" 0 "^Usage: ctmod $c "
+	printf '%s\n' "$OUT" | grep -q "^Global options, before or after the command" ||
+		fail "cliopts: help $c: names the global options"
+done
+for w in "load --method" "diagnose --dmesg" "build --jobs" "deps loop --kernel"; do
+	# shellcheck disable=SC2086 # the words split on purpose
+	ctmod $w
+	expect "cliopts: $w without a value: exit 2, names it" 2 "" "option '${w##* }' needs an argument"
+	check "cliopts: $w without a value: one line" one_line
+done
+# --- end cliopts
+
 exit 0
