@@ -317,28 +317,40 @@ bool ctmod_diagnose_secure_boot(struct ctmod_ctx *ctx)
 }
 
 /*
- * Where the firmware files of Debian's firmware-nonfree (bookworm) come
- * from, by the directory or name prefix in /lib/firmware.  Not every file
- * under a prefix is in the package: the finding says "usually".
+ * Where the firmware files of Debian bookworm come from, by the directory
+ * or name prefix in /lib/firmware: the package that ships most of the
+ * files under it, read off the archive's Contents-all indexes
+ * (non-free-firmware and main); scripts/check-firmware-table compares this
+ * table with them again.  Not every file under a prefix is in that package
+ * (a few rtl_bt/ and brcm/ files come from others): the finding says
+ * "usually".
  */
 static const struct {
 	const char *prefix;
 	const char *package;
 } firmware_packages[] = {
-    {"rtl_nic/", "firmware-realtek"},     {"rtl_bt/", "firmware-realtek"},
-    {"rtlwifi/", "firmware-realtek"},     {"rtw88/", "firmware-realtek"},
-    {"rtw89/", "firmware-realtek"},       {"iwlwifi-", "firmware-iwlwifi"},
-    {"intel/ibt-", "firmware-iwlwifi"},   {"amdgpu/", "firmware-amd-graphics"},
-    {"radeon/", "firmware-amd-graphics"}, {"i915/", "firmware-misc-nonfree"},
-    {"nvidia/", "firmware-misc-nonfree"}, {"mediatek/", "firmware-misc-nonfree"},
-    {"brcm/", "firmware-brcm80211"},      {"ath9k_htc/", "firmware-atheros"},
-    {"ath10k/", "firmware-atheros"},      {"ath11k/", "firmware-atheros"},
-    {"qca/", "firmware-atheros"},         {"bnx2/", "firmware-bnx2"},
-    {"bnx2x/", "firmware-bnx2x"},         {"qed/", "firmware-qlogic"},
-    {"ql2", "firmware-qlogic"},           {"liquidio/", "firmware-cavium"},
-    {"libertas/", "firmware-libertas"},   {"ti-connectivity/", "firmware-ti-connectivity"},
-    {"netronome/", "firmware-netronome"}, {"intel/sof", "firmware-sof-signed"},
-    {"amd-ucode/", "amd64-microcode"},    {"intel-ucode/", "intel-microcode"},
+    {"rtl_nic/", "firmware-realtek"},       {"rtl_bt/", "firmware-realtek"},
+    {"rtlwifi/", "firmware-realtek"},       {"rtw88/", "firmware-realtek"},
+    {"rtw89/", "firmware-realtek"},         {"RTL8192E/", "firmware-realtek"},
+    {"iwlwifi-", "firmware-iwlwifi"},       {"intel/ibt-", "firmware-iwlwifi"},
+    {"intel/sof", "firmware-sof-signed"},   {"amdgpu/", "firmware-amd-graphics"},
+    {"radeon/", "firmware-amd-graphics"},   {"r128/", "firmware-amd-graphics"},
+    {"i915/", "firmware-misc-nonfree"},     {"nvidia/", "firmware-misc-nonfree"},
+    {"mediatek/", "firmware-misc-nonfree"}, {"cxgb3/", "firmware-misc-nonfree"},
+    {"cxgb4/", "firmware-misc-nonfree"},    {"e100/", "firmware-misc-nonfree"},
+    {"tigon/", "firmware-misc-nonfree"},    {"brcm/", "firmware-brcm80211"},
+    {"cypress/", "firmware-brcm80211"},     {"ath9k_htc/", "firmware-ath9k-htc"},
+    {"ar3k/", "firmware-atheros"},          {"ath6k/", "firmware-atheros"},
+    {"ath10k/", "firmware-atheros"},        {"ath11k/", "firmware-atheros"},
+    {"qca/", "firmware-atheros"},           {"bnx2/", "firmware-bnx2"},
+    {"bnx2x/", "firmware-bnx2x"},           {"qed/", "firmware-qlogic"},
+    {"qlogic/", "firmware-qlogic"},         {"ql2", "firmware-qlogic"},
+    {"liquidio/", "firmware-cavium"},       {"cavium/", "firmware-cavium"},
+    {"libertas/", "firmware-libertas"},     {"mrvl/", "firmware-libertas"},
+    {"mwl8k/", "firmware-libertas"},        {"ti-connectivity/", "firmware-ti-connectivity"},
+    {"netronome/", "firmware-netronome"},   {"qcom/", "firmware-qcom-soc"},
+    {"zd1211/", "firmware-zd1211"},         {"amd-ucode/", "amd64-microcode"},
+    {"intel-ucode/", "intel-microcode"},
 };
 
 const char *ctmod_diagnose_firmware_package(const char *file)

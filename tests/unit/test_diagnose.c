@@ -487,6 +487,32 @@ static void test_hardware_and_firmware(void **state)
 	ctmod_diagnosis_release(&d);
 }
 
+/* files and their packages as bookworm's Contents indexes list them */
+static void test_firmware_package(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+	    {"ath9k_htc/htc_9271-1.4.0.fw", "firmware-ath9k-htc"},
+	    {"ath10k/QCA6174/hw3.0/board-2.bin", "firmware-atheros"},
+	    {"iwlwifi-8265-36.ucode", "firmware-iwlwifi"},
+	    {"intel/ibt-17-16-1.sfi", "firmware-iwlwifi"},
+	    {"intel/sof/sof-cnl.ri", "firmware-sof-signed"},
+	    {"mrvl/sd8897_uapsta.bin", "firmware-libertas"},
+	    {"qcom/a630_sqe.fw", "firmware-qcom-soc"},
+	    {"cxgb4/t6fw.bin", "firmware-misc-nonfree"},
+	    {"intel-ucode/06-0f-02", "intel-microcode"},
+	    {"regulatory.db", NULL},
+	    {"unknown-vendor/x.bin", NULL},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *got = ctmod_diagnose_firmware_package(cases[i][0]);
+		if (cases[i][1])
+			assert_string_equal(got, cases[i][1]);
+		else
+			assert_null(got);
+	}
+}
+
 static void test_other_kernel_classes(void **state)
 {
 	(void)state;
@@ -694,6 +720,7 @@ int main(void)
 	    cmocka_unit_test(test_history_and_filter),
 	    cmocka_unit_test(test_parameter_classes),
 	    cmocka_unit_test(test_hardware_and_firmware),
+	    cmocka_unit_test(test_firmware_package),
 	    cmocka_unit_test(test_other_kernel_classes),
 	    cmocka_unit_test(test_refusals_without_a_name),
 	    cmocka_unit_test(test_lockdown_secure_boot),
